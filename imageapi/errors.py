@@ -1,0 +1,464 @@
+"""Exceptions raised by the imageapi client.
+
+Every exception the SDK raises on purpose derives from :class:`ImageAPIError`::
+
+    ImageAPIError
+    ├── ApiError                    the server answered with an error status (a Status body, or not)
+    │   ├── BadRequestError             400 BadRequest
+    │   ├── UnauthorizedError           401 Unauthorized
+    │   ├── ForbiddenError              403 Forbidden
+    │   ├── NotFoundError               404 NotFound
+    │   ├── MethodNotAllowedError       405 MethodNotAllowed
+    │   ├── AlreadyExistsError          409 AlreadyExists
+    │   ├── ConflictError               409 Conflict (stale resourceVersion, failed precondition)
+    │   ├── ResourceExpiredError        410 Expired or Gone
+    │   ├── InvalidError                422 Invalid (see .causes)
+    │   ├── TooManyRequestsError        429 TooManyRequests (see .retry_after)
+    │   └── ServerError                 5xx, InternalError, a 500 without a reason
+    │       └── ServerTimeoutError          500 ServerTimeout, 504 Timeout
+    ├── TransportError              no HTTP response (carries .method and .url)
+    │   ├── APIConnectionError          could not connect, connection dropped, protocol error
+    │   └── APITimeoutError             connect, read, write or pool timeout
+    ├── ConfigError                 kubeconfig / in-cluster configuration problems
+    └── CredentialError             obtaining credentials failed (exec plugin, token file)
+
+:func:`error_from_response` builds the right :class:`ApiError` from any error response, and
+:func:`error_from_transport` wraps an ``httpx.TransportError``. No message here ever includes a
+request header, and URLs are shown with secret query values removed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import httpx
+from dateutil import parser as date_parser
+
+from ._redact import redact_text, redact_url
+
+__all__ = [
+    "APIConnectionError",
+    "APITimeoutError",
+    "AlreadyExistsError",
+    "ApiError",
+    "BadRequestError",
+    "ConfigError",
+    "ConflictError",
+    "CredentialError",
+    "ForbiddenError",
+    "ImageAPIError",
+    "InvalidError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "ResourceExpiredError",
+    "ServerError",
+    "ServerTimeoutError",
+    "StatusCause",
+    "StatusDetails",
+    "TooManyRequestsError",
+    "TransportError",
+    "UnauthorizedError",
+    "error_from_response",
+    "error_from_transport",
+    "parse_retry_after",
+]
+
+_EXCERPT_LIMIT = 200
+
+
+class ImageAPIError(Exception):
+    """Root of every exception the imageapi SDK raises on purpose."""
+
+
+@dataclass(frozen=True)
+class StatusCause:
+    """One entry of ``Status.details.causes``: which field failed and why."""
+
+    reason: str | None = None
+    message: str | None = None
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusDetails:
+    """``Status.details``: the object the error is about, validation causes, and a retry hint."""
+
+    name: str | None = None
+    group: str | None = None
+    kind: str | None = None
+    uid: str | None = None
+    causes: tuple[StatusCause, ...] = ()
+    retry_after_seconds: int | None = None
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> StatusDetails:
+        """Read the wire form, ignoring fields of the wrong type rather than failing on them."""
+        if not isinstance(data, Mapping):
+            return cls()
+        raw_causes = data.get("causes")
+        causes = tuple(
+            StatusCause(
+                reason=_str_or_none(cause.get("reason")),
+                message=_str_or_none(cause.get("message")),
+                field=_str_or_none(cause.get("field")),
+            )
+            for cause in (raw_causes if isinstance(raw_causes, list) else [])
+            if isinstance(cause, Mapping)
+        )
+        retry = data.get("retryAfterSeconds")
+        return cls(
+            name=_str_or_none(data.get("name")),
+            group=_str_or_none(data.get("group")),
+            kind=_str_or_none(data.get("kind")),
+            uid=_str_or_none(data.get("uid")),
+            causes=causes,
+            retry_after_seconds=retry if isinstance(retry, int) and not isinstance(retry, bool) else None,
+        )
+
+
+def _str_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+class ApiError(ImageAPIError):
+    """The server answered with an error status.
+
+    ``status`` is the decoded Status body (a dict) when the server sent one, else None. ``code``,
+    ``reason``, ``message`` and ``details`` come from the Status when there is one, else from the
+    HTTP response (``message`` is then a short excerpt of the body). ``method`` and ``url`` describe
+    the request (the URL with secret query values removed); ``headers`` are the response headers.
+    """
+
+    #: The Status reason(s) this class stands for; used by :func:`error_from_response`.
+    reasons: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: int,
+        reason: str | None = None,
+        details: StatusDetails | None = None,
+        status: dict[str, Any] | None = None,
+        method: str = "",
+        url: str = "",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.message = message
+        self.code = code
+        self.reason = reason
+        self.details = details if details is not None else StatusDetails()
+        self.status = status
+        self.method = method.upper()
+        self.url = redact_url(url) if url else ""
+        self.headers = httpx.Headers(headers or {})
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        head = f"{self.code} {self.reason or httpx.codes.get_reason_phrase(self.code)}".rstrip()
+        where = f" ({self.method} {self.url})" if self.method or self.url else ""
+        return f"{head}: {self.message}{where}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code}, reason={self.reason!r}, message={self.message!r})"
+
+    @property
+    def causes(self) -> tuple[StatusCause, ...]:
+        """``details.causes``: per-field failures (filled for 422 Invalid)."""
+        return self.details.causes
+
+    @property
+    def retry_after_seconds(self) -> float | None:
+        """How long the server asked the client to wait: the ``Retry-After`` header (seconds or an
+        HTTP date), else ``details.retryAfterSeconds``; None when it gave no hint."""
+        header = parse_retry_after(self.headers.get("retry-after"))
+        if header is not None:
+            return header
+        if self.details.retry_after_seconds is not None and self.details.retry_after_seconds > 0:
+            return float(self.details.retry_after_seconds)
+        return None
+
+
+class BadRequestError(ApiError):
+    """400: the request was malformed (bad name, selector, continue token, undecodable body)."""
+
+    reasons = ("BadRequest",)
+
+
+class UnauthorizedError(ApiError):
+    """401: credentials were missing, expired or rejected."""
+
+    reasons = ("Unauthorized",)
+
+
+class ForbiddenError(ApiError):
+    """403: the user may not perform this verb on this resource (RBAC), or the namespace is terminating."""
+
+    reasons = ("Forbidden",)
+
+
+class NotFoundError(ApiError):
+    """404: the object (or the path) does not exist."""
+
+    reasons = ("NotFound",)
+
+
+class MethodNotAllowedError(ApiError):
+    """405: the resource does not support this verb (for example watch on imagestreamtags)."""
+
+    reasons = ("MethodNotAllowed",)
+
+
+class AlreadyExistsError(ApiError):
+    """409 AlreadyExists: create found an object of that name."""
+
+    reasons = ("AlreadyExists",)
+
+
+class ConflictError(ApiError):
+    """409 Conflict: the resourceVersion was stale or a precondition failed; re-read and retry
+    (see :func:`imageapi._retry.retry_on_conflict`)."""
+
+    reasons = ("Conflict",)
+
+
+class ResourceExpiredError(ApiError):
+    """410 Expired or Gone: a continue token or watch resourceVersion is too old; relist."""
+
+    reasons = ("Expired", "Gone")
+
+
+class InvalidError(ApiError):
+    """422 Invalid: validation failed; ``causes`` lists each field and why."""
+
+    reasons = ("Invalid",)
+
+
+class TooManyRequestsError(ApiError):
+    """429: the server is throttling (API Priority and Fairness); ``retry_after`` says how long to wait."""
+
+    reasons = ("TooManyRequests",)
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds to wait before retrying, from ``Retry-After`` or ``details.retryAfterSeconds``."""
+        return self.retry_after_seconds
+
+
+class ServerError(ApiError):
+    """5xx: the server failed (InternalError, a proxy's 502/503, a 500 without a reason)."""
+
+    reasons = ("InternalError", "ServiceUnavailable")
+
+
+class ServerTimeoutError(ServerError):
+    """500 ServerTimeout or 504 Timeout: the server could not finish in time; try again later."""
+
+    reasons = ("ServerTimeout", "Timeout")
+
+
+_BY_REASON: dict[str, type[ApiError]] = {
+    reason: cls
+    for cls in (
+        BadRequestError, UnauthorizedError, ForbiddenError, NotFoundError, MethodNotAllowedError,
+        AlreadyExistsError, ConflictError, ResourceExpiredError, InvalidError, TooManyRequestsError,
+        ServerError, ServerTimeoutError,
+    )
+    for reason in cls.reasons
+}
+
+_BY_CODE: dict[int, type[ApiError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    405: MethodNotAllowedError,
+    409: ConflictError,
+    410: ResourceExpiredError,
+    422: InvalidError,
+    429: TooManyRequestsError,
+    504: ServerTimeoutError,
+}
+
+
+def _class_for(reason: str | None, code: int) -> type[ApiError]:
+    if reason and reason in _BY_REASON:
+        return _BY_REASON[reason]
+    if code in _BY_CODE:
+        return _BY_CODE[code]
+    if code >= 500:
+        return ServerError
+    return ApiError
+
+
+def error_from_response(
+    method: str, url: object, status_code: int, headers: Mapping[str, str], body: bytes
+) -> ApiError:
+    """The :class:`ApiError` subclass for an error response.
+
+    The class follows the Status ``reason`` when the body is a Status, else the HTTP code. Bodies
+    that are not a Status (API Priority and Fairness' plain-text 429, a proxy's HTML 502, truncated
+    JSON, nothing at all) still give the right class, with a short readable excerpt as the message.
+    """
+    status = _decode_status(body)
+    if status is not None:
+        code = status.get("code")
+        code = code if isinstance(code, int) and not isinstance(code, bool) and code >= 400 else status_code
+        reason = _str_or_none(status.get("reason")) or None
+        message = _str_or_none(status.get("message")) or _default_message(status_code)
+        details = StatusDetails.from_dict(status.get("details"))
+    else:
+        code, reason, details = status_code, None, StatusDetails()
+        message = _excerpt(body) or _default_message(status_code)
+    cls = _class_for(reason, status_code if status is None else code)
+    return cls(
+        message, code=code, reason=reason, details=details, status=status,
+        method=method, url=str(url), headers=headers,
+    )
+
+
+def _decode_status(body: bytes) -> dict[str, Any] | None:
+    if not body.lstrip().startswith(b"{"):
+        return None
+    try:
+        decoded = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(decoded, dict) and decoded.get("kind") == "Status":
+        return decoded
+    return None
+
+
+def _default_message(status_code: int) -> str:
+    phrase = httpx.codes.get_reason_phrase(status_code)
+    return f"HTTP {status_code} {phrase}".rstrip()
+
+
+_TAG = re.compile(r"<[^>]*>")
+_HIDDEN_BLOCK = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.I | re.S)
+
+
+def _excerpt(body: bytes) -> str:
+    """A short, single-line, tag-free piece of a response body, safe to put in a message."""
+    text = body[: _EXCERPT_LIMIT * 20].decode("utf-8", errors="replace")
+    if "<" in text and ">" in text:
+        text = _HIDDEN_BLOCK.sub(" ", text)
+        text = _TAG.sub(" ", text)
+        text = (
+            text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
+        )
+    text = redact_text(" ".join(text.split()))
+    if len(text) > _EXCERPT_LIMIT:
+        text = text[: _EXCERPT_LIMIT - 1].rstrip() + "…"
+    return text
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds from a ``Retry-After`` header value: delta-seconds or an HTTP date; None when absent
+    or unreadable. A date in the past gives 0."""
+    if value is None:
+        return None
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds and seconds != float("inf") else None
+    try:
+        when = date_parser.parse(value)
+    except (ValueError, OverflowError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    current = now or datetime.now(timezone.utc)
+    return max(0.0, (when - current).total_seconds())
+
+
+class TransportError(ImageAPIError):
+    """No HTTP response was received. ``request_sent`` is False when the request surely never
+    reached the server (a connect failure or pool timeout), so even a write can be retried safely."""
+
+    def __init__(self, message: str, *, method: str = "", url: str = "", request_sent: bool = True) -> None:
+        self.method = method.upper()
+        self.url = redact_url(url) if url else ""
+        self.request_sent = request_sent
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.method or self.url else ""
+        return f"{self.message}{where}"
+
+
+class APIConnectionError(TransportError):
+    """Could not connect to the server, or the connection broke before a response arrived."""
+
+
+class APITimeoutError(TransportError):
+    """The request timed out (connect, read, write, or waiting for a pooled connection)."""
+
+
+# Failures raised before any byte of the request left the client.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+
+
+def error_from_transport(method: str, url: object, exc: httpx.TransportError) -> TransportError:
+    """Wrap an httpx transport failure as :class:`APITimeoutError` or :class:`APIConnectionError`
+    (raise it ``from exc``). The message names the failure kind, never request headers."""
+    cls: type[TransportError] = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
+    detail = redact_text(str(exc)) if str(exc) else ""
+    kind = type(exc).__name__
+    message = f"{kind}: {detail}" if detail else kind
+    return cls(message, method=method, url=str(url), request_sent=not isinstance(exc, _NOT_SENT))
+
+
+class ConfigError(ImageAPIError):
+    """The client configuration is unusable: names the file, the context and what is wrong."""
+
+    def __init__(self, problem: str, *, path: str | None = None, context: str | None = None) -> None:
+        self.problem = problem
+        self.path = path
+        self.context = context
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = []
+        if self.path:
+            where.append(f"kubeconfig {self.path}")
+        if self.context:
+            where.append(f"context {self.context!r}")
+        return f"{', '.join(where)}: {self.problem}" if where else self.problem
+
+
+class CredentialError(ImageAPIError):
+    """Obtaining credentials failed: an exec plugin exited non-zero or printed an unusable
+    ExecCredential, or a token file could not be read. Never includes the credential itself."""
+
+    def __init__(
+        self,
+        problem: str,
+        *,
+        command: str | None = None,
+        exit_code: int | None = None,
+        stderr: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.command = command
+        self.exit_code = exit_code
+        self.stderr = stderr
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = self.problem
+        if self.stderr:
+            text += f"; stderr: {self.stderr}"
+        return text
