@@ -1,0 +1,263 @@
+"""When and how the client retries a request, and ``retry_on_conflict`` for read-modify-write loops.
+
+Rules (:class:`RetryPolicy` holds the numbers):
+
+* Reads (GET, HEAD, and so list and watch) are retried on transport errors and on the retryable
+  statuses (429, 500, 502, 503, 504).
+* Writes (POST, PUT, PATCH, DELETE) are retried only when the server cannot have applied them: on a
+  429 (rejected before any handler ran) and on failures before the request left the client
+  (connect errors, connect and pool timeouts). Never after a read timeout or a dropped connection,
+  and never on 409.
+* The wait honours ``Retry-After`` (seconds or an HTTP date, or ``details.retryAfterSeconds``);
+  one longer than ``max_retry_after`` is not waited for: the error is raised. Without a hint the wait
+  is exponential (``base * 2**n`` capped at ``cap``) with full jitter.
+
+:func:`retrying` and :func:`async_retrying` build tenacity controllers from the same stop, wait,
+retry and before-sleep pieces; the client wraps one attempt of a request in them. Each retry is
+logged at DEBUG on the ``imageapi`` logger with the method, the URL (secret query values removed),
+the attempt, the delay and the reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+import tenacity
+
+from ._redact import redact_url
+from .errors import ApiError, ConflictError, TooManyRequestsError, TransportError
+
+__all__ = [
+    "DEFAULT_CONFLICT_BACKOFF",
+    "ConflictBackoff",
+    "RetryPolicy",
+    "async_retry_on_conflict",
+    "async_retrying",
+    "is_retryable",
+    "retry_on_conflict",
+    "retrying",
+]
+
+logger = logging.getLogger("imageapi")
+
+T = TypeVar("T")
+
+_DEFAULT_RNG = random.Random()
+
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+# httpx failures raised before the request left the client, for callers that do not wrap them.
+_HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently the client retries a failed request.
+
+    ``attempts`` counts every try, the first included: 3 means up to two retries; 0 or 1 disables
+    retrying. ``base`` and ``cap`` bound the exponential backoff in seconds; ``jitter`` spreads each
+    wait uniformly over ``[0, backoff]`` (full jitter). A ``Retry-After`` longer than
+    ``max_retry_after`` seconds is not honoured: the error is raised instead.
+    """
+
+    attempts: int = 3
+    base: float = 0.5
+    cap: float = 8.0
+    jitter: bool = True
+    max_retry_after: float = 60.0
+    retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 500, 502, 503, 504}))
+
+    def __post_init__(self) -> None:
+        if self.attempts < 0:
+            raise ValueError(f"attempts must be >= 0, not {self.attempts}")
+        if self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
+            raise ValueError("base, cap and max_retry_after must not be negative")
+
+    @classmethod
+    def disabled(cls) -> RetryPolicy:
+        """A policy that never retries."""
+        return cls(attempts=0)
+
+    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before retry ``retry_number`` (1 for the first) when the server gave no hint."""
+        ceiling = min(self.cap, self.base * (2.0 ** max(0, retry_number - 1)))
+        if not self.jitter:
+            return ceiling
+        return (rng or _DEFAULT_RNG).uniform(0.0, ceiling)
+
+
+def is_retryable(policy: RetryPolicy, method: str, error: BaseException) -> bool:
+    """Whether ``error`` from a ``method`` request may be retried under ``policy`` (attempts aside)."""
+    is_read = method.upper() in READ_METHODS
+    if isinstance(error, ApiError):
+        if error.code == 409 or error.code not in policy.retry_statuses:
+            return False
+        if not is_read and not isinstance(error, TooManyRequestsError):
+            return False
+        hint = error.retry_after_seconds
+        return hint is None or hint <= policy.max_retry_after
+    if isinstance(error, TransportError):
+        return is_read or not error.request_sent
+    if isinstance(error, httpx.TransportError):
+        if isinstance(error, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+            return False  # the same request fails the same way
+        return is_read or isinstance(error, _HTTPX_NOT_SENT)
+    return False
+
+
+def _describe(error: BaseException | None) -> str:
+    # The reason in a log line: the code and reason for an API error, the failure kind otherwise.
+    # Never the message of a transport error, which can quote request details.
+    if isinstance(error, ApiError):
+        return f"{error.code} {error.reason or 'error'}"
+    return type(error).__name__
+
+
+class _WaitRetryAfterOrBackoff(tenacity.wait.wait_base):
+    """Wait what the server asked for, else exponential backoff with full jitter."""
+
+    def __init__(self, policy: RetryPolicy, rng: random.Random | None) -> None:
+        self.policy = policy
+        self.rng = rng
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> float:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, ApiError):
+            hint = error.retry_after_seconds
+            if hint is not None:
+                return min(hint, self.policy.max_retry_after)
+        return self.policy.backoff(retry_state.attempt_number, self.rng)
+
+
+def _controller_kwargs(
+    policy: RetryPolicy, method: str, url: object, rng: random.Random | None
+) -> dict[str, Any]:
+    """The pieces shared by the sync and async controllers."""
+    shown_url = redact_url(url) if url is not None else ""
+    total = max(1, policy.attempts)
+
+    def log_retry(retry_state: tenacity.RetryCallState) -> None:
+        outcome = retry_state.outcome
+        error = outcome.exception() if outcome is not None else None
+        delay = retry_state.next_action.sleep if retry_state.next_action is not None else 0.0
+        logger.debug(
+            "retrying %s %s (attempt %d of %d failed) in %.2fs: %s",
+            method.upper(), shown_url, retry_state.attempt_number, total, delay, _describe(error),
+        )
+
+    return {
+        "stop": tenacity.stop_after_attempt(total),
+        "wait": _WaitRetryAfterOrBackoff(policy, rng),
+        "retry": tenacity.retry_if_exception(lambda error: is_retryable(policy, method, error)),
+        "before_sleep": log_retry,
+        "reraise": True,
+    }
+
+
+def retrying(
+    policy: RetryPolicy,
+    method: str,
+    url: object = None,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> tenacity.Retrying:
+    """A tenacity controller for one ``method`` request to ``url`` (used only in log lines).
+
+    Use as ``for attempt in retrying(...): with attempt: send()``; the last error is re-raised
+    unchanged when retries run out or the error is not retryable.
+    """
+    return tenacity.Retrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng))
+
+
+def async_retrying(
+    policy: RetryPolicy,
+    method: str,
+    url: object = None,
+    *,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    rng: random.Random | None = None,
+) -> tenacity.AsyncRetrying:
+    """The async twin of :func:`retrying`: ``async for attempt in async_retrying(...)``."""
+    return tenacity.AsyncRetrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng))
+
+
+@dataclass(frozen=True)
+class ConflictBackoff:
+    """client-go's ``wait.Backoff`` for conflict retries: ``steps`` tries in all, the first wait
+    ``duration`` seconds, each next one ``factor`` times longer (up to ``cap``), each stretched by up to
+    ``jitter`` times itself."""
+
+    steps: int = 5
+    duration: float = 0.01
+    factor: float = 1.0
+    jitter: float = 0.1
+    cap: float | None = None
+
+    def delay(self, retry_number: int, rng: random.Random | None = None) -> float:
+        """Seconds before retry ``retry_number`` (1 for the first)."""
+        base = self.duration * (self.factor ** max(0, retry_number - 1))
+        if self.cap is not None:
+            base = min(base, self.cap)
+        if self.jitter > 0:
+            base += (rng or _DEFAULT_RNG).uniform(0.0, self.jitter * base)
+        return base
+
+
+DEFAULT_CONFLICT_BACKOFF = ConflictBackoff()
+"""client-go's ``retry.DefaultRetry``: 5 steps, 10 ms, factor 1.0, jitter 0.1."""
+
+
+def _conflict_kwargs(backoff: ConflictBackoff, rng: random.Random | None) -> dict[str, Any]:
+    def wait(retry_state: tenacity.RetryCallState) -> float:
+        return backoff.delay(retry_state.attempt_number, rng)
+
+    def log_retry(retry_state: tenacity.RetryCallState) -> None:
+        delay = retry_state.next_action.sleep if retry_state.next_action is not None else 0.0
+        logger.debug("conflict on attempt %d of %d; retrying in %.3fs",
+                     retry_state.attempt_number, backoff.steps, delay)
+
+    return {
+        "stop": tenacity.stop_after_attempt(max(1, backoff.steps)),
+        "wait": wait,
+        "retry": tenacity.retry_if_exception_type(ConflictError),
+        "before_sleep": log_retry,
+        "reraise": True,
+    }
+
+
+def retry_on_conflict(
+    fn: Callable[[], T],
+    *,
+    backoff: ConflictBackoff = DEFAULT_CONFLICT_BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """Call ``fn()`` until it does not raise :class:`ConflictError`, at most ``backoff.steps`` times.
+
+    ``fn`` must re-read the object and re-apply its change each time (client-go's
+    ``RetryOnConflict``). Other errors propagate at once; after the last try the last
+    ``ConflictError`` is raised.
+    """
+    controller = tenacity.Retrying(sleep=sleep, **_conflict_kwargs(backoff, rng))
+    return controller(fn)
+
+
+async def async_retry_on_conflict(
+    fn: Callable[[], Awaitable[T]],
+    *,
+    backoff: ConflictBackoff = DEFAULT_CONFLICT_BACKOFF,
+    sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+    rng: random.Random | None = None,
+) -> T:
+    """The async twin of :func:`retry_on_conflict`: awaits ``fn()`` again on :class:`ConflictError`."""
+    controller = tenacity.AsyncRetrying(sleep=sleep, **_conflict_kwargs(backoff, rng))
+    return await controller(fn)
