@@ -1,0 +1,253 @@
+"""The behaviour every generated model shares.
+
+The generated modules (``image_v1.py``, ``meta.py``) only declare fields; everything a user relies on
+lives here, once:
+
+- Python attributes are snake_case, the wire names are the API's camelCase (field aliases). Input may
+  use either spelling, so a dict loaded from YAML validates directly; output always uses wire names.
+- Output omits fields that were never set (an explicitly set ``None`` stays, as ``null``), and keeps
+  fields this version does not know (``extra="allow"`` at every depth), so parse → emit → parse is
+  lossless even against a newer server.
+- ``apiVersion`` and ``kind`` default on top-level kinds and are written out whenever the object was
+  built in Python or is itself being serialized. Objects decoded from the wire and nested in another
+  (list items, say) are written back exactly as they came.
+- ``Time`` fields parse leniently and are written as RFC 3339 UTC with second precision; byte fields
+  are ``bytes`` in Python and base64 on the wire.
+
+Decoding speed matters (lists of thousands of images), so nothing here adds a Python call per
+decoded object: the lenient time parser only runs when pydantic's own parser refuses a value, and
+the "kind is set" bookkeeping happens in ``__init__`` and at serialization, not in a validator.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from dateutil import parser as dateutil_parser
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
+from pydantic_core import PydanticCustomError, core_schema
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+__all__ = [
+    "ApiModel",
+    "Base64Bytes",
+    "Time",
+    "format_time",
+    "parse_time",
+    "validation_error_paths",
+    "wire_path",
+]
+
+# Pydantic's own JSON key cache is sized for this: lists of thousands of objects repeat the same
+# few hundred keys and short enum-like values ("DockerImage", "True", media types).
+_CACHE_STRINGS: Literal["all"] = "all"
+
+
+def parse_time(value: Any) -> datetime:
+    """Parse a time pydantic's strict RFC 3339 parser refused (``2024-01-02 03:04:05``, ``+0100``).
+
+    Times without a zone are taken as UTC, which is what the API server means by them.
+    """
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, (str, bytes)):
+        text = value.decode() if isinstance(value, bytes) else value
+        try:
+            parsed = dateutil_parser.parse(text)
+        except (ValueError, OverflowError) as exc:
+            raise ValueError(f"not a time: {text!r}") from exc
+    else:
+        raise ValueError(f"not a time: {value!r}")
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed
+
+
+def format_time(value: datetime) -> str:
+    """Write a time the way the API server does: RFC 3339, UTC, ``Z``, whole seconds."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _TimeSchema:
+    """Core schema of ``Time``: pydantic's fast native parser, the lenient one only as a fallback."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.union_schema(
+            [
+                core_schema.datetime_schema(),
+                core_schema.no_info_plain_validator_function(parse_time),
+            ],
+            # left_to_right: the native branch wins whenever it accepts, so the Python function
+            # is called only for the odd value the native parser refuses.
+            mode="left_to_right",
+            custom_error_type="time_parsing",
+            custom_error_message="Input should be a time such as 2024-01-02T03:04:05Z",
+            serialization=core_schema.plain_serializer_function_ser_schema(format_time, when_used="json"),
+        )
+
+
+def _bytes_from_python(value: Any) -> bytes:
+    """Python input for a byte field: ``bytes`` as is, a ``str`` as base64 (what YAML/JSON dicts hold)."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise PydanticCustomError("base64_decode", "Input should be valid base64") from exc
+    raise PydanticCustomError("bytes_type", "Input should be bytes or a base64 string")
+
+
+class _Base64BytesSchema:
+    """Core schema of byte fields: base64 text on the wire, ``bytes`` in Python."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.json_or_python_schema(
+            # JSON input: the native bytes validator decodes base64 (val_json_bytes in the config).
+            json_schema=core_schema.bytes_schema(),
+            python_schema=core_schema.no_info_plain_validator_function(_bytes_from_python),
+            # Serialization: ser_json_bytes="base64" in the config covers JSON and mode="json".
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                _bytes_to_wire, when_used="json"
+            ),
+        )
+
+
+def _bytes_to_wire(value: bytes) -> str:
+    return base64.b64encode(value).decode("ascii")
+
+
+Time = Annotated[datetime, _TimeSchema()]
+"""A meta/v1 Time: ``datetime`` in Python, RFC 3339 (``2024-01-02T03:04:05Z``) on the wire."""
+
+Base64Bytes = Annotated[bytes, _Base64BytesSchema()]
+"""A byte field: ``bytes`` in Python, standard base64 on the wire."""
+
+_GVK_FIELDS = frozenset({"api_version", "kind"})
+
+
+class ApiModel(BaseModel):
+    """Base of every API model: wire-name aliases, lossless round trips, compact output and repr.
+
+    Use ``from_dict`` / ``from_json`` to decode (or ``model_validate`` / ``model_validate_json``) and
+    ``to_dict`` / ``to_json`` to encode; ``model_dump`` and ``model_dump_json`` default to the same
+    wire form (aliases, unset fields left out).
+    """
+
+    model_config = ConfigDict(
+        extra="allow",
+        populate_by_name=True,
+        serialize_by_alias=True,
+        val_json_bytes="base64",
+        ser_json_bytes="base64",
+        cache_strings=_CACHE_STRINGS,
+        protected_namespaces=(),
+        # Building ~50 validators at import costs more than importing httpx; build each on first use.
+        defer_build=True,
+    )
+
+    __api_version__: ClassVar[str | None] = None
+    """``apiVersion`` of a top-level kind (``image.openshift.io/v1``); ``None`` for nested types."""
+
+    __kind__: ClassVar[str | None] = None
+    """``kind`` of a top-level kind (``ImageStream``); ``None`` for nested types."""
+
+    def __init__(self, /, **data: Any) -> None:
+        """Build from keyword arguments (snake_case or wire names); top-level kinds get apiVersion/kind."""
+        super().__init__(**data)
+        self._mark_gvk_set()
+
+    def _mark_gvk_set(self) -> None:
+        # A defaulted field counts as unset and would be left out of the output; apiVersion and
+        # kind must be written, so they are recorded as set. Only done for objects built in
+        # Python and for the object being serialized, never per decoded object.
+        if self.__kind__ is not None:
+            self.__pydantic_fields_set__.update(_GVK_FIELDS)
+
+    # -- decoding -------------------------------------------------------------------------
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Self:
+        """Validate a dict (wire or snake_case keys, e.g. loaded from YAML) into a model."""
+        return cls.model_validate(data)
+
+    @classmethod
+    def from_json(cls, data: str | bytes | bytearray) -> Self:
+        """Validate JSON text or bytes into a model (the fast path: no intermediate dicts)."""
+        return cls.model_validate_json(data)
+
+    # -- encoding -------------------------------------------------------------------------
+
+    def model_dump(
+        self,
+        *,
+        by_alias: bool | None = True,
+        exclude_unset: bool = True,
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """Like pydantic's, but wire names and unset fields omitted by default."""
+        self._mark_gvk_set()
+        return super().model_dump(by_alias=by_alias, exclude_unset=exclude_unset, **kwargs)
+
+    def model_dump_json(
+        self,
+        *,
+        by_alias: bool | None = True,
+        exclude_unset: bool = True,
+        **kwargs: Any,
+    ) -> str:
+        """Like pydantic's, but wire names and unset fields omitted by default."""
+        self._mark_gvk_set()
+        return super().model_dump_json(by_alias=by_alias, exclude_unset=exclude_unset, **kwargs)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The object as the server would see it: JSON-ready values, wire names, unset fields left out."""
+        return self.model_dump(mode="json")
+
+    def to_json(self, *, indent: int | None = None) -> str:
+        """The object as JSON text in wire form (see ``to_dict``)."""
+        return self.model_dump_json(indent=indent)
+
+    # -- display --------------------------------------------------------------------------
+
+    def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
+        # Only what is set: a repr of an Image should not be a wall of "=None".
+        fields_set = self.__pydantic_fields_set__
+        for name in type(self).model_fields:
+            if name in fields_set:
+                yield name, getattr(self, name)
+        extra = self.__pydantic_extra__
+        if extra:
+            yield from extra.items()
+
+
+def wire_path(loc: Sequence[str | int]) -> str:
+    """Render a pydantic error location as a wire path: ``("spec", "tags", 0, "from", "name")`` → ``spec.tags[0].from.name``."""
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif parts:
+            parts.append(f".{item}")
+        else:
+            parts.append(item)
+    return "".join(parts)
+
+
+def _iter_error_lines(exc: ValidationError) -> Iterator[str]:
+    for error in exc.errors(include_url=False):
+        path = wire_path(error["loc"])
+        yield f"{path}: {error['msg']}" if path else error["msg"]
+
+
+def validation_error_paths(exc: ValidationError) -> list[str]:
+    """One ``"<wire path>: <message>"`` line per error, e.g. ``spec.tags[0].from.name: Input should be a valid string``."""
+    return list(_iter_error_lines(exc))
