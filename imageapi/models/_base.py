@@ -8,15 +8,15 @@ lives here, once:
 - Output omits fields that were never set (an explicitly set ``None`` stays, as ``null``), and keeps
   fields this version does not know (``extra="allow"`` at every depth), so parse → emit → parse is
   lossless even against a newer server.
-- ``apiVersion`` and ``kind`` default on top-level kinds and are written out whenever the object was
-  built in Python or is itself being serialized. Objects decoded from the wire and nested in another
-  (list items, say) are written back exactly as they came.
+- ``apiVersion`` and ``kind`` default on top-level kinds and are always written out for the object
+  being serialized. Objects nested in another (list items, say) are written with what they were
+  given, so a list decoded from the wire is written back exactly as it came.
 - ``Time`` fields parse leniently and are written as RFC 3339 UTC with second precision; byte fields
   are ``bytes`` in Python and base64 on the wire.
 
 Decoding speed matters (lists of thousands of images), so nothing here adds a Python call per
 decoded object: the lenient time parser only runs when pydantic's own parser refuses a value, and
-the "kind is set" bookkeeping happens in ``__init__`` and at serialization, not in a validator.
+the "kind is set" bookkeeping happens at serialization, not in a validator.
 """
 
 from __future__ import annotations
@@ -82,13 +82,14 @@ class _TimeSchema:
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.union_schema(
             [
-                core_schema.datetime_schema(),
+                # Zone-less times fail here on purpose and reach parse_time, which makes them UTC.
+                core_schema.datetime_schema(tz_constraint="aware"),
                 core_schema.no_info_plain_validator_function(parse_time),
             ],
             # left_to_right: the native branch wins whenever it accepts, so the Python function
             # is called only for the odd value the native parser refuses.
             mode="left_to_right",
-            custom_error_type="time_parsing",
+            custom_error_type="rfc3339_time",
             custom_error_message="Input should be a time such as 2024-01-02T03:04:05Z",
             serialization=core_schema.plain_serializer_function_ser_schema(format_time, when_used="json"),
         )
@@ -160,15 +161,11 @@ class ApiModel(BaseModel):
     __kind__: ClassVar[str | None] = None
     """``kind`` of a top-level kind (``ImageStream``); ``None`` for nested types."""
 
-    def __init__(self, /, **data: Any) -> None:
-        """Build from keyword arguments (snake_case or wire names); top-level kinds get apiVersion/kind."""
-        super().__init__(**data)
-        self._mark_gvk_set()
-
     def _mark_gvk_set(self) -> None:
         # A defaulted field counts as unset and would be left out of the output; apiVersion and
-        # kind must be written, so they are recorded as set. Only done for objects built in
-        # Python and for the object being serialized, never per decoded object.
+        # kind must be written, so they are recorded as set when the object itself is serialized.
+        # Not in __init__ or a validator: pydantic would then call Python for every decoded
+        # object (a custom __init__ is run for each instance during validation).
         if self.__kind__ is not None:
             self.__pydantic_fields_set__.update(_GVK_FIELDS)
 
