@@ -1,1 +1,6 @@
-"""Library of the code generator (scripts/codegen.py): page parser, OpenAPI reader, emitters."""
+"""The imageapi code generator's library (not shipped with the package).
+
+Stage 1 turns API reference pages (``docs``) into the normalized schema (``normalize``);
+stage 2 emitters turn the schema into code; ``output`` renders and writes files atomically.
+See ``docs/codegen.md`` for the schema format.
+"""
