@@ -68,7 +68,12 @@ class Diagnostic:
 
     def to_json(self) -> JsonDict:
         """The diagnostic in the normalized schema's form."""
-        return {"file": self.file, "section": self.section, "severity": self.severity, "message": self.message}
+        return {
+            "file": self.file,
+            "section": self.section,
+            "severity": self.severity,
+            "message": self.message,
+        }
 
 
 @dataclass
@@ -184,11 +189,16 @@ def clean_paragraphs(text: str) -> list[Paragraph]:
     paragraphs: list[Paragraph] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _squash(raw)
-        if not line or re.fullmatch(r"[-|:\s\u00d7]+", line)  # \u00d7: a close-button glyph:
+        # \u00d7 is the close-button glyph some renderings start with.
+        if not line or re.fullmatch(r"[-|:\s\u00d7]+", line):
             continue
         if line.startswith("- "):
             line = line[2:].strip()
-        if _is_table_header(line, "property") or _is_table_header(line, "parameter") or _is_response_header(line):
+        if (
+            _is_table_header(line, "property")
+            or _is_table_header(line, "parameter")
+            or _is_response_header(line)
+        ):
             paragraphs.append(Paragraph(re.sub(r"[\s|]", "", line), number))
             continue
         if line.startswith("|") or line.endswith("|"):
@@ -341,7 +351,9 @@ def _fill_object_block(result: ObjectSection, cells: list[str]) -> None:
     result.lossy = result.has_table and not rows and orphans > 0
 
 
-def _parse_endpoint_section(section: _Section, diagnostics: list[Diagnostic], file: str) -> list[OperationDoc]:
+def _parse_endpoint_section(
+    section: _Section, diagnostics: list[Diagnostic], file: str
+) -> list[OperationDoc]:
     path = section.title
     operations: list[OperationDoc] = []
     global_query: list[ParameterDoc] = []
@@ -352,7 +364,9 @@ def _parse_endpoint_section(section: _Section, diagnostics: list[Diagnostic], fi
     while index < len(cells):
         text = cells[index]
         if text == "HTTP method" and index + 1 < len(cells) and cells[index + 1] in HTTP_METHODS:
-            current = OperationDoc(path=path, method=cells[index + 1], description="", section=section.heading)
+            current = OperationDoc(
+                path=path, method=cells[index + 1], description="", section=section.heading
+            )
             current.parameters.extend(global_query)
             operations.append(current)
             index += 2
@@ -569,10 +583,14 @@ def parse_page(text: str, file: str, release_hint: dict[str, str] | None = None)
                 pending_untitled.group, pending_untitled.version = group_version.groups()
                 break
         diagnostics.append(
-            Diagnostic(file, "(start of page)", "info", f"page has no title; kind {inferred} inferred from its text")
+            Diagnostic(
+                file, "(start of page)", "info", f"page has no title; kind {inferred} inferred from its text"
+            )
         )
     if not kinds:
-        raise PageParseError(file, "(whole page)", "no kind found (no 'Chapter N. Kind [group/version]' heading)")
+        raise PageParseError(
+            file, "(whole page)", "no kind found (no 'Chapter N. Kind [group/version]' heading)"
+        )
 
     page = PageDoc(
         file=file,
@@ -740,7 +758,9 @@ class _KindTypes:
             }
         for missing in sorted(set(section.required) - set(fields)):
             self.page.diagnostics.append(
-                Diagnostic(self.page.file, section.title, "warning", f"{name}: required field {missing} not in table")
+                Diagnostic(
+                    self.page.file, section.title, "warning", f"{name}: required field {missing} not in table"
+                )
             )
         typedef: JsonDict = {
             "description": section.description,
