@@ -1,0 +1,308 @@
+"""The machinery under :class:`imageapi.Client` and :class:`imageapi.AsyncClient`.
+
+A call is a *flow*: a generator that yields :class:`~imageapi._request.ApiRequest` objects and is sent
+back each decoded result (or thrown the :mod:`imageapi.errors` exception). Most verbs are a flow of
+one request; convenience verbs such as ``image_streams.tag`` read, decide and write in one flow.
+Because a flow never does I/O itself, the same flow runs under both clients:
+
+* :class:`SyncClientCore` drives it with ``httpx.Client`` and blocking retries,
+* :class:`AsyncClientCore` drives it with ``httpx.AsyncClient`` and awaited retries.
+
+The two drivers are the only code that differs between sync and async; building requests and
+decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imageapi._retry`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
+
+import httpx
+
+from ._request import ApiRequest, response_error
+from .errors import ImageAPIError, error_from_transport
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._retry import RetryPolicy
+
+T = TypeVar("T")
+
+Flow = Generator[ApiRequest, Any, T]
+"""A sans-I/O call: yields requests, receives their decoded results, returns the call's result."""
+
+
+class NotGiven:
+    """The type of :data:`NOT_GIVEN`: "use the client's setting", as opposed to an explicit ``None``."""
+
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        # One instance, so ``is NOT_GIVEN`` checks hold after copying or pickling.
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+"""Default of per-call options: fall back to the client's value (``timeout=None`` means no timeout)."""
+
+TimeoutTypes: TypeAlias = float | httpx.Timeout | None
+"""A timeout: seconds for every phase, an ``httpx.Timeout``, or None for none at all."""
+
+RetriesTypes: TypeAlias = Union[int, "RetryPolicy"]
+"""Retries: how many times to retry a failed request (0 disables), or a full ``RetryPolicy``."""
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
+"""30 s per read/write, 10 s to connect: room for large image lists, quick failure on a dead host."""
+
+DEFAULT_RETRIES: Final = 3
+"""Retries of a failed request by default (four tries in all), within the rules of ``imageapi._retry``."""
+
+
+def retry_policy(retries: RetriesTypes) -> RetryPolicy:
+    """The :class:`~imageapi._retry.RetryPolicy` for a ``retries=`` argument (an int counts retries)."""
+    from ._retry import RetryPolicy
+
+    if isinstance(retries, RetryPolicy):
+        return retries
+    if isinstance(retries, bool) or not isinstance(retries, int):
+        raise TypeError(f"retries must be an int or a RetryPolicy, not {type(retries).__name__}")
+    if retries < 0:
+        raise ValueError(f"retries must be >= 0, not {retries}")
+    return RetryPolicy(attempts=retries + 1)
+
+
+def single(request: ApiRequest) -> Flow[Any]:
+    """The flow of a verb that is exactly one request."""
+    return (yield request)
+
+
+class ClientCore:
+    """What both drivers share: where to send, the default namespace, timeouts and retries."""
+
+    _http: httpx.Client | httpx.AsyncClient
+
+    def __init__(
+        self,
+        *,
+        namespace: str,
+        timeout: TimeoutTypes,
+        retries: RetriesTypes,
+    ) -> None:
+        self._namespace = namespace
+        self._timeout = timeout
+        self._retry_policy = retry_policy(retries)
+        # Only the client that opened the connection pool closes it; with_options copies share it.
+        self._owns_http = True
+
+    @property
+    def namespace(self) -> str:
+        """The namespace namespaced calls use when they are given none."""
+        return self._namespace
+
+    @property
+    def timeout(self) -> TimeoutTypes:
+        """The default timeout of every call."""
+        return self._timeout
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        """The default retry policy of every call."""
+        return self._retry_policy
+
+    @property
+    def base_url(self) -> httpx.URL:
+        """The API server's URL."""
+        return self._http.base_url
+
+    def _derive(
+        self,
+        *,
+        namespace: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A shallow copy with other defaults, sharing the connection pool (and not owning it)."""
+        clone = object.__new__(type(self))
+        clone.__dict__.update(self.__dict__)
+        clone._owns_http = False
+        if not isinstance(namespace, NotGiven):
+            if not namespace:
+                raise ValueError("namespace must not be empty")
+            clone._namespace = namespace
+        if not isinstance(timeout, NotGiven):
+            clone._timeout = timeout
+        if not isinstance(retries, NotGiven):
+            clone._retry_policy = retry_policy(retries)
+        # Resource accessors are cached per client and bound to it: the copy makes its own.
+        clone.__dict__.pop("_accessors", None)
+        return clone
+
+    def _http_request(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
+        effective = self._timeout if isinstance(timeout, NotGiven) else timeout
+        return self._http.build_request(
+            request.method,
+            request.path,
+            params=list(request.params),
+            headers=list(request.headers),
+            content=request.content,
+            timeout=effective,
+        )
+
+    def _policy(self, retries: RetriesTypes | NotGiven) -> RetryPolicy:
+        return self._retry_policy if isinstance(retries, NotGiven) else retry_policy(retries)
+
+
+def _check(request: ApiRequest, http_request: httpx.Request, response: httpx.Response) -> None:
+    if not 200 <= response.status_code < 300:
+        raise response_error(
+            request.method, http_request.url, response.status_code, response.headers, response.content
+        )
+
+
+class SyncClientCore(ClientCore):
+    """Drives flows over ``httpx.Client``, blocking."""
+
+    _http: httpx.Client
+
+    def __init__(
+        self,
+        http: httpx.Client,
+        *,
+        namespace: str,
+        timeout: TimeoutTypes,
+        retries: RetriesTypes,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        super().__init__(namespace=namespace, timeout=timeout, retries=retries)
+        self._http = http
+        self._sleep = sleep
+
+    def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
+        http_request = self._http_request(request, timeout)
+        try:
+            response = self._http.send(http_request)
+        except httpx.TransportError as exc:
+            raise error_from_transport(request.method, http_request.url, exc) from exc
+        _check(request, http_request, response)
+        return response
+
+    def _execute(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+    ) -> Any:
+        """Send one request with retries and decode the answer."""
+        from ._retry import retrying
+
+        policy, url = self._policy(retries), self._http.base_url.join(request.path)
+        controller = (
+            retrying(policy, request.method, url) if self._sleep is None
+            else retrying(policy, request.method, url, sleep=self._sleep)
+        )
+        response: httpx.Response | None = None
+        for attempt in controller:
+            with attempt:
+                response = self._send_once(request, timeout)
+        assert response is not None  # the controller re-raises the last error otherwise
+        return request.decode(response.content)
+
+    def _run(
+        self,
+        flow: Flow[T],
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+    ) -> T:
+        """Drive ``flow`` to its result, sending each request it yields."""
+        try:
+            request = next(flow)
+            while True:
+                try:
+                    result = self._execute(request, timeout, retries)
+                except ImageAPIError as error:
+                    request = flow.throw(error)
+                else:
+                    request = flow.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        """Close the connection pool (a no-op on copies made by ``with_options``)."""
+        if self._owns_http:
+            self._http.close()
+
+
+class AsyncClientCore(ClientCore):
+    """Drives flows over ``httpx.AsyncClient``, awaiting."""
+
+    _http: httpx.AsyncClient
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        namespace: str,
+        timeout: TimeoutTypes,
+        retries: RetriesTypes,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(namespace=namespace, timeout=timeout, retries=retries)
+        self._http = http
+        self._sleep = sleep
+
+    async def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
+        http_request = self._http_request(request, timeout)
+        try:
+            response = await self._http.send(http_request)
+        except httpx.TransportError as exc:
+            raise error_from_transport(request.method, http_request.url, exc) from exc
+        _check(request, http_request, response)
+        return response
+
+    async def _execute(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+    ) -> Any:
+        """Send one request with retries and decode the answer."""
+        from ._retry import async_retrying
+
+        policy, url = self._policy(retries), self._http.base_url.join(request.path)
+        controller = (
+            async_retrying(policy, request.method, url) if self._sleep is None
+            else async_retrying(policy, request.method, url, sleep=self._sleep)
+        )
+        response: httpx.Response | None = None
+        async for attempt in controller:
+            with attempt:
+                response = await self._send_once(request, timeout)
+        assert response is not None  # the controller re-raises the last error otherwise
+        return request.decode(response.content)
+
+    async def _run(
+        self,
+        flow: Flow[T],
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+    ) -> T:
+        """Drive ``flow`` to its result, sending each request it yields."""
+        try:
+            request = next(flow)
+            while True:
+                try:
+                    result = await self._execute(request, timeout, retries)
+                except ImageAPIError as error:
+                    request = flow.throw(error)
+                else:
+                    request = flow.send(result)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    async def aclose(self) -> None:
+        """Close the connection pool (a no-op on copies made by ``with_options``)."""
+        if self._owns_http:
+            await self._http.aclose()

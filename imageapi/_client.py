@@ -1,0 +1,357 @@
+"""``Client`` and ``AsyncClient``: the entry points of the SDK.
+
+::
+
+    from imageapi import Client
+
+    with Client() as client:                       # kubeconfig / in-cluster config, like kubectl
+        stream = client.image_streams.get("app", namespace="demo")
+
+Both clients have the same attributes and verbs; the async one returns coroutines. Requests are
+built and responses decoded in :mod:`imageapi._request`; the drivers in :mod:`imageapi._base_client`
+only move bytes. Resource accessors are created on first use (that is when the models are imported).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from os import PathLike
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import httpx
+
+from ._base_client import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    NOT_GIVEN,
+    AsyncClientCore,
+    NotGiven,
+    RetriesTypes,
+    SyncClientCore,
+    TimeoutTypes,
+)
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from .config import ClientConfig
+    from .resources import (
+        AsyncImages,
+        AsyncImageSignatures,
+        AsyncImageStreamImages,
+        AsyncImageStreamImports,
+        AsyncImageStreamMappings,
+        AsyncImageStreams,
+        AsyncImageStreamTags,
+        AsyncImageTags,
+        Images,
+        ImageSignatures,
+        ImageStreamImages,
+        ImageStreamImports,
+        ImageStreamMappings,
+        ImageStreams,
+        ImageStreamTags,
+        ImageTags,
+    )
+
+__all__ = ["AsyncClient", "Client"]
+
+ResourceT = TypeVar("ResourceT")
+
+DEFAULT_NAMESPACE = "default"
+USER_AGENT = "imageapi-python"
+
+
+@dataclass(frozen=True)
+class _Connection:
+    """Where and how to connect, from explicit arguments or from a loaded ClientConfig."""
+
+    base_url: str
+    namespace: str
+    auth: httpx.Auth | None
+    verify: Any
+    cert: Any
+    proxy: str | None
+
+
+def _connection(
+    *,
+    base_url: str | httpx.URL | None,
+    token: str | None,
+    verify: Any,
+    namespace: str | None,
+    config: ClientConfig | None,
+    kubeconfig: str | PathLike[str] | None,
+    context: str | None,
+) -> _Connection:
+    """Explicit arguments win; without ``base_url`` the configuration is loaded like kubectl does."""
+    if base_url is None:
+        if config is None:
+            from .config import load_config
+
+            config = load_config(kubeconfig, context)
+        return _Connection(
+            base_url=str(config.server),
+            namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
+            auth=_token_auth(token) if token is not None else config.auth,
+            verify=config.verify if verify is None else verify,
+            cert=config.cert,
+            proxy=config.proxy,
+        )
+    if config is not None or kubeconfig is not None or context is not None:
+        raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
+    return _Connection(
+        base_url=str(base_url),
+        namespace=namespace or DEFAULT_NAMESPACE,
+        auth=_token_auth(token) if token is not None else None,
+        verify=True if verify is None else verify,
+        cert=None,
+        proxy=None,
+    )
+
+
+def _token_auth(token: str) -> httpx.Auth:
+    from .auth import BearerTokenAuth
+
+    return BearerTokenAuth(token)
+
+
+def _http_options(connection: _Connection, transport: Any, headers: Mapping[str, str] | None) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "base_url": connection.base_url,
+        "auth": connection.auth,
+        "headers": {"User-Agent": USER_AGENT, **(headers or {})},
+        # The per-call timeout always overrides this; it matters only for requests httpx makes itself.
+        "timeout": DEFAULT_TIMEOUT,
+    }
+    if transport is not None:
+        # A transport (the fake cluster's, or httpx.MockTransport) replaces TLS and proxies.
+        options["transport"] = transport
+    else:
+        options["verify"] = connection.verify
+        if connection.cert is not None:
+            options["cert"] = connection.cert
+        if connection.proxy is not None:
+            options["proxy"] = connection.proxy
+    return options
+
+
+class _Accessors:
+    """Creates each resource accessor on first use and keeps it (one per client object)."""
+
+    _accessors: dict[str, Any]
+
+    def _accessor(self, class_name: str) -> Any:
+        accessors = self.__dict__.setdefault("_accessors", {})
+        accessor = accessors.get(class_name)
+        if accessor is None:
+            from . import resources  # imports the models: deferred until a resource is used
+
+            accessor = getattr(resources, class_name)(self)
+            accessors[class_name] = accessor
+        return accessor
+
+
+class Client(_Accessors, SyncClientCore):
+    """A blocking client of the image API (``image.openshift.io/v1``).
+
+    ``Client()`` finds its configuration like kubectl: ``$KUBECONFIG`` or ``~/.kube/config`` (current
+    context), else the in-cluster service account. Or be explicit: ``Client(base_url=…, token=…,
+    verify=…, namespace=…)``, ``Client.from_kubeconfig(path, context=…)``, ``Client(config=…)``.
+
+    ``namespace`` is the default of namespaced calls (the context's namespace, the pod's, or
+    ``default``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
+    ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
+    (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
+    between retries (tests). Use as a context manager, or call :meth:`close`.
+    """
+
+    def __init__(
+        self,
+        base_url: str | httpx.URL | None = None,
+        *,
+        token: str | None = None,
+        verify: Any = None,
+        namespace: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        retries: RetriesTypes = DEFAULT_RETRIES,
+        config: ClientConfig | None = None,
+        kubeconfig: str | PathLike[str] | None = None,
+        context: str | None = None,
+        transport: httpx.BaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], None] | None = None,
+    ) -> None:
+        connection = _connection(
+            base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
+            kubeconfig=kubeconfig, context=context,
+        )
+        http = httpx.Client(**_http_options(connection, transport, headers))
+        super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: str | PathLike[str] | None = None, *, context: str | None = None, **kwargs: Any
+    ) -> Self:
+        """A client for ``context`` (default: the current one) of the kubeconfig at ``path``."""
+        return cls(kubeconfig=path, context=context, **kwargs)
+
+    def with_options(
+        self,
+        *,
+        namespace: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
+        return self._derive(namespace=namespace, timeout=timeout, retries=retries)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Client {self.base_url} namespace={self.namespace!r}>"
+
+    @property
+    def images(self) -> Images:
+        """Images (cluster-scoped)."""
+        return self._accessor("Images")  # type: ignore[no-any-return]
+
+    @property
+    def image_signatures(self) -> ImageSignatures:
+        """Image signatures (cluster-scoped; create and delete)."""
+        return self._accessor("ImageSignatures")  # type: ignore[no-any-return]
+
+    @property
+    def image_streams(self) -> ImageStreams:
+        """Image streams, with ``get_status``/``replace_status``/``patch_status``, ``layers``, ``secrets``, ``tag``."""
+        return self._accessor("ImageStreams")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_tags(self) -> ImageStreamTags:
+        """Image stream tags (``<stream>:<tag>``)."""
+        return self._accessor("ImageStreamTags")  # type: ignore[no-any-return]
+
+    @property
+    def image_tags(self) -> ImageTags:
+        """Image tags (``<stream>:<tag>``)."""
+        return self._accessor("ImageTags")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_images(self) -> ImageStreamImages:
+        """Images of a stream by digest (``<stream>@<digest>``; get only)."""
+        return self._accessor("ImageStreamImages")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_imports(self) -> ImageStreamImports:
+        """Imports from registries (create, ``import_image``)."""
+        return self._accessor("ImageStreamImports")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_mappings(self) -> ImageStreamMappings:
+        """Image stream mappings (create only; answers a ``Status``)."""
+        return self._accessor("ImageStreamMappings")  # type: ignore[no-any-return]
+
+
+class AsyncClient(_Accessors, AsyncClientCore):
+    """The asyncio twin of :class:`Client`: the same constructor, attributes and verbs; every verb
+    returns a coroutine. Use ``async with``, or call :meth:`aclose`. ``sleep`` replaces
+    ``anyio.sleep`` between retries (tests)."""
+
+    def __init__(
+        self,
+        base_url: str | httpx.URL | None = None,
+        *,
+        token: str | None = None,
+        verify: Any = None,
+        namespace: str | None = None,
+        timeout: TimeoutTypes = DEFAULT_TIMEOUT,
+        retries: RetriesTypes = DEFAULT_RETRIES,
+        config: ClientConfig | None = None,
+        kubeconfig: str | PathLike[str] | None = None,
+        context: str | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        connection = _connection(
+            base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
+            kubeconfig=kubeconfig, context=context,
+        )
+        http = httpx.AsyncClient(**_http_options(connection, transport, headers))
+        super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
+
+    @classmethod
+    def from_kubeconfig(
+        cls, path: str | PathLike[str] | None = None, *, context: str | None = None, **kwargs: Any
+    ) -> Self:
+        """A client for ``context`` (default: the current one) of the kubeconfig at ``path``."""
+        return cls(kubeconfig=path, context=context, **kwargs)
+
+    def with_options(
+        self,
+        *,
+        namespace: str | NotGiven = NOT_GIVEN,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+    ) -> Self:
+        """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
+        return self._derive(namespace=namespace, timeout=timeout, retries=retries)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        return f"<AsyncClient {self.base_url} namespace={self.namespace!r}>"
+
+    @property
+    def images(self) -> AsyncImages:
+        """Images (cluster-scoped)."""
+        return self._accessor("AsyncImages")  # type: ignore[no-any-return]
+
+    @property
+    def image_signatures(self) -> AsyncImageSignatures:
+        """Image signatures (cluster-scoped; create and delete)."""
+        return self._accessor("AsyncImageSignatures")  # type: ignore[no-any-return]
+
+    @property
+    def image_streams(self) -> AsyncImageStreams:
+        """Image streams, with ``get_status``/``replace_status``/``patch_status``, ``layers``, ``secrets``, ``tag``."""
+        return self._accessor("AsyncImageStreams")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_tags(self) -> AsyncImageStreamTags:
+        """Image stream tags (``<stream>:<tag>``)."""
+        return self._accessor("AsyncImageStreamTags")  # type: ignore[no-any-return]
+
+    @property
+    def image_tags(self) -> AsyncImageTags:
+        """Image tags (``<stream>:<tag>``)."""
+        return self._accessor("AsyncImageTags")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_images(self) -> AsyncImageStreamImages:
+        """Images of a stream by digest (``<stream>@<digest>``; get only)."""
+        return self._accessor("AsyncImageStreamImages")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_imports(self) -> AsyncImageStreamImports:
+        """Imports from registries (create, ``import_image``)."""
+        return self._accessor("AsyncImageStreamImports")  # type: ignore[no-any-return]
+
+    @property
+    def image_stream_mappings(self) -> AsyncImageStreamMappings:
+        """Image stream mappings (create only; answers a ``Status``)."""
+        return self._accessor("AsyncImageStreamMappings")  # type: ignore[no-any-return]

@@ -1,0 +1,484 @@
+"""Building requests and decoding responses, without sending anything (sans-I/O).
+
+Every call the client makes goes through the two halves of this module:
+
+* :func:`build_request` turns *(resource, verb, namespace, name, body, options)* into an
+  :class:`ApiRequest`: method, path, query parameters, headers and body bytes. It knows the URL
+  layout of the API group, the patch content types and the write/delete option spellings.
+* :func:`decode_response` turns *(request, status code, headers, body bytes)* into a typed result
+  or raises the :mod:`imageapi.errors` class for the server's reason.
+
+The sync and async clients only move bytes between these two functions (see ``_base_client``), so
+there is exactly one place that decides what goes on the wire. ``list`` and ``watch`` are the next
+verbs to arrive: :func:`build_list_request` and :func:`build_watch_request` are their seams.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+from urllib.parse import quote
+
+from ._resource_info import ResourceInfo
+
+if TYPE_CHECKING:
+    from .errors import ApiError
+
+JSONDict = dict[str, Any]
+
+PatchType = Literal["merge", "json", "strategic", "apply"]
+FieldValidation = Literal["Ignore", "Warn", "Strict"]
+PropagationPolicy = Literal["Orphan", "Background", "Foreground"]
+
+PATCH_CONTENT_TYPES: Mapping[str, str] = {
+    "merge": "application/merge-patch+json",
+    "json": "application/json-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    # Server-side apply takes YAML; JSON is a subset of YAML, so the body stays JSON.
+    "apply": "application/apply-patch+yaml",
+}
+
+
+class SupportsToDict(Protocol):
+    """Anything serialisable to its wire form: the generated models (``to_dict()`` uses wire names)."""
+
+    def to_dict(self) -> JSONDict:
+        """The object as JSON with wire (camelCase) names, unset fields omitted."""
+
+
+Body = SupportsToDict | Mapping[str, Any]
+Decoder = Callable[[bytes], Any]
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One HTTP request, fully described but not sent.
+
+    ``path`` is absolute from the server root (``/apis/image.openshift.io/v1/…``); the client joins
+    it to its base URL. ``decode`` turns a successful response body into the typed result.
+    """
+
+    method: str
+    path: str
+    decode: Decoder
+    params: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = ()
+    content: bytes | None = None
+
+
+@dataclass(frozen=True)
+class WriteOptions:
+    """Options of create, replace and patch (``dryRun``, ``fieldManager``, ``fieldValidation``)."""
+
+    dry_run: bool = False
+    field_manager: str | None = None
+    field_validation: FieldValidation | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query parameters the server reads for these options."""
+        params: list[tuple[str, str]] = []
+        if self.dry_run:
+            params.append(("dryRun", "All"))
+        if self.field_manager is not None:
+            params.append(("fieldManager", self.field_manager))
+        if self.field_validation is not None:
+            params.append(("fieldValidation", self.field_validation))
+        return params
+
+
+@dataclass(frozen=True)
+class DeleteOptions:
+    """Options of delete and delete_collection, sent as a ``DeleteOptions`` body.
+
+    The server decodes query parameters only when the body is empty, so everything goes in the body.
+    ``preconditions`` is a mapping (``{"uid": …, "resourceVersion": …}``) or a ``Preconditions`` model.
+    """
+
+    dry_run: bool = False
+    grace_period_seconds: int | None = None
+    propagation_policy: PropagationPolicy | None = None
+    preconditions: Body | None = None
+
+    def body(self) -> JSONDict | None:
+        """The DeleteOptions object, or None when no option is set (then no body is sent)."""
+        options: JSONDict = {}
+        if self.dry_run:
+            options["dryRun"] = ["All"]
+        if self.grace_period_seconds is not None:
+            options["gracePeriodSeconds"] = self.grace_period_seconds
+        if self.propagation_policy is not None:
+            options["propagationPolicy"] = self.propagation_policy
+        if self.preconditions is not None:
+            preconditions = to_json_object(self.preconditions)
+            if preconditions:
+                options["preconditions"] = preconditions
+        if not options:
+            return None
+        return {"kind": "DeleteOptions", "apiVersion": "v1", **options}
+
+
+@dataclass(frozen=True)
+class ListOptions:
+    """Selection options shared by list, watch, delete_collection and ``imagestreams/{name}/secrets``."""
+
+    label_selector: str | None = None
+    field_selector: str | None = None
+    limit: int | None = None
+    continue_: str | None = None
+    resource_version: str | None = None
+
+    def params(self) -> list[tuple[str, str]]:
+        """The query parameters the server reads for these options."""
+        pairs = (
+            ("labelSelector", self.label_selector),
+            ("fieldSelector", self.field_selector),
+            ("limit", None if self.limit is None else str(self.limit)),
+            ("continue", self.continue_),
+            ("resourceVersion", self.resource_version),
+        )
+        return [(name, value) for name, value in pairs if value is not None]
+
+
+# --------------------------------------------------------------------------------------------------
+# Bodies
+
+
+def to_json_object(body: Body) -> JSONDict:
+    """A model or mapping as a fresh JSON dict with wire names (the caller's object is not touched)."""
+    if isinstance(body, Mapping):
+        # Round-trip through the models' own serialiser when the dict holds models (rare, but cheap
+        # to support); a plain dict is copied so the caller's data is never mutated.
+        return {key: _plain(value) for key, value in body.items()}
+    to_dict = getattr(body, "to_dict", None)
+    if to_dict is None:
+        raise TypeError(f"expected a model or a mapping, got {type(body).__name__}")
+    result = to_dict()
+    if not isinstance(result, dict):
+        raise TypeError(f"{type(body).__name__}.to_dict() did not return a dict")
+    return result
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    return value
+
+
+def object_name(body: JSONDict) -> str | None:
+    """``metadata.name`` of a JSON object, if any."""
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping):
+        name = metadata.get("name")
+        return name if isinstance(name, str) and name else None
+    return None
+
+
+def object_namespace(body: JSONDict) -> str | None:
+    """``metadata.namespace`` of a JSON object, if any."""
+    metadata = body.get("metadata")
+    if isinstance(metadata, Mapping):
+        namespace = metadata.get("namespace")
+        return namespace if isinstance(namespace, str) and namespace else None
+    return None
+
+
+def _encode(document: Any) -> bytes:
+    # Compact separators: the server does not care and it keeps bodies small.
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------------------------------
+# Paths
+
+
+def resource_path(
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str | None = None,
+    subresource: str | None = None,
+    *,
+    watch: bool = False,
+) -> str:
+    """The URL path of a collection, an object or one of its subresources.
+
+    Names are percent-encoded except for ``:`` and ``@``, which the image API uses inside names
+    (``app:latest``, ``app@sha256:…``, ``sha256:…@sig``) and which are legal in a path segment.
+    """
+    if info.namespaced and not namespace:
+        raise ValueError(f"{info.plural} are namespaced: a namespace is required")
+    if not info.namespaced and namespace:
+        raise ValueError(f"{info.plural} are cluster-scoped: they take no namespace")
+    if name is not None and not name:
+        raise ValueError("the name must not be empty")
+    if subresource is not None and name is None:
+        raise ValueError("a subresource needs an object name")
+    parts = ["", "apis", info.group, info.version]
+    if watch:
+        parts.append("watch")
+    if namespace:
+        parts += ["namespaces", quote(namespace, safe="")]
+    parts.append(info.plural)
+    if name is not None:
+        parts.append(quote(name, safe=":@"))
+    if subresource is not None:
+        parts.append(subresource)
+    return "/".join(parts)
+
+
+# --------------------------------------------------------------------------------------------------
+# Requests per verb
+
+
+def _json_headers(content_type: str | None = None) -> tuple[tuple[str, str], ...]:
+    headers = [("Accept", "application/json")]
+    if content_type is not None:
+        headers.append(("Content-Type", content_type))
+    return tuple(headers)
+
+
+def build_get_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str,
+    decode: Decoder,
+    *,
+    subresource: str | None = None,
+    list_options: ListOptions | None = None,
+) -> ApiRequest:
+    """``GET`` one object (or a subresource such as ``status``, ``layers``, ``secrets``)."""
+    params = list_options.params() if list_options is not None else []
+    return ApiRequest(
+        method="GET",
+        path=resource_path(info, namespace, name, subresource),
+        decode=decode,
+        params=tuple(params),
+        headers=_json_headers(),
+    )
+
+
+def build_create_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    body: JSONDict,
+    decode: Decoder,
+    options: WriteOptions,
+) -> ApiRequest:
+    """``POST`` a new object to its collection."""
+    return ApiRequest(
+        method="POST",
+        path=resource_path(info, namespace),
+        decode=decode,
+        params=tuple(options.params()),
+        headers=_json_headers("application/json"),
+        content=_encode(body),
+    )
+
+
+def build_replace_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str,
+    body: JSONDict,
+    decode: Decoder,
+    options: WriteOptions,
+    *,
+    subresource: str | None = None,
+) -> ApiRequest:
+    """``PUT`` a whole object (its ``metadata.resourceVersion`` makes it conditional)."""
+    return ApiRequest(
+        method="PUT",
+        path=resource_path(info, namespace, name, subresource),
+        decode=decode,
+        params=tuple(options.params()),
+        headers=_json_headers("application/json"),
+        content=_encode(body),
+    )
+
+
+def resolve_patch_type(body: Any, patch_type: PatchType | None) -> PatchType:
+    """The patch type to send: the one asked for, else ``json`` for a list of operations, else ``merge``."""
+    if patch_type is None:
+        return "json" if isinstance(body, (list, tuple)) else "merge"
+    if patch_type not in PATCH_CONTENT_TYPES:
+        raise ValueError(f"unknown patch type {patch_type!r}: use one of {sorted(PATCH_CONTENT_TYPES)}")
+    is_operations = isinstance(body, (list, tuple))
+    if (patch_type == "json") != is_operations:
+        raise ValueError("a JSON patch is a list of operations; the other patch types take an object")
+    return patch_type
+
+
+def build_patch_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str,
+    body: Body | Sequence[Mapping[str, Any]],
+    decode: Decoder,
+    options: WriteOptions,
+    *,
+    patch_type: PatchType | None = None,
+    force: bool | None = None,
+    subresource: str | None = None,
+    kind: str | None = None,
+) -> ApiRequest:
+    """``PATCH`` an object with a merge, JSON, strategic-merge or server-side-apply patch.
+
+    Server-side apply needs a field manager (the server rejects an apply without one) and a body
+    that names its ``apiVersion`` and ``kind``; both are filled in from the resource when missing.
+    ``force`` exists only for apply.
+    """
+    resolved = resolve_patch_type(body, patch_type)
+    document: Any
+    if resolved == "json":
+        assert isinstance(body, (list, tuple))
+        document = [_plain(operation) for operation in body]
+    else:
+        document = to_json_object(cast(Body, body))
+    params = options.params()
+    if resolved == "apply":
+        if options.field_manager is None:
+            raise ValueError("server-side apply needs a field_manager")
+        document.setdefault("apiVersion", info.api_version)
+        document.setdefault("kind", kind or info.kind)
+        if force is not None:
+            params.append(("force", "true" if force else "false"))
+    elif force is not None:
+        raise ValueError("force applies only to server-side apply (type='apply')")
+    return ApiRequest(
+        method="PATCH",
+        path=resource_path(info, namespace, name, subresource),
+        decode=decode,
+        params=tuple(params),
+        headers=_json_headers(PATCH_CONTENT_TYPES[resolved]),
+        content=_encode(document),
+    )
+
+
+def build_delete_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    name: str,
+    decode: Decoder,
+    options: DeleteOptions,
+) -> ApiRequest:
+    """``DELETE`` one object, with a ``DeleteOptions`` body when any option is set."""
+    body = options.body()
+    return ApiRequest(
+        method="DELETE",
+        path=resource_path(info, namespace, name),
+        decode=decode,
+        headers=_json_headers(None if body is None else "application/json"),
+        content=None if body is None else _encode(body),
+    )
+
+
+def build_delete_collection_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    decode: Decoder,
+    options: DeleteOptions,
+    list_options: ListOptions,
+) -> ApiRequest:
+    """``DELETE`` the objects of a collection that match the selectors."""
+    body = options.body()
+    return ApiRequest(
+        method="DELETE",
+        path=resource_path(info, namespace),
+        decode=decode,
+        params=tuple(list_options.params()),
+        headers=_json_headers(None if body is None else "application/json"),
+        content=None if body is None else _encode(body),
+    )
+
+
+def build_list_request(
+    info: ResourceInfo, namespace: str | None, decode: Decoder, list_options: ListOptions
+) -> ApiRequest:
+    """``GET`` a collection (one page). ``namespace=None`` on a namespaced resource lists all namespaces.
+
+    The seam for the ``list`` verb and its pager.
+    """
+    parts = ["", "apis", info.group, info.version]
+    if namespace:
+        parts += ["namespaces", quote(namespace, safe="")]
+    parts.append(info.plural)
+    return ApiRequest(
+        method="GET",
+        path="/".join(parts),
+        decode=decode,
+        params=tuple(list_options.params()),
+        headers=_json_headers(),
+    )
+
+
+def build_watch_request(
+    info: ResourceInfo,
+    namespace: str | None,
+    decode: Decoder,
+    list_options: ListOptions,
+    *,
+    allow_bookmarks: bool = True,
+    timeout_seconds: int | None = None,
+) -> ApiRequest:
+    """``GET ?watch=true`` on a collection: the seam for the ``watch`` verb (the body is a stream of
+    ``WatchEvent`` lines, decoded line by line by the caller, not by ``decode_response``)."""
+    listing = build_list_request(info, namespace, decode, list_options)
+    params = [*listing.params, ("watch", "true")]
+    if allow_bookmarks:
+        params.append(("allowWatchBookmarks", "true"))
+    if timeout_seconds is not None:
+        params.append(("timeoutSeconds", str(timeout_seconds)))
+    return ApiRequest(
+        method="GET", path=listing.path, decode=decode, params=tuple(params), headers=listing.headers,
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Responses
+
+
+def decode_response(
+    request: ApiRequest, url: str, status_code: int, headers: Mapping[str, str], content: bytes
+) -> Any:
+    """The typed result of a 2xx response, or raise the :mod:`imageapi.errors` class for the failure."""
+    if 200 <= status_code < 300:
+        return request.decode(content)
+    raise response_error(request.method, url, status_code, headers, content)
+
+
+def response_error(
+    method: str, url: object, status_code: int, headers: Mapping[str, str], content: bytes
+) -> ApiError:
+    """The :class:`imageapi.errors.ApiError` subclass for a failed response."""
+    from .errors import error_from_response
+
+    return error_from_response(method, url, status_code, headers, content)
+
+
+def model_decoder(model: Any) -> Decoder:
+    """A decoder that validates the body as ``model`` (a generated pydantic model class)."""
+
+    def decode(content: bytes) -> Any:
+        return model.model_validate_json(content)
+
+    return decode
+
+
+def status_or_model_decoder(model: Any) -> Decoder:
+    """A decoder for answers that are a ``Status`` or an object (delete: immediate vs. finalizers)."""
+
+    def decode(content: bytes) -> Any:
+        document = json.loads(content) if content else {}
+        if isinstance(document, dict) and document.get("kind") == "Status":
+            from .models import Status
+
+            return Status.from_dict(document)
+        return model.from_dict(document)
+
+    return decode

@@ -1,0 +1,152 @@
+"""The base of every resource accessor: scope, namespace defaulting, decoders, and the verb check.
+
+A resource accessor (``client.image_streams``) is a small object bound to a client. Its verbs come
+from mixins (:mod:`imageapi.resources._verbs`), one per verb; a concrete accessor lists exactly the
+mixins of the verbs the server serves, and :meth:`Resource.__init_subclass__` compares that list with
+the generated resource table, so an accessor can neither miss a verb nor offer one the server lacks.
+
+Every verb builds a flow (see :mod:`imageapi._base_client`) and hands it to the client's driver; the
+sync driver returns the result, the async driver a coroutine. That is why each verb mixin is generic
+in its result type: ``ImageStream`` on :class:`imageapi.Client`, ``Coroutine[…, ImageStream]`` on
+:class:`imageapi.AsyncClient`, with one implementation behind both.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+from .._base_client import Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._request import JSONDict, object_namespace
+
+if TYPE_CHECKING:
+    from .._resource_info import ResourceInfo
+
+# Verbs that the next issue adds (with pagination and watch); not checked against the table yet.
+DEFERRED_VERBS = frozenset({"list", "watch"})
+
+
+class Driver(Protocol):
+    """What a resource needs from its client: the default namespace and a way to run a flow."""
+
+    @property
+    def namespace(self) -> str:
+        """The default namespace."""
+
+    def _run(
+        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+    ) -> Any:
+        """The flow's result (sync client) or an awaitable of it (async client)."""
+
+
+@functools.cache
+def model_class(type_name: str) -> Any:
+    """The generated model class called ``type_name`` (``ImageStream``, ``Status``, …)."""
+    models = importlib.import_module("imageapi.models")
+    return getattr(models, type_name)
+
+
+@functools.cache
+def decoder(type_name: str) -> Any:
+    """A decoder of response bodies into ``type_name`` (cached: one per type)."""
+
+    def decode(content: bytes) -> Any:
+        return model_class(type_name).from_json(content)
+
+    return decode
+
+
+@functools.cache
+def status_or(type_name: str) -> Any:
+    """A decoder for answers that are either a ``Status`` or a ``type_name`` object.
+
+    Delete answers a Status when the object is gone at once, and the object itself when finalizers
+    keep it (``propagation_policy="Foreground"`` on image streams); deletecollection answers a list.
+    """
+
+    def decode(content: bytes) -> Any:
+        # The kind is near the front of every object the server writes; peeking at it avoids
+        # parsing the body twice.
+        head = content[:200]
+        if b'"kind":"Status"' in head.replace(b" ", b""):
+            return model_class("Status").from_json(content)
+        return model_class(type_name).from_json(content)
+
+    return decode
+
+
+class Resource:
+    """Base of the resource accessors. Subclasses name their resource: ``class X(…, plural="images")``."""
+
+    _info: ClassVar[ResourceInfo]
+    #: The verb a mixin provides (set on the mixin classes themselves).
+    _verb: ClassVar[str | None] = None
+    #: The (subresource, verb) pairs a mixin provides.
+    _subresource_verbs: ClassVar[frozenset[tuple[str, str]]] = frozenset()
+
+    def __init__(self, client: Driver) -> None:
+        self._client = client
+
+    def __init_subclass__(cls, plural: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if plural is None:
+            return  # a mixin or an intermediate base
+        from .._resource_table import RESOURCES
+
+        info = RESOURCES[plural]
+        cls._info = info
+        offered = {klass.__dict__["_verb"] for klass in cls.__mro__ if klass.__dict__.get("_verb")}
+        served = set(info.verbs) - DEFERRED_VERBS
+        if offered != served:
+            raise TypeError(
+                f"{cls.__name__} offers verbs {sorted(offered)} but the server serves {sorted(served)} "
+                f"on {plural}"
+            )
+        offered_sub: set[tuple[str, str]] = set()
+        for klass in cls.__mro__:
+            offered_sub |= klass.__dict__.get("_subresource_verbs", frozenset())
+        served_sub = {(sub.name, verb) for sub in info.subresources.values() for verb in sub.verbs}
+        if offered_sub != served_sub:
+            raise TypeError(
+                f"{cls.__name__} offers subresource verbs {sorted(offered_sub)} but the server serves "
+                f"{sorted(served_sub)} on {plural}"
+            )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._info.plural}>"
+
+    @property
+    def info(self) -> ResourceInfo:
+        """The resource's row of the generated table: names, scope, verbs, subresources."""
+        return self._info
+
+    def _namespace(self, namespace: str | None, body: JSONDict | None = None) -> str | None:
+        """The namespace of a call: the argument, else the body's ``metadata.namespace``, else the
+        client's default. Cluster-scoped resources take none."""
+        if not self._info.namespaced:
+            if namespace is not None:
+                raise TypeError(f"{self._info.plural} are cluster-scoped: they take no namespace")
+            return None
+        if namespace is not None:
+            if not namespace:
+                raise ValueError("namespace must not be empty")
+            return namespace
+        if body is not None:
+            from_body = object_namespace(body)
+            if from_body:
+                return from_body
+        return self._client.namespace
+
+    def _call(self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven) -> Any:
+        return self._client._run(flow, timeout, retries)
+
+
+def with_kind(info_api_version: str, kind: str, body: Mapping[str, Any]) -> JSONDict:
+    """``body`` with ``apiVersion`` and ``kind`` filled in when missing (YAML-loaded dicts often lack
+    neither, hand-written ones often lack both; the server needs them to decode)."""
+    document = dict(body)
+    document.setdefault("apiVersion", info_api_version)
+    document.setdefault("kind", kind)
+    return document
