@@ -60,6 +60,11 @@ class ServerConfig:
     external_registry_hostname: str | None = None
     flavour: str = "current"  # "4.17" or "current"
     default_import_mode: str = "Legacy"
+    # Image semantics (imageapi.testing._import): run the simulated image import controller after
+    # writes to an imagestream, and cap the tags a repository import takes (the rest are reported
+    # in ``additionalTags``), as the server's MaxImagesBulkImportedPerRepository does.
+    simulate_import_controller: bool = True
+    max_images_bulk_imported_per_repository: int = 50
 
 
 @dataclass

@@ -1,0 +1,208 @@
+"""ImageStreamTag: a view and mutator of one tag of a stream (server-semantics.md §6)."""
+
+from __future__ import annotations
+
+import copy
+
+from ._contracts import JSON, RequestContext
+from ._images import empty_docker_metadata, validate_path_segment_name
+from ._imagestreams import (
+    default_tag_reference,
+    latest_event,
+    metadata,
+    new_stream,
+    parse_stream_tag_name,
+    set_spec_tags,
+    spec_tags,
+    status_tags,
+    validate_tag_reference,
+)
+from ._status import FieldError, already_exists, bad_request, invalid, not_found
+from ._virtual import (
+    STREAMS,
+    check_resource_version,
+    delete_tag,
+    empty_list,
+    get_stream,
+    item_matches,
+    latest_image_or_none,
+    list_streams_for_tags,
+    resolved_reference,
+    strip_nulls,
+    write_stream_with_retries,
+)
+
+RESOURCE = "imagestreamtags"
+TITLE = "ImageStreamTags"
+
+
+def empty_image() -> JSON:
+    """The ``image`` of an istag whose tag has no image yet (the struct always serializes)."""
+    return {"metadata": {}, "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
+
+
+def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
+    """``newISTag``: the istag of ``tag`` with ``image`` (already resolved) or an empty image."""
+    stream_meta = stream.get("metadata") or {}
+    event = latest_event(stream, tag) or {}
+    spec_tag = spec_tags(stream).get(tag)
+    meta: JSON = {
+        "name": f"{stream_meta.get('name')}:{tag}",
+        "namespace": stream_meta.get("namespace"),
+    }
+    for key in ("uid", "resourceVersion"):
+        if stream_meta.get(key):
+            meta[key] = stream_meta[key]
+    meta["creationTimestamp"] = event.get("created")
+    if stream_meta.get("labels"):
+        meta["labels"] = copy.deepcopy(stream_meta["labels"])
+    if spec_tag and spec_tag.get("annotations"):
+        meta["annotations"] = copy.deepcopy(spec_tag["annotations"])
+    istag: JSON = {
+        "kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+        "metadata": meta,
+        "tag": copy.deepcopy(spec_tag) if spec_tag is not None else None,
+        "generation": event.get("generation") or 0,
+        "lookupPolicy": copy.deepcopy((stream.get("spec") or {}).get("lookupPolicy") or {"local": False}),
+        "image": image if image is not None else empty_image(),
+    }
+    conditions = (status_tags(stream).get(tag) or {}).get("conditions")
+    if conditions:
+        istag["conditions"] = copy.deepcopy(conditions)
+    return istag
+
+
+def _create_name(name: str) -> tuple[str, str]:
+    """``SplitImageStreamTag`` on create: cut at the first ``:``.
+
+    Deviation: a name without ``:`` makes the real server answer a plain 500; the fake answers 400
+    with the same message, as the spec allows.
+    """
+    stream, separator, tag = name.partition(":")
+    if not separator or not stream or not tag:
+        raise bad_request(f'"{name}" must be of the form <stream_name>:<tag>')
+    return stream, tag
+
+
+class ImageStreamTagResource:
+    """The ``imagestreamtags`` virtual resource."""
+
+    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:
+        """404 when the tag has no image, even if a spec tag exists."""
+        stream_name, tag = parse_stream_tag_name(name, TITLE)
+        stream = get_stream(ctx, namespace or "", stream_name)
+        image = latest_image_or_none(ctx, stream, tag)
+        if image is None:
+            raise not_found(RESOURCE, name)
+        return project(stream, tag, image)
+
+    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:
+        """One item per status tag with an image; stream-level paging; empty metadata; null items."""
+        items: list[JSON] = []
+        for stream in list_streams_for_tags(ctx, namespace):
+            for tag, entry in sorted(status_tags(stream).items()):
+                event = (entry.get("items") or [None])[0]
+                if not event or not event.get("image"):
+                    continue
+                image = {"metadata": {"name": event["image"]},
+                         "dockerImageReference": resolved_reference(stream, tag, event),
+                         "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
+                item = project(stream, tag, image)
+                item.pop("kind")
+                item.pop("apiVersion")
+                if item_matches(item, ctx):
+                    items.append(item)
+        return empty_list("ImageStreamTagList", items)
+
+    def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
+        """Add a spec tag (creating the stream if needed); 409 when it exists."""
+        namespace = namespace or ""
+        istag = copy.deepcopy(body)
+        meta = metadata(istag)
+        name = str(meta.get("name") or "")
+        errors = validate_path_segment_name(name, "metadata.name")
+        if errors:
+            raise invalid("ImageStreamTag", name, errors)
+        stream_name, tag_name = _create_name(name)
+        istag.pop("conditions", None)
+        istag.pop("image", None)
+        tag = istag.get("tag")
+        if isinstance(tag, dict):
+            if not tag.get("name"):
+                tag["name"] = tag_name
+            default_tag_reference(tag, ctx.config)
+            errors = validate_tag_reference(tag, "tag")
+            if tag.get("annotations") is not None and tag["annotations"] != (meta.get("annotations") or {}):
+                errors.append(FieldError("FieldValueInvalid", "tag.annotations",
+                                         "tag annotations must not be provided or must be equal to the object meta "
+                                         "annotations", tag["annotations"], True))
+            if errors:
+                raise invalid("ImageStreamTag", name, errors)
+
+        def mutate(stream: JSON | None) -> JSON:
+            target = stream if stream is not None else new_stream(namespace, stream_name)
+            tags = spec_tags(target)
+            if tag_name in tags:
+                raise already_exists("imagestreamtag", name)
+            if isinstance(tag, dict):
+                tags[tag_name] = {**copy.deepcopy(tag), "name": tag_name}
+                set_spec_tags(target, tags)
+            return target
+
+        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="create",
+                                               resource=RESOURCE, dry_run=ctx.dry_run)
+        assert written is not None
+        return 201, project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
+
+    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:
+        """Blind PUT allowed; only ``tag`` and ``metadata.annotations`` may change; 201 for a new spec tag."""
+        namespace = namespace or ""
+        stream_name, tag_name = parse_stream_tag_name(name, TITLE)
+        istag = copy.deepcopy(body)
+        meta = metadata(istag)
+        sent_rv = str(meta.get("resourceVersion") or "")
+        current = ctx.store.get(STREAMS, namespace, stream_name)
+        check_resource_version(current, sent_rv, RESOURCE, name)
+        old = project(current if current is not None else new_stream(namespace, stream_name), tag_name, None)
+        if not meta.get("labels") and old["metadata"].get("labels"):
+            meta["labels"] = old["metadata"]["labels"]
+        tag = istag.get("tag")
+        errors: list[FieldError] = []
+        if isinstance(tag, dict):
+            tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
+            default_tag_reference(tag, ctx.config)
+            errors += validate_tag_reference(tag, "tag")
+        if any(strip_nulls(meta.get(key)) != strip_nulls(old["metadata"].get(key))
+               for key in ("name", "namespace", "labels", "ownerReferences", "finalizers")):
+            errors.append(FieldError("FieldValueInvalid", "metadata",
+                                     "may not update fields other than metadata.annotations", "", True))
+        if errors:
+            raise invalid("ImageStreamTag", name, errors)
+        created_spec_tag = False
+
+        def mutate(stream: JSON | None) -> JSON:
+            nonlocal created_spec_tag
+            check_resource_version(stream, sent_rv, RESOURCE, name)
+            target = stream if stream is not None else new_stream(namespace, stream_name)
+            tags = spec_tags(target)
+            if tag_name not in tags and not isinstance(tag, dict):
+                raise bad_request(f"imagestreamtag {tag_name} is not a spec tag in imagestream "
+                                  f"{namespace}/{stream_name}, cannot be updated")
+            created_spec_tag = tag_name not in tags
+            new_tag = copy.deepcopy(tag) if isinstance(tag, dict) else tags[tag_name]
+            new_tag["name"] = tag_name
+            new_tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
+            tags[tag_name] = new_tag
+            set_spec_tags(target, tags)
+            return target
+
+        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="update",
+                                               resource=RESOURCE, dry_run=ctx.dry_run)
+        assert written is not None
+        result = project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
+        return (201 if created_spec_tag else 200), result
+
+    def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:
+        """Remove the spec and status tag; 404 when neither exists."""
+        stream_name, tag_name = parse_stream_tag_name(name, TITLE)
+        return delete_tag(ctx, namespace or "", stream_name, tag_name, name, RESOURCE, options)

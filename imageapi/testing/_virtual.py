@@ -1,0 +1,278 @@
+"""Shared machinery of the virtual resources: stream read-modify-write with retries, image access,
+projections of a tag onto its image, and the stream-level list pass-through of istag/itag lists."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterator
+
+from ._contracts import JSON, RequestContext
+from ._images import prepare_image_for_create, strip_manifest, validate_image
+from ._imagestreams import (
+    decorate_stream,
+    latest_event,
+    meta_field_value,
+    prepare_create,
+    prepare_update,
+    spec_tags,
+    tags_changed,
+    validate_stream,
+    wrap_tag_errors,
+)
+from ._selectors import parse_field_selector, parse_label_selector
+from ._status import StatusError, bad_request, invalid, not_found, server_timeout
+
+STREAMS = "imagestreams"
+IMAGES = "images"
+RETRIES = 10
+DOCKER_SECRET_TYPES = ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson")
+EXCLUDE_SECRET_ANNOTATION = "openshift.io/image.excludeSecret"
+
+
+def new_uid() -> str:
+    """A fresh object uid."""
+    return str(uuid.uuid4())
+
+
+def get_stream(ctx: RequestContext, namespace: str, name: str) -> JSON:
+    """The decorated stream, or 404 ``imagestreams.image.openshift.io "<name>" not found``."""
+    stream = ctx.store.get(STREAMS, namespace, name)
+    if stream is None:
+        raise not_found(STREAMS, name)
+    decorate_stream(stream, ctx.config)
+    return stream
+
+
+def get_image(ctx: RequestContext, name: str) -> JSON:
+    """The Image, or 404 ``images.image.openshift.io "<name>" not found``."""
+    image = ctx.store.get(IMAGES, None, name)
+    if image is None:
+        raise not_found(IMAGES, name)
+    return image
+
+
+def create_image(ctx: RequestContext, image: JSON, *, dry_run: bool = False) -> JSON | None:
+    """Create an Image through the image strategy; an existing one is left alone (returns None)."""
+    prepared = copy.deepcopy(image)
+    prepared.setdefault("kind", "Image")
+    prepared.setdefault("apiVersion", "image.openshift.io/v1")
+    meta = prepared.setdefault("metadata", {})
+    for key in ("uid", "resourceVersion", "creationTimestamp"):
+        meta.pop(key, None)
+    prepare_image_for_create(prepared)
+    name = str(meta.get("name") or "")
+    errors = validate_image(prepared)
+    if errors:
+        raise invalid("Image", name, errors)
+    if ctx.store.get(IMAGES, None, name) is not None:
+        return None
+    try:
+        return ctx.store.create(IMAGES, None, prepared, dry_run=dry_run)
+    except StatusError as error:
+        if error.reason == "AlreadyExists":
+            return None
+        raise
+
+
+def write_stream_with_retries(
+    ctx: RequestContext,
+    namespace: str,
+    name: str,
+    mutate: Callable[[JSON | None], JSON | None],
+    *,
+    operation: str,
+    resource: str,
+    dry_run: bool,
+    keep_status_on_create: bool = False,
+    retries: int = RETRIES,
+) -> tuple[JSON | None, JSON | None]:
+    """Read the stream, let ``mutate`` change it (or build one from None), write it; retry conflicts.
+
+    ``mutate`` returns the stream to write, or None for "no write". The write goes through the
+    internal spec+status path: an update keeps the status given (§5.5), a create uses the normal create
+    path unless ``keep_status_on_create``. After ``retries`` conflicts: 500 ServerTimeout.
+    Returns (the stream before, the stream written or None).
+    """
+    for _ in range(retries):
+        old = ctx.store.get(STREAMS, namespace, name)
+        target = mutate(copy.deepcopy(old) if old is not None else None)
+        if target is None:
+            return old, None
+        try:
+            return old, _write(ctx, namespace, name, old, target, dry_run, keep_status_on_create)
+        except StatusError as error:
+            if error.reason != "Conflict" and not (error.reason == "AlreadyExists" and old is None):
+                raise
+    raise server_timeout(operation, resource)
+
+
+def _write(ctx: RequestContext, namespace: str, name: str, old: JSON | None, target: JSON, dry_run: bool,
+           keep_status_on_create: bool) -> JSON:
+    target.setdefault("kind", "ImageStream")
+    target.setdefault("apiVersion", "image.openshift.io/v1")
+    meta = target.setdefault("metadata", {})
+    meta["name"], meta["namespace"] = name, namespace
+    if old is None:
+        for key in ("uid", "resourceVersion"):
+            meta.pop(key, None)
+        prepare_create(target, ctx, keep_status=keep_status_on_create)
+        _validate_stream_write(target, None, ctx)
+        written = ctx.store.create(STREAMS, namespace, target, dry_run=dry_run)
+    else:
+        meta["resourceVersion"] = (old.get("metadata") or {}).get("resourceVersion")
+        prepare_update(target, old, ctx, reset_status=False)
+        _validate_stream_write(target, old, ctx)
+        written = ctx.store.update(STREAMS, namespace, target, dry_run=dry_run)
+    decorate_stream(written, ctx.config)
+    return written
+
+
+def _validate_stream_write(stream: JSON, old: JSON | None, ctx: RequestContext) -> None:
+    errors = validate_stream(stream)
+    if not errors:
+        errors = wrap_tag_errors(stream, tags_changed(old, copy.deepcopy(stream), ctx))
+    if errors:
+        raise invalid("ImageStream", str((stream.get("metadata") or {}).get("name") or ""), errors)
+
+
+def pull_secret_names(ctx: RequestContext, namespace: str) -> list[str]:
+    """Names of the namespace's docker pull secrets (the ones imports may use)."""
+    return [str((secret.get("metadata") or {}).get("name") or "") for secret in docker_secrets(ctx, namespace)]
+
+
+def docker_secrets(ctx: RequestContext, namespace: str) -> list[JSON]:
+    """The namespace's secrets of a docker type, minus those annotated as excluded."""
+    result = []
+    for secret in ctx.store.list("secrets", namespace):
+        if secret.get("type") not in DOCKER_SECRET_TYPES:
+            continue
+        annotations = (secret.get("metadata") or {}).get("annotations") or {}
+        if annotations.get(EXCLUDE_SECRET_ANNOTATION) == "true":
+            continue
+        result.append(secret)
+    return result
+
+
+def resolved_reference(stream: JSON, tag: str, event: JSON) -> str:
+    """The event's reference, resolved by the tag's referencePolicy (``Local`` → the stream's repository)."""
+    policy = ((spec_tags(stream).get(tag) or {}).get("referencePolicy") or {}).get("type")
+    repository = (stream.get("status") or {}).get("dockerImageRepository") or ""
+    image = event.get("image") or ""
+    if policy == "Local" and repository and image:
+        return f"{repository}@{image}"
+    return str(event.get("dockerImageReference") or "")
+
+
+def tag_image(ctx: RequestContext, stream: JSON, tag: str, event: JSON) -> JSON:
+    """The full Image behind a tag event, as istag/itag show it (manifest cleared, tag annotations merged).
+
+    404 ``images.image.openshift.io "<digest>" not found`` when the Image object is gone.
+    """
+    image = strip_manifest(get_image(ctx, str(event.get("image") or "")))
+    annotations = (spec_tags(stream).get(tag) or {}).get("annotations")
+    if annotations:
+        meta = image.setdefault("metadata", {})
+        meta["annotations"] = {**(meta.get("annotations") or {}), **annotations}
+    image["dockerImageReference"] = resolved_reference(stream, tag, event)
+    image.pop("kind", None)
+    image.pop("apiVersion", None)
+    return image
+
+
+def latest_image_or_none(ctx: RequestContext, stream: JSON, tag: str) -> JSON | None:
+    """The tag's latest image (None when there is no event with an image)."""
+    event = latest_event(stream, tag)
+    if event is None or not event.get("image"):
+        return None
+    return tag_image(ctx, stream, tag, event)
+
+
+def list_streams_for_tags(ctx: RequestContext, namespace: str | None) -> Iterator[JSON]:
+    """The streams an istag/itag list walks: the request's selectors and limit/continue are applied to
+    the *stream* list (§6 LIST), and no continue token ever reaches the client."""
+    selected = []
+    for stream in ctx.store.list(STREAMS, namespace):
+        decorate_stream(stream, ctx.config)
+        if _matches(stream, ctx, meta_field_value):
+            selected.append(stream)
+    token = ctx.query.get("continue") or ""
+    if token:
+        # Our own opaque token is never handed out (the real server drops it too); a client can
+        # only pass one it made up, which the real server would reject as undecodable.
+        raise bad_request(f"invalid continue token: {token}")
+    limit_text = ctx.query.get("limit") or ""
+    limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
+    yield from (selected[:limit] if limit is not None else selected)
+
+
+def item_matches(item: JSON, ctx: RequestContext) -> bool:
+    """The second filter of istag/itag lists: the item's own labels and name/namespace fields."""
+    return _matches(item, ctx, meta_field_value)
+
+
+def _matches(obj: JSON, ctx: RequestContext, value_of: Callable[[JSON, str], str]) -> bool:
+    label_text = ctx.query.get("labelSelector") or ""
+    field_text = ctx.query.get("fieldSelector") or ""
+    if label_text and not parse_label_selector(label_text).matches((obj.get("metadata") or {}).get("labels") or {}):
+        return False
+    return not field_text or parse_field_selector(field_text).matches(lambda path: value_of(obj, path))
+
+
+# --------------------------------------------------------------------------------------------------
+# istag and itag share their stream edits
+
+
+def empty_list(kind: str, items: list[JSON]) -> JSON:
+    """An istag/itag list: empty metadata, and ``items: null`` when nothing matched (§6 LIST)."""
+    return {"kind": kind, "apiVersion": "image.openshift.io/v1", "metadata": {}, "items": items or None}
+
+
+def check_resource_version(stream: JSON | None, sent: str, resource: str, name: str) -> None:
+    """The conditional part of a blind-PUT-capable update: a sent resourceVersion must be the stream's."""
+    if not sent:
+        return
+    if stream is None:
+        raise not_found(STREAMS, name.split(":", 1)[0])
+    current = str((stream.get("metadata") or {}).get("resourceVersion") or "")
+    if sent != current:
+        from ._status import conflict
+
+        raise conflict(resource, name, f"another caller has updated the resource version to {current}")
+
+
+def delete_tag(ctx: RequestContext, namespace: str, stream_name: str, tag: str, name: str, resource: str,
+               options: JSON) -> JSON:
+    """Remove both ``spec.tags[tag]`` and ``status.tags[tag]`` (istag and itag DELETE)."""
+    from ._imagestreams import set_spec_tags, set_status_tags, status_tags
+    from ._status import conflict, success_status
+
+    precondition_uid = ((options or {}).get("preconditions") or {}).get("uid")
+
+    def mutate(stream: JSON | None) -> JSON | None:
+        if stream is None:
+            raise not_found(STREAMS, stream_name)
+        if precondition_uid and precondition_uid != (stream.get("metadata") or {}).get("uid"):
+            raise conflict(resource, name, "the UID precondition was not met")
+        tags, statuses = spec_tags(stream), status_tags(stream)
+        if tag not in tags and tag not in statuses:
+            raise not_found(resource, name)
+        tags.pop(tag, None)
+        statuses.pop(tag, None)
+        set_spec_tags(stream, tags)
+        set_status_tags(stream, statuses)
+        return stream
+
+    write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="delete", resource=resource,
+                              dry_run=ctx.dry_run)
+    return success_status()
+
+
+def strip_nulls(value: object) -> object:
+    """``value`` without null or empty members, so that two renderings of the same object compare equal."""
+    if isinstance(value, dict):
+        cleaned = {key: strip_nulls(item) for key, item in value.items()}
+        return {key: item for key, item in cleaned.items() if item not in (None, {}, [])}
+    if isinstance(value, list):
+        return [strip_nulls(item) for item in value]
+    return value
