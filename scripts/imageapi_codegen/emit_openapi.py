@@ -241,6 +241,8 @@ class _Emitter:
                     operation["path"], {"parameters": _path_parameters(operation, resource)}
                 )
                 path_item[operation["method"].lower()] = self._operation(operation, resource)
+        for path_item in paths.values():
+            _hoist_shared_parameter(path_item, "pretty")
         return paths
 
     def _operation(self, operation: Mapping[str, Any], resource: Mapping[str, Any]) -> JSON:
@@ -259,7 +261,7 @@ class _Emitter:
             "responses": self._responses(action, operation.get("responseType")),
         }
         if operation.get("requestType"):
-            media_types = _PATCH_MEDIA_TYPES if action == "patch" else ["*/*"]
+            media_types = _PATCH_MEDIA_TYPES if action == "patch" else ["application/json"]
             body_schema = self._ref(operation["requestType"], in_group=True)
             result["requestBody"] = {
                 "content": {media_type: {"schema": body_schema} for media_type in media_types},
@@ -314,6 +316,20 @@ def _path_parameters(operation: Mapping[str, Any], resource: Mapping[str, Any]) 
             _path_parameter("namespace", "object name and auth scope, such as for teams and projects")
         )
     return parameters
+
+
+def _hoist_shared_parameter(path_item: JSON, name: str) -> None:
+    """Move a query parameter every operation of the path declares alike up to the path item.
+
+    The server declares ``pretty`` once per path this way; readers merge it back into each operation.
+    """
+    operations = [value for key, value in path_item.items() if key != "parameters"]
+    found = [[p for p in operation["parameters"] if p["name"] == name] for operation in operations]
+    if not operations or any(len(matches) != 1 or matches[0] != found[0][0] for matches in found):
+        return
+    path_item["parameters"].append(found[0][0])
+    for operation in operations:
+        operation["parameters"] = [p for p in operation["parameters"] if p["name"] != name]
 
 
 def _path_parameter(name: str, description: str) -> JSON:
