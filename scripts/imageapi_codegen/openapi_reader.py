@@ -60,23 +60,25 @@ def read_openapi(
     version: str = "v1",
     source: str | None = None,
     release: str | None = None,
+    package: str | None = None,
 ) -> JSON:
     """Read an OpenAPI v2 or v3 document into the normalized schema of ``docs/codegen.md``.
 
     ``group``/``version`` say which API group the document describes: definitions in that group's
-    package (``com.github.openshift.api.image.v1.*``) become ``types``; every other object definition
-    becomes ``metaTypes``. ``source`` and ``release`` only fill in the ``sources`` entry.
+    Go package (``package``; by default the OpenShift one, ``com.github.openshift.api.image.v1``)
+    become ``types``; every other object definition becomes ``metaTypes``. ``source`` and
+    ``release`` only fill in the ``sources`` entry.
 
     The result has the keys ``formatVersion``, ``group``, ``version``, ``sources``, ``diagnostics``,
     ``types``, ``metaTypes`` and ``resources`` (empty when the document has no ``paths``).
     """
-    return _Reader(doc, group, version).read(source, release)
+    return _Reader(doc, group, version, package or group_package(group, version)).read(source, release)
 
 
 class _Reader:
     """One pass over one document; holds the pieces every conversion step needs."""
 
-    def __init__(self, doc: Mapping[str, Any], group: str, version: str) -> None:
+    def __init__(self, doc: Mapping[str, Any], group: str, version: str, package: str) -> None:
         self.doc = doc
         self.group = group
         self.version = version
@@ -85,7 +87,7 @@ class _Reader:
             self.definitions: Mapping[str, Any] = doc.get("components", {}).get("schemas", {})
         else:
             self.definitions = doc.get("definitions", {})
-        self.group_prefix = group_package(group, version) + "."
+        self.group_prefix = package + "."
         self.diagnostics: list[JSON] = []
 
     # ---- the whole document -------------------------------------------------------------------
@@ -295,7 +297,8 @@ class _Reader:
     ) -> JSON:
         operations.sort(key=lambda operation: (operation["path"], operation["method"]))
         main = [operation for operation in operations if operation["subresource"] is None]
-        kind = gvk_kinds.get((plural, None)) or _response_of(main, "get") or ""
+        # Without gvk extensions (a bare v2 document), the body types still name the kind.
+        kind = gvk_kinds.get((plural, None)) or _response_of(main, "get") or _request_of(main, "create") or ""
         subresource_names = sorted({op["subresource"] for op in operations if op["subresource"] is not None})
         subresources: JSON = {}
         for name in subresource_names:

@@ -25,6 +25,12 @@ def _definitions(ref_prefix: str) -> dict[str, Any]:
                     "description": "The spec.",
                     "allOf": [{"$ref": f"{ref_prefix}{IMAGE}.ImageStreamSpec"}],
                 },
+                # Newer servers write siblings next to $ref (OpenAPI 3.1 style) instead of allOf.
+                "status": {
+                    "$ref": f"{ref_prefix}{IMAGE}.TagReference",
+                    "default": {},
+                    "description": "Status.",
+                },
             },
             "x-kubernetes-group-version-kind": [
                 {"group": "image.openshift.io", "kind": "ImageStream", "version": "v1"}
@@ -148,6 +154,8 @@ def test_required_flags_and_descriptions(doc: dict[str, Any]) -> None:
     spec = types["ImageStream"]["fields"]["spec"]
     assert spec["type"] == {"type": "ref", "name": "ImageStreamSpec"}
     assert spec["description"] == "The spec."
+    status = types["ImageStream"]["fields"]["status"]
+    assert (status["type"], status["description"]) == ({"type": "ref", "name": "TagReference"}, "Status.")
 
 
 def test_patch_and_list_extensions(doc: dict[str, Any]) -> None:
@@ -281,3 +289,32 @@ def test_v3_paths_give_resources_and_subresources() -> None:
     assert (listing["method"], listing["action"]) == ("GET", "list")
     assert listing["parameters"] == [{"name": "limit", "type": "integer", "description": ""}]
     assert [operation["method"] for operation in resource["operations"]] == ["GET", "POST", "GET", "PUT"]
+
+
+def test_another_package_can_be_named_the_group() -> None:
+    """Kubernetes' own groups live in io.k8s.api.<group>.<version>, not the OpenShift package."""
+    doc = _v3()
+    schemas = doc["components"]["schemas"]
+    schemas["io.k8s.api.scheduling.v1.PriorityClass"] = {
+        "type": "object",
+        "properties": {"value": {"type": "integer", "format": "int32"}},
+    }
+    schema = read_openapi(doc, group="scheduling.k8s.io", version="v1", package="io.k8s.api.scheduling.v1")
+    assert list(schema["types"]) == ["PriorityClass"]
+    assert "ImageStream" in schema["metaTypes"]
+
+
+def test_kind_from_the_create_body_when_nothing_else_names_it() -> None:
+    doc = _v2()
+    body = {"name": "body", "in": "body", "schema": {"$ref": f"#/definitions/{IMAGE}.TagReference"}}
+    status = {"$ref": f"#/definitions/{META}.ObjectMeta"}
+    doc["paths"] = {
+        "/apis/image.openshift.io/v1/namespaces/{namespace}/imagestreammappings": {
+            "post": {"parameters": [body], "responses": {"201": {"description": "Created", "schema": status}}}
+        }
+    }
+    resource = read_openapi(doc)["resources"]["imagestreammappings"]
+    assert resource["kind"] == "TagReference"
+    assert resource["createResponseType"] == "ObjectMeta"
+    assert resource["verbs"] == ["create"]
+    assert resource["listKind"] is None
