@@ -1,0 +1,809 @@
+"""Request → response dispatch of the fake cluster, without any I/O (the transports do the I/O).
+
+:class:`App` answers a :class:`Request` with a :class:`Response`: a status, headers and either a body
+or a :class:`~imageapi.testing._watch.WatchStream` to pull chunks from. Every failure becomes a Status
+body shaped as in server-semantics.md §12; nothing a client sends yields a traceback.
+
+The generic handlers here serve the store-backed resources (images, imagestreams, and the core
+namespaces and secrets) and call the image semantics only through the strategy hooks
+(``prepare_for_create``/``validate_*``/``prepare_for_update``/``decorate``/``field_value``) and the
+after-write hooks; virtual resources and subresources are handed to their registered handlers.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from .._resource_info import GROUP, ResourceInfo
+from . import _discovery
+from ._contracts import JSON, RequestContext, ServerConfig, StoreStrategy, SubresourceHandler, VirtualResource
+from ._faults import FaultPlan, Faults
+from ._lists import (
+    ListOptions,
+    build_matcher,
+    list_objects,
+    parse_list_options,
+    parse_resource_version,
+    validate_list_options,
+)
+from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
+from ._status import (
+    FieldError,
+    StatusError,
+    bad_request,
+    conflict,
+    internal_error,
+    invalid,
+    not_found,
+    success_status,
+    unauthorized,
+)
+from ._store import Store, copy_json
+from ._watch import WatchSpec, WatchStream
+
+try:
+    from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
+except ImportError:  # pragma: no cover - until the patch module lands
+    from ._standins import (  # type: ignore[assignment]
+        PatchSchema,
+        apply_patch,
+        json_patch,
+        merge_patch,
+        strategic_merge_patch,
+    )
+
+logger = logging.getLogger("imageapi.testing")
+
+MAX_BODY_BYTES = 3 * 1024 * 1024
+JSON_CONTENT_TYPE = "application/json"
+PATCH_CONTENT_TYPES = (
+    "application/json-patch+json",
+    "application/merge-patch+json",
+    "application/strategic-merge-patch+json",
+    "application/apply-patch+yaml",
+)
+_GENERATE_NAME_ATTEMPTS = 8
+_PATCH_ATTEMPTS = 5
+_HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
+
+
+class _RawValue:
+    """A field value that the Status message shows unquoted (Go's ``%#v`` of a uint64 zero)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass
+class Request:
+    """An HTTP request as the transports hand it over."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes = b""
+
+
+@dataclass
+class Response:
+    """What to send back: a body, or a watch stream to pull chunks from."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    stream: WatchStream | None = None
+    delay: float = 0.0
+    drop_after_bytes: int | None = None
+    drop_before_processing: bool = False
+
+
+class DefaultStrategy:
+    """The strategy of resources without image semantics (core secrets and namespaces)."""
+
+    def prepare_for_create(self, obj: JSON, ctx: RequestContext) -> None:
+        """Nothing to prepare."""
+
+    def validate_create(self, obj: JSON, ctx: RequestContext) -> list[FieldError]:
+        """No validation."""
+        return []
+
+    def prepare_for_update(self, new: JSON, old: JSON, ctx: RequestContext, subresource: str | None) -> None:
+        """Nothing to reconcile."""
+
+    def validate_update(self, new: JSON, old: JSON, ctx: RequestContext, subresource: str | None) -> list[FieldError]:
+        """No validation."""
+        return []
+
+    def decorate(self, obj: JSON, ctx: RequestContext) -> None:
+        """Nothing computed on read."""
+
+    def field_value(self, obj: JSON, field_path: str) -> str:
+        """Only the metadata fields every resource supports."""
+        return metadata_field_value(obj, field_path)
+
+
+def metadata_field_value(obj: JSON, field_path: str) -> str:
+    """``metadata.name`` / ``metadata.namespace``; 400 for anything else."""
+    if field_path in ("metadata.name", "metadata.namespace"):
+        return str(obj.get("metadata", {}).get(field_path.split(".", 1)[1]) or "")
+    raise bad_request(f'"{field_path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
+
+
+@dataclass
+class Semantics:
+    """The registries the image semantics layer exports (see ``_contracts``)."""
+
+    strategies: Mapping[str, StoreStrategy] = field(default_factory=dict)
+    virtual_resources: Mapping[str, VirtualResource] = field(default_factory=dict)
+    subresource_handlers: Mapping[tuple[str, str], SubresourceHandler] = field(default_factory=dict)
+    after_write_hooks: Mapping[str, Callable[[RequestContext, JSON], None]] = field(default_factory=dict)
+
+
+@dataclass
+class AppSettings:
+    """Cluster options the dispatcher needs."""
+
+    token: str | None = None
+    require_namespaces: bool = False
+    default_watch_timeout: float = 1800.0
+    bookmark_interval: float = 60.0
+    server_address: str = "127.0.0.1"
+
+
+def _dumps(document: Any) -> bytes:
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"
+
+
+def json_response(status: int, document: Any, headers: list[tuple[str, str]] | None = None) -> Response:
+    """A JSON response."""
+    return Response(status, [("Content-Type", JSON_CONTENT_TYPE), *(headers or [])], _dumps(document))
+
+
+def status_response(error: StatusError) -> Response:
+    """The response for a Status error (with ``Retry-After`` when the error carries one)."""
+    return json_response(error.code, error.to_status(), list(error.headers.items()))
+
+
+class App:
+    """The sans-I/O HTTP application of one fake cluster."""
+
+    def __init__(self, store: Store, config: ServerConfig, registry: Any, semantics: Semantics, faults: Faults,
+                 settings: AppSettings, now: Callable[[], datetime], stopping: threading.Event) -> None:
+        self.store = store
+        self.config = config
+        self.registry = registry
+        self.semantics = semantics
+        self.faults = faults
+        self.settings = settings
+        self._now = now
+        self.stopping = stopping
+        self._default_strategy = DefaultStrategy()
+        self._store_resources = store.resources()
+
+    # -- entry point ----------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        """Answer one request (never raises)."""
+        plan = self.faults.plan(request.method, request.path)
+        if plan.drop_before_processing:
+            return self._with_plan(Response(0, []), plan)
+        if plan.failure is not None:
+            failure = plan.failure
+            return self._with_plan(Response(failure.status, list(failure.headers.items()), failure.body), plan)
+        try:
+            response = self._dispatch(request)
+        except StatusError as error:
+            response = status_response(error)
+        except Exception as error:  # a bug in a handler: answer like the server does, log the traceback
+            logger.exception("fake cluster: unhandled error for %s %s", request.method, request.path)
+            response = status_response(internal_error(f"{type(error).__name__}: {error}"))
+        return self._with_plan(response, plan)
+
+    def context(self, query: Mapping[str, str], *, dry_run: bool = False, field_manager: str | None = None) -> RequestContext:
+        """A request context for the semantics layer."""
+        return RequestContext(store=self.store, config=self.config, registry=self.registry, now=self._now,
+                              dry_run=dry_run, field_manager=field_manager, query=query)
+
+    @staticmethod
+    def _with_plan(response: Response, plan: FaultPlan) -> Response:
+        response.delay = plan.delay
+        response.drop_after_bytes = plan.drop_after_bytes
+        response.drop_before_processing = plan.drop_before_processing
+        return response
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path in _HEALTH_PATHS:
+            return Response(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
+        self._authenticate(request)
+        if request.method == "GET":
+            document = self._discovery(path)
+            if document is not None:
+                return document
+        route = resolve(request.method, path, request.query.get("watch", "").lower() in ("true", "1"))
+        return self._serve(route, request)
+
+    def _authenticate(self, request: Request) -> None:
+        token = self.settings.token
+        if token is None:
+            return
+        header = request.headers.get("authorization", "")
+        scheme, _, given = header.partition(" ")
+        if scheme.lower() != "bearer" or given.strip() != token:
+            raise unauthorized()
+
+    def _discovery(self, path: str) -> Response | None:
+        path = path.rstrip("/") or "/"
+        documents: dict[str, Callable[[], Any]] = {
+            "/version": lambda: _discovery.version_info(self.config.flavour),
+            "/api": lambda: _discovery.api_versions(self.settings.server_address),
+            CORE_PREFIX: _discovery.core_resource_list,
+            "/apis": _discovery.api_group_list,
+            f"/apis/{GROUP}": _discovery.api_group,
+            GROUP_PREFIX: _discovery.image_resource_list,
+            "/openapi/v3": _discovery.openapi_v3_index,
+        }
+        if path in documents:
+            return json_response(200, documents[path]())
+        raw: bytes | None = None
+        if path == f"/openapi/v3/{_discovery.OPENAPI_V3_GROUP_PATH}":
+            raw = _discovery.openapi_v3_bytes()
+        elif path == "/openapi/v2":
+            raw = _discovery.openapi_v2_bytes()
+        else:
+            return None
+        if raw is None:
+            return status_response(StatusError(404, "NotFound", "the server could not find the requested resource", {}))
+        return Response(200, [("Content-Type", JSON_CONTENT_TYPE)], raw)
+
+    # -- routing to handlers --------------------------------------------------------------------
+
+    def _serve(self, route: Route, request: Request) -> Response:
+        verb = route.verb
+        if verb == "watch":
+            return self._watch(route, request)
+        if route.subresource is not None and (route.plural, route.subresource) in self.semantics.subresource_handlers:
+            handler = self.semantics.subresource_handlers[(route.plural, route.subresource)]
+            assert route.namespace is not None and route.name is not None
+            return json_response(200, handler.get(self.context(request.query), route.namespace, route.name))
+        virtual = self.semantics.virtual_resources.get(route.plural)
+        if virtual is not None:
+            return self._serve_virtual(virtual, route, request)
+        if route.plural not in self._store_resources:
+            raise StatusError(404, "NotFound", "the server could not find the requested resource", {})
+        handlers: dict[str, Callable[[Route, Request], Response]] = {
+            "get": self._get, "list": self._list, "create": self._create, "update": self._update,
+            "patch": self._patch, "delete": self._delete, "deletecollection": self._delete_collection,
+        }
+        return handlers[verb](route, request)
+
+    def strategy(self, resource: str) -> StoreStrategy:
+        """The strategy of a store-backed resource (a no-op one for the core resources)."""
+        return self.semantics.strategies.get(resource, self._default_strategy)
+
+    # -- rendering ------------------------------------------------------------------------------
+
+    def render(self, resource: str, obj: JSON, ctx: RequestContext) -> JSON:
+        """A copy of a stored object as the wire shows it (decorated)."""
+        rendered: JSON = copy_json(obj)
+        self.strategy(resource).decorate(rendered, ctx)
+        return rendered
+
+    # -- request bodies -------------------------------------------------------------------------
+
+    def _body(self, request: Request, *, required: bool = True) -> Any:
+        if len(request.body) > MAX_BODY_BYTES:
+            raise StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY_BYTES}")
+        if not request.body.strip():
+            if required:
+                raise bad_request("the body of the request was empty")
+            return None
+        try:
+            return json.loads(request.body)
+        except ValueError as error:
+            raise bad_request(f"couldn't get version/kind; json parse error: {error}") from None
+
+    def _object_body(self, request: Request, info: ResourceInfo) -> JSON:
+        body = self._body(request)
+        if not isinstance(body, dict):
+            raise bad_request(f"couldn't get version/kind; json parse error: cannot unmarshal {type(body).__name__} "
+                              f"into Go value of type struct")
+        self._check_type(body, info)
+        metadata = body.get("metadata")
+        if metadata is None:
+            body["metadata"] = {}
+        elif not isinstance(metadata, dict):
+            raise bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+                              "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta")
+        return body
+
+    @staticmethod
+    def _check_type(body: JSON, info: ResourceInfo) -> None:
+        expected = info.api_version if info.group else info.version
+        api_version = body.get("apiVersion")
+        if api_version and api_version != expected:
+            raise bad_request(f"the API version in the data ({api_version}) does not match the expected API "
+                              f"version ({expected})")
+        kind = body.get("kind")
+        if kind and kind != info.kind:
+            raise bad_request(f'{kind} in version "{info.version}" cannot be handled as a {info.kind}: '
+                              f'no kind "{kind}" is registered for version "{expected}"')
+
+    def _unknown_fields(self, request: Request, info: ResourceInfo, body: JSON) -> list[tuple[str, str]]:
+        """fieldValidation: Strict fails with 400, Warn (the default) answers with Warning headers."""
+        mode = request.query.get("fieldValidation", "Warn")
+        if mode not in ("Strict", "Warn", "Ignore"):
+            raise bad_request(f'fieldValidation parameter unsupported: {mode}. Valid options are: '
+                              '"Ignore", "Warn", "Strict"')
+        if mode == "Ignore":
+            return []
+        unknown = unknown_fields(info.kind, body)
+        if not unknown:
+            return []
+        if mode == "Strict":
+            raise bad_request("strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown))
+        return [("Warning", f'299 - "unknown field \\"{path}\\""') for path in unknown]
+
+    # -- generic handlers -----------------------------------------------------------------------
+
+    def _get(self, route: Route, request: Request) -> Response:
+        if request.query.get("export"):
+            raise bad_request("the export parameter, deprecated since v1.14, is no longer supported")
+        assert route.name is not None
+        info = route.info
+        stored = self.store.get(info.plural, route.namespace, route.name)
+        if stored is None:
+            raise not_found(info.plural, route.name, info.group)
+        self.strategy(info.plural).decorate(stored, self.context(request.query))
+        return json_response(200, stored)
+
+    def _list_options(self, route: Route, request: Request, *, is_watch: bool) -> ListOptions:
+        opts = parse_list_options(request.query)
+        if route.name is not None:  # /watch/.../{name}: a single-object watch is a name field selector
+            requirement = f"metadata.name={route.name}"
+            existing = [part.strip() for part in opts.field_selector.split(",") if part.strip()]
+            for part in existing:
+                if part.replace("==", "=").startswith("metadata.name=") and part.replace("==", "=") != requirement:
+                    raise bad_request("fieldSelector metadata.name doesn't match requested name")
+            opts.field_selector = ",".join([*existing, requirement]) if requirement not in existing else \
+                opts.field_selector
+        validate_list_options(opts, is_watch=is_watch, watch_list_enabled=self.config.flavour != "4.17")
+        return opts
+
+    def _list(self, route: Route, request: Request) -> Response:
+        info = route.info
+        opts = self._list_options(route, request, is_watch=False)
+        matcher = build_matcher(opts, self.strategy(info.plural).field_value)
+        chunk, metadata = list_objects(self.store, info.plural, route.namespace, opts, matcher)
+        ctx = self.context(request.query)
+        strategy = self.strategy(info.plural)
+        items = []
+        for obj in chunk:
+            item: JSON = copy_json(obj)
+            strategy.decorate(item, ctx)
+            item.pop("kind", None)
+            item.pop("apiVersion", None)
+            items.append(item)
+        return json_response(200, {"kind": info.list_kind, "apiVersion": self._api_version(info),
+                                   "metadata": metadata, "items": items})
+
+    @staticmethod
+    def _api_version(info: ResourceInfo) -> str:
+        return info.api_version if info.group else info.version
+
+    def _watch(self, route: Route, request: Request) -> Response:
+        info = route.info
+        opts = self._list_options(route, request, is_watch=True)
+        matcher = build_matcher(opts, self.strategy(info.plural).field_value)
+        rv_text = opts.resource_version
+        initial_state = rv_text in (None, "", "0")
+        if self.config.flavour != "4.17" and initial_state and opts.send_initial_events is None \
+                and not opts.resource_version_match:
+            # The WatchList gate defaults a watch from "now" to a streaming list (SetListOptionsDefaults).
+            opts.send_initial_events = True
+        since: int | None
+        if opts.send_initial_events or (initial_state and opts.send_initial_events is None):
+            since = None
+        elif initial_state:
+            since = self.store.current_resource_version()
+        else:
+            assert rv_text is not None
+            since = parse_resource_version(rv_text)
+        timeout = opts.timeout_seconds if opts.timeout_seconds else self.settings.default_watch_timeout
+        ctx = self.context(request.query)
+        cut = self.faults.watch_cut()
+        spec = WatchSpec(
+            resource=info.plural, namespace=route.namespace, kind=info.kind, api_version=self._api_version(info),
+            matcher=matcher, render=lambda obj: self.render(info.plural, obj, ctx), since=since,
+            send_initial_events_end=bool(opts.send_initial_events), allow_bookmarks=opts.allow_watch_bookmarks,
+            timeout=timeout, bookmark_interval=self.settings.bookmark_interval,
+            max_events=cut[0] if cut else None, abrupt_cut=cut[1] if cut else False,
+        )
+        stream = WatchStream(self.store, spec, self.stopping)
+        return Response(200, [("Content-Type", JSON_CONTENT_TYPE), ("Cache-Control", "no-cache, private")],
+                        stream=stream)
+
+    def _check_namespace_for_create(self, route: Route) -> None:
+        namespace = route.namespace
+        if namespace is None:
+            return
+        if self.store.namespace_exists(namespace):
+            return
+        if self.settings.require_namespaces:
+            raise not_found("namespaces", namespace, group="")
+        self.store.ensure_namespace(namespace)
+
+    def _create(self, route: Route, request: Request) -> Response:
+        info = route.info
+        body = self._object_body(request, info)
+        warnings = self._unknown_fields(request, info, body)
+        self._check_namespace_for_create(route)
+        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        created = self.create_object(info, route.namespace, body, ctx)
+        return json_response(201, self.render(info.plural, created, ctx), warnings)
+
+    def create_object(self, info: ResourceInfo, namespace: str | None, body: JSON, ctx: RequestContext) -> JSON:
+        """The generic create path: namespace and name checks, strategy, store, after-write hooks."""
+        meta = body["metadata"]
+        if info.namespaced:
+            given = meta.get("namespace")
+            if given and given != namespace:
+                raise bad_request("the namespace of the provided object does not match the namespace sent on the "
+                                  "request")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        strategy = self.strategy(info.plural)
+        generated = not meta.get("name") and bool(meta.get("generateName"))
+        for _attempt in range(_GENERATE_NAME_ATTEMPTS):
+            candidate = copy_json(body)
+            candidate_meta = candidate["metadata"]
+            if generated:
+                candidate_meta["name"] = _generate_name(meta["generateName"])
+            name = candidate_meta.get("name") or ""
+            if not name:
+                raise invalid(info.kind, "", [FieldError("FieldValueRequired", "metadata.name",
+                                                         "name or generateName is required")], info.group)
+            strategy.prepare_for_create(candidate, ctx)
+            errors = strategy.validate_create(candidate, ctx)
+            if errors:
+                raise invalid(info.kind, name, errors, info.group)
+            try:
+                created = self.store.create(info.plural, namespace, candidate, dry_run=ctx.dry_run)
+            except StatusError as error:
+                if generated and error.reason == "AlreadyExists":
+                    continue
+                raise
+            self._after_write(info, created, ctx)
+            return created
+        raise already_exists_generated(info, meta["generateName"])
+
+    def _after_write(self, info: ResourceInfo, stored: JSON, ctx: RequestContext) -> None:
+        hook = self.semantics.after_write_hooks.get(info.plural)
+        if hook is not None and not ctx.dry_run:
+            hook(ctx, copy_json(stored))
+
+    def _update(self, route: Route, request: Request) -> Response:
+        info = route.info
+        assert route.name is not None
+        body = self._object_body(request, info)
+        warnings = self._unknown_fields(request, info, body)
+        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
+                                     require_resource_version=bool(info.group))
+        return json_response(200, self.render(info.plural, updated, ctx), warnings)
+
+    def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
+                      subresource: str | None, *, require_resource_version: bool) -> JSON:
+        """The generic update path shared by PUT and PATCH."""
+        meta = body["metadata"]
+        body_name = meta.get("name") or ""
+        if body_name != name:
+            raise bad_request(f"the name of the object ({body_name}) does not match the name on the URL ({name})")
+        if info.namespaced:
+            given = meta.get("namespace")
+            if given and given != namespace:
+                raise bad_request("the namespace of the provided object does not match the namespace sent on the "
+                                  "request")
+        old = self.store.get(info.plural, namespace, name)
+        if old is None:
+            raise not_found(info.plural, name, info.group)
+        if require_resource_version and not meta.get("resourceVersion"):
+            # Neither image strategy allows unconditional updates; the error names the resource plural.
+            raise invalid(info.plural, name, [FieldError("FieldValueInvalid", "metadata.resourceVersion",
+                                                         "must be specified for an update", _RawValue("0x0"), True)],
+                          info.group)
+        old_meta = old.get("metadata", {})
+        for kept in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
+            if kept in old_meta:
+                meta[kept] = old_meta[kept]
+            else:
+                meta.pop(kept, None)
+        strategy = self.strategy(info.plural)
+        strategy.prepare_for_update(body, old, ctx, subresource)
+        errors = strategy.validate_update(body, old, ctx, subresource)
+        if errors:
+            raise invalid(info.kind, name, errors, info.group)
+        updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
+        self._after_write(info, updated, ctx)
+        return updated
+
+    def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[str, Callable[[JSON | None], JSON], Any]:
+        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if content_type not in PATCH_CONTENT_TYPES:
+            raise StatusError(415, "UnsupportedMediaType",
+                              "the body of the request was in an unknown format - accepted media types include: "
+                              + ", ".join(PATCH_CONTENT_TYPES))
+        patch = self._body(request)
+        field_manager = request.query.get("fieldManager")
+        if content_type == "application/json-patch+json":
+            if not isinstance(patch, list):
+                raise bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+            return content_type, lambda live: json_patch(live or {}, patch), patch
+        if not isinstance(patch, dict):
+            raise bad_request("json: cannot unmarshal array into Go value of type map[string]interface {}")
+        if content_type == "application/merge-patch+json":
+            return content_type, lambda live: merge_patch(live or {}, patch), patch
+        schema = _patch_schema(info.kind)
+        if content_type == "application/strategic-merge-patch+json":
+            return content_type, lambda live: strategic_merge_patch(live or {}, patch, schema), patch
+        if not field_manager:
+            raise invalid("PatchOptions", "", [FieldError("FieldValueRequired", "fieldManager",
+                                                          "is required for apply patch")], group="meta.k8s.io")
+        self._check_type(patch, info)
+        force = request.query.get("force", "").lower() in ("true", "1")
+        return content_type, lambda live: apply_patch(live, patch, schema, field_manager=field_manager,
+                                                      force=force), patch
+
+    def _patch(self, route: Route, request: Request) -> Response:
+        info = route.info
+        assert route.name is not None
+        content_type, engine, patch = self._patch_engine(request, info)
+        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        warnings = self._unknown_fields(request, info, patch) if isinstance(patch, dict) else []
+        for attempt in range(_PATCH_ATTEMPTS):
+            live = self.store.get(info.plural, route.namespace, route.name)
+            if live is None:
+                if content_type != "application/apply-patch+yaml" or route.subresource is not None:
+                    raise not_found(info.plural, route.name, info.group)
+                created_body = _as_object(engine(None))
+                created_body.setdefault("metadata", {}).setdefault("name", route.name)
+                if created_body["metadata"]["name"] != route.name:
+                    raise bad_request(f"the name of the object ({created_body['metadata']['name']}) does not match "
+                                      f"the name on the URL ({route.name})")
+                self._check_namespace_for_create(route)
+                created = self.create_object(info, route.namespace, created_body, ctx)
+                return json_response(201, self.render(info.plural, created, ctx), warnings)
+            live_rv = live["metadata"].get("resourceVersion")
+            patched = _as_object(engine(live))
+            self._check_type(patched, info)
+            patched.setdefault("metadata", {})
+            if not isinstance(patched["metadata"], dict):
+                raise bad_request("metadata must be an object")
+            explicit_rv = patched["metadata"].get("resourceVersion")
+            if not explicit_rv:
+                patched["metadata"]["resourceVersion"] = live_rv
+            try:
+                updated = self.update_object(info, route.namespace, route.name, patched, ctx, route.subresource,
+                                             require_resource_version=False)
+            except StatusError as error:
+                # A patch without its own resourceVersion is retried on a concurrent write, like
+                # GuaranteedUpdate does; one that names a stale version fails.
+                if error.reason == "Conflict" and explicit_rv in (None, "", live_rv) and attempt + 1 < _PATCH_ATTEMPTS:
+                    continue
+                raise
+            return json_response(200, self.render(info.plural, updated, ctx), warnings)
+        raise conflict(info.plural, route.name, "the object has been modified; please apply your changes to the "
+                                                "latest version and try again", info.group)
+
+    def _delete_options(self, request: Request) -> JSON:
+        body = self._body(request, required=False)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise bad_request("couldn't get version/kind; json parse error: DeleteOptions must be an object")
+        return body
+
+    def _delete(self, route: Route, request: Request) -> Response:
+        info = route.info
+        assert route.name is not None
+        options = self._delete_options(request)
+        dry_run = _dry_run(request.query) or "All" in (options.get("dryRun") or [])
+        preconditions = options.get("preconditions") or {}
+        with self.store.lock:
+            current = self.store.get(info.plural, route.namespace, route.name)
+            if current is None:
+                raise not_found(info.plural, route.name, info.group)
+            meta = current["metadata"]
+            expected_uid = preconditions.get("uid")
+            if expected_uid is not None and expected_uid != meta.get("uid"):
+                raise conflict(info.kind, route.name,
+                               f"the UID in the precondition ({expected_uid}) does not match the UID in record "
+                               f"({meta.get('uid')}). The object might have been deleted and then recreated",
+                               info.group)
+            expected_rv = preconditions.get("resourceVersion")
+            if expected_rv is not None and expected_rv != meta.get("resourceVersion"):
+                raise conflict(info.kind, route.name,
+                               f"the ResourceVersion in the precondition ({expected_rv}) does not match the "
+                               f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might have "
+                               "been modified", info.group)
+            self.store.delete(info.plural, route.namespace, route.name, dry_run=dry_run)
+        details: JSON = {"name": route.name}
+        if info.group:
+            details["group"] = info.group
+        details["kind"] = info.plural
+        details["uid"] = meta.get("uid")
+        return json_response(200, success_status(details))
+
+    def _delete_collection(self, route: Route, request: Request) -> Response:
+        info = route.info
+        options = self._delete_options(request)
+        dry_run = _dry_run(request.query) or "All" in (options.get("dryRun") or [])
+        opts = parse_list_options(request.query)
+        validate_list_options(opts, is_watch=False, watch_list_enabled=True)
+        matcher = build_matcher(opts, self.strategy(info.plural).field_value)
+        ctx = self.context(request.query, dry_run=dry_run)
+        deleted: list[JSON] = []
+        snapshot = self.store.snapshot(info.plural)
+        start, end = snapshot.window(route.namespace)
+        for obj in snapshot.objects[start:end]:
+            if matcher is not None and not matcher(obj):
+                continue
+            meta = obj["metadata"]
+            try:
+                last = self.store.delete(info.plural, meta.get("namespace"), meta["name"], dry_run=dry_run)
+            except StatusError as error:
+                if error.code == 404:  # deleted concurrently: not ours to report
+                    continue
+                raise
+            item = self.render(info.plural, last, ctx)
+            item.pop("kind", None)
+            item.pop("apiVersion", None)
+            deleted.append(item)
+        metadata = {"resourceVersion": str(self.store.current_resource_version())}
+        return json_response(200, {"kind": info.list_kind, "apiVersion": self._api_version(info),
+                                   "metadata": metadata, "items": deleted})
+
+    # -- virtual resources ----------------------------------------------------------------------
+
+    def _serve_virtual(self, virtual: VirtualResource, route: Route, request: Request) -> Response:
+        info = route.info
+        verb = route.verb
+        field_manager = request.query.get("fieldManager")
+        if verb == "get":
+            assert route.name is not None
+            return json_response(200, virtual.get(self.context(request.query), route.namespace, route.name))
+        if verb == "list":
+            opts = parse_list_options(request.query)
+            validate_list_options(opts, is_watch=False, watch_list_enabled=True)
+            return json_response(200, virtual.list(self.context(request.query), route.namespace))
+        if verb == "create":
+            body = self._object_body(request, info)
+            self._check_namespace_for_create(route)
+            ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=field_manager)
+            code, document = virtual.create(ctx, route.namespace, body)
+            return json_response(code, document)
+        assert route.name is not None
+        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=field_manager)
+        if verb == "update":
+            body = self._object_body(request, info)
+            code, document = virtual.update(ctx, route.namespace, route.name, body)
+            return json_response(code, document)
+        if verb == "patch":
+            _content_type, engine, _patch = self._patch_engine(request, info)
+            try:
+                live: JSON | None = virtual.get(ctx, route.namespace, route.name)
+            except StatusError as error:
+                if error.code != 404:
+                    raise
+                live = None
+            patched = _as_object(engine(live))
+            code, document = virtual.update(ctx, route.namespace, route.name, patched)
+            return json_response(code, document)
+        if verb == "delete":
+            options = self._delete_options(request)
+            if "All" in (options.get("dryRun") or []):
+                ctx.dry_run = True
+            return json_response(200, virtual.delete(ctx, route.namespace, route.name, options))
+        raise StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+
+def _as_object(value: Any) -> JSON:
+    if not isinstance(value, dict):
+        raise bad_request("the patched object is not a JSON object")
+    return value
+
+
+def _dry_run(query: Mapping[str, str]) -> bool:
+    value = query.get("dryRun")
+    if not value:
+        return False
+    if value != "All":
+        raise bad_request(f'Invalid dryRun parameter: "{value}": supported values: "All"')
+    return True
+
+
+_NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _generate_name(base: str) -> str:
+    """``SimpleNameGenerator``: the base cut to 58 characters plus 5 random ones."""
+    return base[:58] + "".join(random.choices(_NAME_SUFFIX_ALPHABET, k=5))
+
+
+def already_exists_generated(info: ResourceInfo, base: str) -> StatusError:
+    """The 409 after every generated name clashed (practically unreachable)."""
+    return StatusError(409, "AlreadyExists", f'{info.plural}.{info.group} "{base}" already exists',
+                       {"name": base, "group": info.group, "kind": info.plural})
+
+
+@functools.cache
+def _patch_schema(kind: str) -> Any:
+    return PatchSchema.for_kind(_discovery.normalized_schema() or {}, kind)
+
+
+def _type_fields(schema: JSON, type_name: str) -> JSON | None:
+    for section in ("types", "metaTypes"):
+        found = schema.get(section, {}).get(type_name)
+        if found is not None:
+            return dict(found)
+    return None
+
+
+def _walk_unknown(schema: JSON, type_ref: JSON, value: Any, path: str, out: list[str]) -> None:
+    kind = type_ref.get("type")
+    if kind == "ref" and isinstance(value, dict):
+        definition = _type_fields(schema, type_ref.get("name", ""))
+        if definition is None or definition.get("freeForm"):
+            return
+        fields = definition.get("fields", {})
+        for key, item in value.items():
+            child = f"{path}.{key}" if path else key
+            if key not in fields:
+                if not path and key in ("kind", "apiVersion"):
+                    continue
+                out.append(child)
+            else:
+                _walk_unknown(schema, fields[key].get("type", {}), item, child, out)
+    elif kind == "array" and isinstance(value, list):
+        for index, item in enumerate(value):
+            _walk_unknown(schema, type_ref.get("items", {}), item, f"{path}[{index}]", out)
+    elif kind == "map" and isinstance(value, dict):
+        for key, item in value.items():
+            _walk_unknown(schema, type_ref.get("values", {}), item, f"{path}[{key}]", out)
+
+
+def unknown_fields(kind: str, body: JSON) -> list[str]:
+    """Paths of the fields in ``body`` that the normalized schema does not declare for ``kind``."""
+    schema = _discovery.normalized_schema()
+    if schema is None or _type_fields(schema, kind) is None:
+        return []
+    out: list[str] = []
+    _walk_unknown(schema, {"type": "ref", "name": kind}, body, "", out)
+    return out
+
+
+def iter_chunks(stream: WatchStream, wait: float) -> Iterator[bytes]:
+    """Pull a watch stream to its end in the calling thread (for the sync transports)."""
+    while True:
+        chunk = stream.next_chunk(wait)
+        if chunk is None:
+            return
+        if chunk:
+            yield chunk
+
+
+__all__ = ["App", "AppSettings", "Request", "Response", "Semantics", "json_response", "status_response"]
+

@@ -1,0 +1,172 @@
+"""Discovery and OpenAPI documents of the fake cluster, built from the resource table.
+
+``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/image.openshift.io``,
+``/apis/image.openshift.io/v1``, ``/openapi/v3`` (index), ``/openapi/v3/apis/image.openshift.io/v1``
+(the generated ``imageapi/schema/openapi-v3.json``) and ``/openapi/v2`` (a Swagger 2.0 rendering of the
+same operations and components).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .._resource_info import GROUP, VERSION, ResourceInfo
+from ._contracts import JSON
+from ._routes import CORE_RESOURCES, IMAGE_RESOURCES
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
+OPENAPI_V3_FILE = SCHEMA_DIR / "openapi-v3.json"
+NORMALIZED_SCHEMA_FILE = SCHEMA_DIR / "image.openshift.io-v1.json"
+OPENAPI_V3_GROUP_PATH = f"apis/{GROUP}/{VERSION}"
+
+_KUBE_VERSIONS = {"current": ("1", "34", "v1.34.1"), "4.17": ("1", "30", "v1.30.4")}
+
+
+def version_info(flavour: str) -> JSON:
+    """The ``/version`` body of a cluster of this flavour."""
+    major, minor, git_version = _KUBE_VERSIONS.get(flavour, _KUBE_VERSIONS["current"])
+    return {"major": major, "minor": minor, "gitVersion": git_version, "gitCommit": "fake",
+            "gitTreeState": "clean", "buildDate": "2026-01-01T00:00:00Z", "goVersion": "go1.24.0",
+            "compiler": "gc", "platform": "linux/amd64"}
+
+
+def api_versions(server_address: str) -> JSON:
+    """``/api``: the core group's versions."""
+    return {"kind": "APIVersions", "versions": ["v1"],
+            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+
+
+def _group() -> JSON:
+    group_version = {"groupVersion": f"{GROUP}/{VERSION}", "version": VERSION}
+    return {"name": GROUP, "versions": [group_version], "preferredVersion": group_version}
+
+
+def api_group_list() -> JSON:
+    """``/apis``."""
+    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group()]}
+
+
+def api_group() -> JSON:
+    """``/apis/image.openshift.io``."""
+    return {"kind": "APIGroup", "apiVersion": "v1", **_group()}
+
+
+def _resource_entries(info: ResourceInfo) -> list[JSON]:
+    main: JSON = {"name": info.plural, "singularName": info.singular, "namespaced": info.namespaced,
+                  "kind": info.kind, "verbs": sorted(info.verbs)}
+    if info.short_names:
+        main["shortNames"] = list(info.short_names)
+    if info.categories:
+        main["categories"] = list(info.categories)
+    entries = [main]
+    for sub in info.subresources.values():
+        entries.append({"name": f"{info.plural}/{sub.name}", "singularName": "", "namespaced": info.namespaced,
+                        "kind": sub.kind, "verbs": sorted(sub.verbs)})
+    return entries
+
+
+def api_resource_list(group_version: str, resources: Mapping[str, ResourceInfo]) -> JSON:
+    """An ``APIResourceList`` for one group version."""
+    entries = [entry for info in resources.values() for entry in _resource_entries(info)]
+    entries.sort(key=lambda entry: entry["name"])
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
+
+
+def image_resource_list() -> JSON:
+    """``/apis/image.openshift.io/v1``."""
+    return api_resource_list(f"{GROUP}/{VERSION}", IMAGE_RESOURCES)
+
+
+def core_resource_list() -> JSON:
+    """``/api/v1`` (namespaces and secrets only)."""
+    return api_resource_list("v1", CORE_RESOURCES)
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_v3_bytes() -> bytes | None:
+    """The served OpenAPI v3 document of the group (None until the generator has written it)."""
+    try:
+        return OPENAPI_V3_FILE.read_bytes()
+    except OSError:
+        return None
+
+
+def openapi_v3_index() -> JSON:
+    """``/openapi/v3``: the group path with a content hash, as real servers publish it."""
+    document = openapi_v3_bytes() or b""
+    digest = hashlib.sha512(document).hexdigest().upper()
+    return {"paths": {OPENAPI_V3_GROUP_PATH: {"serverRelativeURL": f"/openapi/v3/{OPENAPI_V3_GROUP_PATH}?hash={digest}"}}}
+
+
+def _v2_refs(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: (item.replace("#/components/schemas/", "#/definitions/") if key == "$ref" and
+                      isinstance(item, str) else _v2_refs(item)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_v2_refs(item) for item in value]
+    return value
+
+
+def _v2_parameter(parameter: JSON) -> JSON:
+    converted = {key: value for key, value in parameter.items() if key != "schema"}
+    converted.update(parameter.get("schema") or {})
+    return converted
+
+
+def _v2_operation(operation: JSON) -> JSON:
+    converted = {key: value for key, value in operation.items() if key not in ("requestBody", "responses", "parameters")}
+    parameters = [_v2_parameter(p) for p in operation.get("parameters", [])]
+    body = operation.get("requestBody")
+    if body:
+        contents: list[JSON] = list(body.get("content", {}).values())
+        schema = contents[0].get("schema", {}) if contents else {}
+        parameters.append({"name": "body", "in": "body", "required": bool(body.get("required", True)), "schema": schema})
+    if parameters:
+        converted["parameters"] = parameters
+    responses: JSON = {}
+    for code, response in operation.get("responses", {}).items():
+        entry: JSON = {"description": response.get("description", "")}
+        content = response.get("content") or {}
+        if content:
+            entry["schema"] = next(iter(content.values())).get("schema", {})
+        responses[code] = entry
+    converted["responses"] = responses
+    converted.setdefault("consumes", ["*/*"])
+    converted.setdefault("produces", ["application/json"])
+    return converted
+
+
+@functools.lru_cache(maxsize=1)
+def openapi_v2_bytes() -> bytes | None:
+    """A Swagger 2.0 rendering of the v3 document (None until the generator has written it)."""
+    document = openapi_v3_bytes()
+    if document is None:
+        return None
+    v3 = json.loads(document)
+    paths: JSON = {}
+    for path, item in v3.get("paths", {}).items():
+        converted: JSON = {}
+        for key, value in item.items():
+            if key == "parameters":
+                converted[key] = [_v2_parameter(p) for p in value]
+            elif isinstance(value, dict):
+                converted[key] = _v2_operation(value)
+        paths[path] = converted
+    v2 = {"swagger": "2.0", "info": v3.get("info", {"title": "Kubernetes", "version": "unversioned"}),
+          "paths": paths, "definitions": v3.get("components", {}).get("schemas", {})}
+    return json.dumps(_v2_refs(v2), separators=(",", ":")).encode()
+
+
+@functools.lru_cache(maxsize=1)
+def normalized_schema() -> JSON | None:
+    """The committed normalized schema (types, metaTypes, resources), or None when absent."""
+    try:
+        loaded: JSON = json.loads(NORMALIZED_SCHEMA_FILE.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return loaded

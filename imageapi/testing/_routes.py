@@ -1,0 +1,135 @@
+"""URL → route resolution, driven by the generated resource table (server-semantics.md §1).
+
+A path either names a resource endpoint that the table says exists (then a method it does not serve
+is 405 ``MethodNotAllowed``) or it does not exist at all (404 ``NotFound``, "the server could not find
+the requested resource"). The core group's namespaces and secrets are served too, as far as clients
+need them (discovery, seeding pull secrets).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from .._resource_info import GROUP, VERSION, ResourceInfo, SubresourceInfo
+from ._status import method_not_allowed, path_not_found, qualified
+
+try:
+    from .._resource_table import RESOURCES as _GENERATED_RESOURCES
+except ImportError:  # pragma: no cover - until the generated table lands
+    from ._standins import RESOURCES as _GENERATED_RESOURCES
+
+IMAGE_RESOURCES: Mapping[str, ResourceInfo] = _GENERATED_RESOURCES
+
+GROUP_PREFIX = f"/apis/{GROUP}/{VERSION}"
+CORE_PREFIX = "/api/v1"
+
+_CORE_VERBS = frozenset({"create", "delete", "get", "list", "patch", "update", "watch"})
+
+CORE_RESOURCES: Mapping[str, ResourceInfo] = MappingProxyType({
+    "namespaces": ResourceInfo(
+        plural="namespaces", singular="namespace", kind="Namespace", list_kind="NamespaceList",
+        namespaced=False, verbs=_CORE_VERBS, short_names=("ns",), categories=(), list_chunking=True,
+        create_response_type="Namespace", subresources={}, group="", version="v1"),
+    "secrets": ResourceInfo(
+        plural="secrets", singular="secret", kind="Secret", list_kind="SecretList",
+        namespaced=True, verbs=_CORE_VERBS | {"deletecollection"}, short_names=(), categories=(),
+        list_chunking=True, create_response_type="Secret", subresources={}, group="", version="v1"),
+})
+
+# The HTTP method of each verb on the three kinds of endpoint.
+_COLLECTION_METHODS = {"list": "GET", "create": "POST", "deletecollection": "DELETE"}
+_ITEM_METHODS = {"get": "GET", "update": "PUT", "patch": "PATCH", "delete": "DELETE"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """A resolved resource endpoint and the verb the request asks for."""
+
+    info: ResourceInfo
+    verb: str  # get list watch create update patch delete deletecollection
+    namespace: str | None
+    name: str | None
+    subresource: str | None
+    watch_path: bool  # the deprecated /watch/... form
+
+    @property
+    def plural(self) -> str:
+        """The resource's plural name."""
+        return self.info.plural
+
+
+def _table_for(path: str) -> tuple[Mapping[str, ResourceInfo], list[str]] | None:
+    if path.startswith(GROUP_PREFIX + "/"):
+        return IMAGE_RESOURCES, path[len(GROUP_PREFIX) + 1:].split("/")
+    if path.startswith(CORE_PREFIX + "/"):
+        return CORE_RESOURCES, path[len(CORE_PREFIX) + 1:].split("/")
+    return None
+
+
+def resolve(method: str, path: str, watch_param: bool) -> Route:
+    """The route of a resource request; raises 404/405 StatusErrors exactly where the server does."""
+    found = _table_for(path.rstrip("/") if path != "/" else path)
+    if found is None:
+        raise path_not_found()
+    table, segments = found
+    if any(not segment for segment in segments):
+        raise path_not_found()
+    watch_path = segments[0] == "watch"
+    if watch_path:
+        segments = segments[1:]
+    namespace: str | None = None
+    if len(segments) >= 3 and segments[0] == "namespaces":
+        namespace, segments = segments[1], segments[2:]
+    if not segments or len(segments) > 3:
+        raise path_not_found()
+    info = table.get(segments[0])
+    if info is None:
+        raise path_not_found()
+    name = segments[1] if len(segments) > 1 else None
+    subresource = segments[2] if len(segments) > 2 else None
+    if namespace is not None and not info.namespaced:
+        raise path_not_found()
+    if info.namespaced and namespace is None and name is not None:
+        raise path_not_found()
+
+    if watch_path:
+        if subresource is not None or not info.supports("watch"):
+            raise path_not_found()
+        if method != "GET":
+            raise method_not_allowed()
+        return Route(info, "watch", namespace, name, None, True)
+
+    if subresource is not None:
+        sub: SubresourceInfo | None = info.subresources.get(subresource)
+        if sub is None:
+            raise path_not_found()
+        verbs = {verb: m for verb, m in _ITEM_METHODS.items() if verb in sub.verbs}
+        return Route(info, _verb_for(method, verbs), namespace, name, subresource, False)
+
+    if name is not None:
+        verbs = {verb: m for verb, m in _ITEM_METHODS.items() if info.supports(verb)}
+        return Route(info, _verb_for(method, verbs), namespace, name, None, False)
+
+    if info.namespaced and namespace is None:
+        # The all-namespaces path only lists (and watches).
+        verbs = {"list": "GET"} if info.supports("list") else {}
+    else:
+        verbs = {verb: m for verb, m in _COLLECTION_METHODS.items() if info.supports(verb)}
+    verb = _verb_for(method, verbs)
+    if verb == "list" and watch_param:
+        if not info.supports("watch"):
+            raise method_not_allowed(
+                f'watch is not supported on resources of kind "{qualified(info.plural, info.group)}"')
+        verb = "watch"
+    return Route(info, verb, namespace, None, None, False)
+
+
+def _verb_for(method: str, verbs: Mapping[str, str]) -> str:
+    if not verbs:
+        raise path_not_found()
+    for verb, verb_method in verbs.items():
+        if verb_method == method:
+            return verb
+    raise method_not_allowed()
