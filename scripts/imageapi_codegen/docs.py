@@ -35,7 +35,6 @@ NUMBERED_RE = re.compile(r"^(?P<number>\d+(?:\.\d+)+)\.\s+(?P<title>\S.*)$")
 FIELD_PATH_RE = re.compile(r"^(?:\.[A-Za-z_$][\w$-]*(?:\[\]|\{\})*)+$")
 API_PATH_RE = re.compile(r"^/apis?/\S+$")
 ROW_NAME_RE = re.compile(r"^\.?[A-Za-z_$][\w$.-]*(?:\[\]|\{\})*$")
-SCALAR_TYPES = ("string", "integer", "number", "boolean", "object", "array")
 TYPE_CELL_RE = re.compile(
     r"^(?:(?:string|integer|number|boolean|object|array)(?:\s*\(\s*[\w -]+\s*\))?"
     r"|[A-Z][A-Za-z0-9]*(?:_v\d+)?(?:\s+(?:schema|[a-z0-9.-]*/v\w+))?)$"
@@ -237,7 +236,7 @@ def _heading(paragraphs: list[Paragraph], index: int) -> tuple[str, str] | None:
     if numbered:
         return numbered.group("title"), text
     nxt = paragraphs[index + 1].text if index + 1 < len(paragraphs) else ""
-    if text in ("Specification",) or text.lower() == "api endpoints":
+    if text == "Specification" or text.lower() == "api endpoints":
         return text, text
     if FIELD_PATH_RE.match(text) and nxt == "Description":
         return text, text
@@ -302,9 +301,6 @@ def parse_rows(cells: list[str]) -> tuple[list[Row], int]:
             index += 1
         rows.append(Row(name=name, type_text=type_text, description=" ".join(description)))
     return rows, orphans
-
-
-LABELS = ("Description", "Type", "Required", "HTTP method")
 
 
 def _is_caption(text: str) -> bool:
@@ -553,24 +549,23 @@ def parse_page(text: str, file: str, release_hint: dict[str, str] | None = None)
         if current is None:
             continue
         title = section.title
-        if title == "Specification":
-            spec = _parse_object_section(section, "")
-            spec.description = spec.description or current.description
-            spec.required = spec.required or current.required
-            spec.type_text = spec.type_text or "object"
-            current.sections[""] = spec
-        elif FIELD_PATH_RE.match(title):
-            current.sections[title] = _parse_object_section(section, title)
-        elif API_PATH_RE.match(title):
+        if API_PATH_RE.match(title):
             current.operations.extend(_parse_endpoint_section(section, diagnostics, file))
-        else:
             continue
-        if title == "Specification" or FIELD_PATH_RE.match(title):
-            parsed = current.sections[title if title != "Specification" else ""]
-            if parsed.has_table:
-                table_sections += 1
-            if parsed.lossy:
-                lossy_sections.append(section.heading)
+        if title == "Specification":
+            parsed = _parse_object_section(section, "")
+            # The kind's own Description/Required block sits above its Specification table.
+            parsed.description = parsed.description or current.description
+            parsed.required = parsed.required or current.required
+            parsed.type_text = parsed.type_text or "object"
+        elif FIELD_PATH_RE.match(title):
+            parsed = _parse_object_section(section, title)
+        else:
+            continue  # overview lists ("API endpoints") and page chrome
+        current.sections[parsed.path] = parsed
+        table_sections += parsed.has_table
+        if parsed.lossy:
+            lossy_sections.append(section.heading)
 
     if pending_untitled is not None:
         inferred = _infer_kind(pending_untitled.description, pending_untitled.operations)
@@ -732,15 +727,16 @@ class _KindTypes:
 
     # fields ---------------------------------------------------------------------------------------
     def build(self) -> None:
+        """Define the kind and every nested object that has a property table.
+
+        Object sections without a table are maps (``.blobs`` with its ``.blobs{}``) or free-form
+        objects: they become field types, not named types.
+        """
         if "" not in self.kind.sections:
             return
         for path in sorted(self.kind.sections, key=lambda p: (p.count("."), p)):
             section = self.kind.sections[path]
-            if path == "" or (section.type_text == "object" and (section.rows or not section.has_table)):
-                if path != "" and path.endswith("{}") is False and not section.rows and not section.has_table:
-                    # An object section without a table is a map or a free-form object: it is a
-                    # field type, not a named type of its own.
-                    continue
+            if path == "" or (section.type_text == "object" and section.rows):
                 self._add_type(path, section)
 
     def _add_type(self, path: str, section: ObjectSection) -> None:
