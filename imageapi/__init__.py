@@ -18,7 +18,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ._base_client import NOT_GIVEN, NotGiven
+    from ._base_client import NotGiven
     from ._client import AsyncClient, Client
     from ._retry import RetryPolicy, async_retry_on_conflict, retry_on_conflict
     from .errors import (
@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
-    "NOT_GIVEN",
     "APIConnectionError",
     "APITimeoutError",
     "AlreadyExistsError",
@@ -75,7 +74,6 @@ __all__ = [
 _MODULE_OF: dict[str, str] = {
     "AsyncClient": "._client",
     "Client": "._client",
-    "NOT_GIVEN": "._base_client",
     "NotGiven": "._base_client",
     "RetryPolicy": "._retry",
     "async_retry_on_conflict": "._retry",
