@@ -18,7 +18,13 @@ from ._contracts import JSON, RequestContext, StoreStrategy, SubresourceHandler,
 from ._images import ImageStrategy
 from ._imagestreams import ImageStreamStrategy
 from ._import import ImageStreamImportResource, import_controller_hook
+from ._isimage import ImageStreamImageResource
 from ._istag import ImageStreamTagResource
+from ._itag import ImageTagResource
+from ._layers import LayersHandler
+from ._mapping import ImageStreamMappingResource
+from ._secrets import SecretsHandler
+from ._signatures import ImageSignatureResource
 
 STRATEGIES: dict[str, StoreStrategy] = {
     "images": ImageStrategy(),
@@ -27,10 +33,17 @@ STRATEGIES: dict[str, StoreStrategy] = {
 
 VIRTUAL_RESOURCES: dict[str, VirtualResource] = {
     "imagestreamtags": ImageStreamTagResource(),
+    "imagetags": ImageTagResource(),
+    "imagestreamimages": ImageStreamImageResource(),
+    "imagestreammappings": ImageStreamMappingResource(),
     "imagestreamimports": ImageStreamImportResource(),
+    "imagesignatures": ImageSignatureResource(),
 }
 
-SUBRESOURCE_HANDLERS: dict[tuple[str, str], SubresourceHandler] = {}
+SUBRESOURCE_HANDLERS: dict[tuple[str, str], SubresourceHandler] = {
+    ("imagestreams", "layers"): LayersHandler(),
+    ("imagestreams", "secrets"): SecretsHandler(),
+}
 
 AFTER_WRITE_HOOKS: dict[str, Callable[[RequestContext, JSON], None]] = {
     "imagestreams": import_controller_hook,

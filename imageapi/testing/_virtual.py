@@ -20,8 +20,9 @@ from ._imagestreams import (
     validate_stream,
     wrap_tag_errors,
 )
+from ._lists import decode_continue
 from ._selectors import parse_field_selector, parse_label_selector
-from ._status import StatusError, bad_request, invalid, not_found, server_timeout
+from ._status import StatusError, invalid, not_found, server_timeout
 
 STREAMS = "imagestreams"
 IMAGES = "images"
@@ -198,12 +199,18 @@ def list_streams_for_tags(ctx: RequestContext, namespace: str | None) -> Iterato
             selected.append(stream)
     token = ctx.query.get("continue") or ""
     if token:
-        # Our own opaque token is never handed out (the real server drops it too); a client can
-        # only pass one it made up, which the real server would reject as undecodable.
-        raise bad_request(f"invalid continue token: {token}")
+        # No token is ever handed out (the real server drops it too), but one given is decoded
+        # and honoured against the stream list, as the server passes it through.
+        _, start = decode_continue(token)
+        selected = [stream for stream in selected if _stream_key(stream) >= start]
     limit_text = ctx.query.get("limit") or ""
     limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
     yield from (selected[:limit] if limit is not None else selected)
+
+
+def _stream_key(stream: JSON) -> str:
+    meta = stream.get("metadata") or {}
+    return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
 def item_matches(item: JSON, ctx: RequestContext) -> bool:

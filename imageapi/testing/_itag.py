@@ -1,0 +1,173 @@
+"""ImageTag: spec, status and image of one tag of a stream (server-semantics.md §7)."""
+
+from __future__ import annotations
+
+import copy
+
+from ._contracts import JSON, RequestContext
+from ._images import validate_path_segment_name
+from ._imagestreams import (
+    default_tag_reference,
+    metadata,
+    new_stream,
+    parse_stream_tag_name,
+    set_spec_tags,
+    spec_tags,
+    status_tags,
+    stream_tag_names,
+    validate_tag_reference,
+)
+from ._status import FieldError, already_exists, invalid, not_found
+from ._virtual import (
+    STREAMS,
+    check_resource_version,
+    delete_tag,
+    empty_list,
+    get_stream,
+    item_matches,
+    latest_image_or_none,
+    list_streams_for_tags,
+    strip_nulls,
+    write_stream_with_retries,
+)
+
+RESOURCE = "imagetags"
+TITLE = "ImageTags"
+# The parts of ObjectMeta a client could change; the server compares the whole ObjectMeta.
+COMPARED_METADATA = ("name", "namespace", "labels", "annotations", "finalizers", "ownerReferences")
+
+
+def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
+    """``newITag``: the stream's whole metadata renamed, spec tag, status tag, image (all nullable)."""
+    meta = copy.deepcopy(stream.get("metadata") or {})
+    meta["name"] = f"{meta.get('name')}:{tag}"
+    spec_tag = spec_tags(stream).get(tag)
+    status_tag = status_tags(stream).get(tag)
+    status = None
+    if status_tag is not None:
+        status = {"tag": tag, "items": copy.deepcopy(status_tag.get("items"))}
+        if status_tag.get("conditions"):
+            status["conditions"] = copy.deepcopy(status_tag["conditions"])
+    return {
+        "kind": "ImageTag", "apiVersion": "image.openshift.io/v1", "metadata": meta,
+        "spec": copy.deepcopy(spec_tag) if spec_tag is not None else None,
+        "status": status,
+        "image": image,
+    }
+
+
+class ImageTagResource:
+    """The ``imagetags`` virtual resource."""
+
+    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:
+        """404 only when the tag is in neither spec nor status; ``image`` null when there is none."""
+        stream_name, tag = parse_stream_tag_name(name, TITLE)
+        stream = get_stream(ctx, namespace or "", stream_name)
+        if tag not in spec_tags(stream) and tag not in status_tags(stream):
+            raise not_found(RESOURCE, name)
+        return project(stream, tag, latest_image_or_none(ctx, stream, tag))
+
+    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:
+        """One item per spec or status tag, alphabetical within a stream; images null."""
+        items: list[JSON] = []
+        for stream in list_streams_for_tags(ctx, namespace):
+            for tag in stream_tag_names(stream):
+                item = project(stream, tag, None)
+                item.pop("kind")
+                item.pop("apiVersion")
+                if item_matches(item, ctx):
+                    items.append(item)
+        return empty_list("ImageTagList", items)
+
+    def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
+        """Add the spec tag (stream created if needed); 409 when it exists; 201."""
+        namespace = namespace or ""
+        itag = copy.deepcopy(body)
+        meta = metadata(itag)
+        name = str(meta.get("name") or "")
+        errors = validate_path_segment_name(name, "metadata.name")
+        if errors:
+            raise invalid("ImageTag", name, errors)
+        stream_name, tag_name = parse_stream_tag_name(name, TITLE)
+        spec = itag.get("spec")
+        if isinstance(spec, dict):
+            if not spec.get("name"):
+                spec["name"] = tag_name
+            default_tag_reference(spec, ctx.config)
+        errors = _validate_spec(spec, tag_name, required=True)
+        if errors:
+            raise invalid("ImageTag", name, errors)
+        assert isinstance(spec, dict)
+
+        def mutate(stream: JSON | None) -> JSON:
+            target = stream if stream is not None else new_stream(namespace, stream_name)
+            tags = spec_tags(target)
+            if tag_name in tags:
+                raise already_exists(RESOURCE, name)
+            tags[tag_name] = copy.deepcopy(spec)
+            set_spec_tags(target, tags)
+            return target
+
+        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="create",
+                                               resource=RESOURCE, dry_run=ctx.dry_run)
+        assert written is not None
+        return 201, project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
+
+    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:
+        """Blind PUT allowed; metadata and status must be sent back unchanged; null spec deletes the spec tag."""
+        namespace = namespace or ""
+        stream_name, tag_name = parse_stream_tag_name(name, TITLE)
+        itag = copy.deepcopy(body)
+        meta = metadata(itag)
+        sent_rv = str(meta.get("resourceVersion") or "")
+        current = ctx.store.get(STREAMS, namespace, stream_name)
+        check_resource_version(current, sent_rv, RESOURCE, name)
+        old = project(current if current is not None else new_stream(namespace, stream_name), tag_name, None)
+        if current is None:
+            old["metadata"] = {"name": name, "namespace": namespace}
+        spec = itag.get("spec")
+        if isinstance(spec, dict):
+            if not spec.get("name"):
+                spec["name"] = tag_name
+            default_tag_reference(spec, ctx.config)
+        errors = _validate_spec(spec, tag_name, required=False)
+        if any(strip_nulls(meta.get(key)) != strip_nulls(old["metadata"].get(key)) for key in COMPARED_METADATA):
+            errors.append(FieldError("FieldValueInvalid", "metadata", "may not update fields other than spec", "", True))
+        if strip_nulls(itag.get("status")) != strip_nulls(old["status"]):
+            errors.append(FieldError("FieldValueInvalid", "status", "may not update fields other than spec", "", True))
+        if errors:
+            raise invalid("ImageTag", name, errors)
+        created_spec_tag = False
+
+        def mutate(stream: JSON | None) -> JSON:
+            nonlocal created_spec_tag
+            check_resource_version(stream, sent_rv, RESOURCE, name)
+            target = stream if stream is not None else new_stream(namespace, stream_name)
+            tags = spec_tags(target)
+            created_spec_tag = tag_name not in tags and isinstance(spec, dict)
+            if isinstance(spec, dict):
+                tags[tag_name] = copy.deepcopy(spec)
+            else:
+                tags.pop(tag_name, None)  # a null spec deletes the spec tag and keeps the status
+            set_spec_tags(target, tags)
+            return target
+
+        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="update",
+                                               resource=RESOURCE, dry_run=ctx.dry_run)
+        assert written is not None
+        return (201 if created_spec_tag else 200), project(written, tag_name,
+                                                           latest_image_or_none(ctx, written, tag_name))
+
+    def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:
+        """Remove the spec and status tag; 404 when neither exists."""
+        stream_name, tag_name = parse_stream_tag_name(name, TITLE)
+        return delete_tag(ctx, namespace or "", stream_name, tag_name, name, RESOURCE, options)
+
+
+def _validate_spec(spec: object, tag_name: str, *, required: bool) -> list[FieldError]:
+    if not isinstance(spec, dict):
+        return [FieldError("FieldValueRequired", "spec", "spec is a required field during creation")] if required else []
+    errors: list[FieldError] = []
+    if spec.get("name") != tag_name:
+        errors.append(FieldError("FieldValueInvalid", "spec.name", "must match image tag name", spec.get("name"), True))
+    return errors + validate_tag_reference(spec, "spec")
