@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +45,7 @@ RELEASE_IN_TITLE_RE = re.compile(r"(?:OpenShift Container Platform|OKD|OCP)\s+(\
 RELEASE_IN_URL_RE = re.compile(r"docs\.(?:okd\.io|openshift\.com)/(?:container-platform/)?(\d+\.\d+)/")
 HTTP_METHODS = ("GET", "PUT", "POST", "PATCH", "DELETE", "HEAD", "OPTIONS")
 META_SUFFIX_RE = re.compile(r"_v\d+$")
+PAGE_SUFFIXES = (".txt", ".html", ".htm")
 
 
 class PageParseError(Exception):
@@ -211,6 +213,99 @@ def clean_paragraphs(text: str) -> list[Paragraph]:
             line = line[2:].strip()
         paragraphs.append(Paragraph(line, number))
     return paragraphs
+
+
+class _HtmlText(HTMLParser):
+    """HTML → the text rendering the parser reads: one line per block, one ``| a | b |`` line per row."""
+
+    BLOCKS = frozenset(
+        [
+            "p",
+            "div",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "li",
+            "dt",
+            "dd",
+            "br",
+            "section",
+            "article",
+            "header",
+            "pre",
+            "caption",
+            "title",
+            "table",
+            "ul",
+            "ol",
+            "dl",
+        ]
+    )
+    SKIPPED = frozenset(("script", "style", "nav", "footer"))
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.lines: list[str] = []
+        self.current: list[str] = []
+        self.row: list[str] | None = None
+        self.cell: list[str] | None = None
+        self.skipping = 0
+
+    def _flush(self) -> None:
+        text = " ".join("".join(self.current).split())
+        if text:
+            self.lines.append(text)
+        self.current = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self.SKIPPED:
+            self.skipping += 1
+        elif tag == "tr":
+            self._flush()
+            self.row = []
+        elif tag in ("td", "th") and self.row is not None:
+            self.cell = []
+        elif self.cell is None and tag in self.BLOCKS:
+            self._flush()
+            if tag == "li":
+                self.current.append("• ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.SKIPPED:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in ("td", "th") and self.row is not None and self.cell is not None:
+            self.row.append(" ".join("".join(self.cell).split()))
+            self.cell = None
+        elif tag == "tr" and self.row is not None:
+            if any(self.row):
+                # Empty cells stay empty: that is how a lossy rendering shows.
+                self.lines.append("| " + " | ".join(self.row) + " |")
+            self.row = None
+        elif self.cell is None and tag in self.BLOCKS:
+            self._flush()
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping:
+            return
+        if self.cell is not None:
+            self.cell.append(data)
+        else:
+            self.current.append(data)
+
+    def text(self) -> str:
+        self._flush()
+        return "\n".join(self.lines) + "\n"
+
+
+def html_to_text(html: str) -> str:
+    """Render an HTML API reference page as the line-per-block text :func:`parse_page` reads."""
+    converter = _HtmlText()
+    converter.feed(html)
+    converter.close()
+    return converter.text()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -877,9 +972,9 @@ def page_types(page: PageDoc, known_names: set[str]) -> dict[str, JsonDict]:
 
 
 def iter_pages(seeds_dir: Path) -> Iterator[Path]:
-    """The page files of a seeds folder, in name order (``*.txt``; README files excluded)."""
+    """The page files of a seeds folder, in name order (``*.txt``, ``*.html``; README files excluded)."""
     for path in sorted(seeds_dir.iterdir()):
-        if path.suffix == ".txt" and path.is_file():
+        if path.suffix in PAGE_SUFFIXES and path.is_file():
             yield path
 
 
@@ -892,5 +987,7 @@ def parse_seeds(seeds_dir: Path) -> list[PageDoc]:
             text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise PageParseError(path.name, "(whole page)", f"not UTF-8 text: {error}") from error
+        if path.suffix in (".html", ".htm"):
+            text = html_to_text(text)
         pages.append(parse_page(text, path.name, hints))
     return pages

@@ -348,3 +348,52 @@ def test_page_without_a_kind_is_a_parse_error() -> None:
         docs.parse_page("Some unrelated text\n\nwith no headings at all\n", "stray.txt")
     assert raised.value.file == "stray.txt"
     assert "stray.txt" in str(raised.value)
+
+
+HTML_PAGE = """<html><head><title>Widget</title><style>h1 {{}}</style></head><body>
+<h1>Chapter 1. Widget [example.io/v1]</h1>
+<dl><dt>Description</dt><dd><p>Widget is a made-up kind.</p></dd><dt>Type</dt><dd><code>object</code></dd></dl>
+<h2>1.1. Specification</h2>
+<table><thead><tr><th>Property</th><th>Type</th><th>Description</th></tr></thead><tbody>
+<tr><td>{spec_name}</td><td>{spec_type}</td><td><p>WidgetSpec holds the settings.</p></td></tr>
+</tbody></table>
+<h3>1.1.1. .spec</h3>
+<dl><dt>Description</dt><dd>WidgetSpec holds the settings.</dd><dt>Type</dt><dd>object</dd>
+<dt>Required</dt><dd><ul><li><code>size</code></li></ul></dd></dl>
+<table><tr><th>Property</th><th>Type</th><th>Description</th></tr>
+<tr><td>{size_name}</td><td>{size_type}</td><td>How big &amp; wide.</td></tr></table>
+<h2>1.2. API endpoints</h2>
+<h3>1.2.1. /apis/example.io/v1/widgets</h3>
+<dl><dt>HTTP method</dt><dd>GET</dd><dt>Description</dt><dd>list objects of kind Widget</dd></dl>
+<table><caption>Table 1.1. Query parameters</caption>
+<tr><th>Parameter</th><th>Type</th><th>Description</th></tr><tr><td>limit</td><td>integer</td><td>At most.</td></tr></table>
+<table><caption>Table 1.2. HTTP responses</caption>
+<tr><th>HTTP code</th><th>Reponse body</th></tr><tr><td>200 - OK</td><td>WidgetList schema</td></tr></table>
+</body></html>
+"""
+
+
+def test_html_page_parses_like_text(tmp_path: Path) -> None:
+    html = HTML_PAGE.format(
+        spec_name="<code>spec</code>", spec_type="object", size_name="size", size_type="integer"
+    )
+    (tmp_path / "100_widget.html").write_text(html, encoding="utf-8")
+    (page,) = docs.parse_seeds(tmp_path)
+    types = docs.page_types(page, {"Widget"})
+    assert types["Widget"]["fields"]["spec"]["type"] == {"type": "ref", "name": "WidgetSpec"}
+    assert types["WidgetSpec"]["fields"]["size"] == {
+        "type": {"type": "integer", "format": None},
+        "required": True,
+        "description": "How big & wide.",
+    }
+    (listing,) = page.kinds[0].operations
+    assert (listing.method, listing.response_type) == ("GET", "WidgetList")
+    assert [parameter.name for parameter in listing.parameters] == ["limit"]
+
+
+def test_html_page_with_empty_name_cells_is_lossy(tmp_path: Path) -> None:
+    html = HTML_PAGE.format(spec_name="", spec_type="", size_name="", size_type="")
+    (tmp_path / "100_widget.html").write_text(html, encoding="utf-8")
+    (page,) = docs.parse_seeds(tmp_path)
+    assert page.trusted_for_fields is False
+    assert [d.section for d in page.diagnostics if d.severity == "error"] == ["1.1. Specification"]
