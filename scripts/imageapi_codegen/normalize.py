@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .docs import Diagnostic, JsonDict, OperationDoc, PageDoc, page_types
+from .docs import Diagnostic, JsonDict, OperationDoc, PageDoc, page_types, structure
 
 FORMAT_VERSION = 1
 GROUP = "image.openshift.io"
@@ -262,12 +262,26 @@ class Normalizer:
     # types ----------------------------------------------------------------------------------------
     def _merge_types(self) -> None:
         known = {kind.kind for page in self.pages for kind in page.kinds}
+        winner: dict[str, PageDoc] = {}
         for page in self.ordered:
             for name, typedef in page_types(page, known).items():
                 if name not in self.types:
                     self.types[name] = typedef
-                elif typedef.get("gvk") and not self.types[name].get("gvk"):
+                    winner[name] = page
+                    continue
+                if typedef.get("gvk") and not self.types[name].get("gvk"):
                     self.types[name]["gvk"] = typedef["gvk"]
+                if structure(typedef) != structure(self.types[name]):
+                    newer = winner[name]
+                    page.diagnostics.append(
+                        Diagnostic(
+                            page.file,
+                            name,
+                            "info",
+                            f"type {name} differs from the newer page's ({newer.file}, release {newer.release}); "
+                            f"the newer definition is used: {_field_difference(typedef, self.types[name])}",
+                        )
+                    )
 
     def _synthesize_list_types(self, resources: dict[str, JsonDict]) -> None:
         for resource in resources.values():
@@ -533,6 +547,26 @@ class Normalizer:
             if notes:
                 self.info("§1", f"{plural}: {'; '.join(notes)}")
         return resource
+
+
+def _field_difference(older: JsonDict, newer: JsonDict) -> str:
+    """A short account of how an older definition of a type differs from the newer one."""
+    old_fields, new_fields = older["fields"], newer["fields"]
+    parts = []
+    added = sorted(set(new_fields) - set(old_fields))
+    removed = sorted(set(old_fields) - set(new_fields))
+    changed = sorted(
+        name
+        for name in set(old_fields) & set(new_fields)
+        if structure({"fields": {name: old_fields[name]}}) != structure({"fields": {name: new_fields[name]}})
+    )
+    if added:
+        parts.append(f"newer adds {', '.join(added)}")
+    if removed:
+        parts.append(f"newer drops {', '.join(removed)}")
+    if changed:
+        parts.append(f"type or required flag changed for {', '.join(changed)}")
+    return "; ".join(parts)
 
 
 def _op_key(operation: _Operation) -> tuple[str, str]:

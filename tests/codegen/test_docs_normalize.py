@@ -226,3 +226,10 @@ def test_output_is_deterministic(schema: dict[str, Any]) -> None:
 def test_committed_schema_is_current(schema: dict[str, Any]) -> None:
     committed = Path(__file__).resolve().parents[2] / "imageapi" / "schema" / "image.openshift.io-v1.json"
     assert committed.read_text(encoding="utf-8") == output.dump_json(schema)
+
+
+def test_older_definitions_that_lose_are_reported(schema: dict[str, Any]) -> None:
+    (note,) = [d for d in schema["diagnostics"] if d["section"] == "TagImportPolicy"]
+    assert note["file"] == "000_b7f0e21d9e12eb75.txt"
+    assert note["severity"] == "info"
+    assert "newer adds importMode" in note["message"]
