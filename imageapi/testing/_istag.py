@@ -27,8 +27,8 @@ from ._virtual import (
     item_matches,
     latest_image_or_none,
     list_streams_for_tags,
+    metadata_changed,
     resolved_reference,
-    strip_nulls,
     write_stream_with_retries,
 )
 
@@ -172,8 +172,7 @@ class ImageStreamTagResource:
             tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
             default_tag_reference(tag, ctx.config)
             errors += validate_tag_reference(tag, "tag")
-        if any(strip_nulls(meta.get(key)) != strip_nulls(old["metadata"].get(key))
-               for key in ("name", "namespace", "labels", "ownerReferences", "finalizers")):
+        if metadata_changed(meta, old["metadata"], ("name", "namespace", "labels", "ownerReferences", "finalizers")):
             errors.append(FieldError("FieldValueInvalid", "metadata",
                                      "may not update fields other than metadata.annotations", "", True))
         if errors:

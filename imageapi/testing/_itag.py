@@ -27,6 +27,7 @@ from ._virtual import (
     item_matches,
     latest_image_or_none,
     list_streams_for_tags,
+    metadata_changed,
     strip_nulls,
     write_stream_with_retries,
 )
@@ -131,7 +132,7 @@ class ImageTagResource:
                 spec["name"] = tag_name
             default_tag_reference(spec, ctx.config)
         errors = _validate_spec(spec, tag_name, required=False)
-        if any(strip_nulls(meta.get(key)) != strip_nulls(old["metadata"].get(key)) for key in COMPARED_METADATA):
+        if metadata_changed(meta, old["metadata"], COMPARED_METADATA):
             errors.append(FieldError("FieldValueInvalid", "metadata", "may not update fields other than spec", "", True))
         if strip_nulls(itag.get("status")) != strip_nulls(old["status"]):
             errors.append(FieldError("FieldValueInvalid", "status", "may not update fields other than spec", "", True))

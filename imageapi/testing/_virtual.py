@@ -283,3 +283,14 @@ def strip_nulls(value: object) -> object:
     if isinstance(value, list):
         return [strip_nulls(item) for item in value]
     return value
+
+
+def metadata_changed(sent: JSON, projected: JSON, keys: tuple[str, ...]) -> bool:
+    """Whether the client changed any of ``keys`` of the projected metadata (a name or namespace the
+    client left out counts as unchanged: the server fills them from the URL)."""
+    for key in keys:
+        if key in ("name", "namespace") and not sent.get(key):
+            continue
+        if strip_nulls(sent.get(key)) != strip_nulls(projected.get(key)):
+            return True
+    return False
