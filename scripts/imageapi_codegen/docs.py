@@ -321,43 +321,41 @@ class _Section:
     kind_title: tuple[str, str, str] | None = None  # (kind, group, version) for a kind heading
 
 
-def _heading(paragraphs: list[Paragraph], index: int) -> tuple[str, str] | None:
-    """If paragraph ``index`` is a section heading, return (title, heading as printed)."""
-    text = paragraphs[index].text
+CHAPTER = "chapter"  # the title of a section that starts a kind (or the book's overview chapter)
+
+
+def _heading(paragraphs: list[Paragraph], index: int) -> _Section | None:
+    """If paragraph ``index`` is a section heading, the (still empty) section it starts."""
+    paragraph = paragraphs[index]
+    text = paragraph.text
     chapter = CHAPTER_RE.match(text)
-    if chapter:
-        return "chapter:" + chapter.group("title"), text
+    # A single-kind page has a title line instead: "ImageStream [image.openshift.io/v1] - Image APIs | …".
+    if chapter or (index < 3 and GROUP_VERSION_RE.match(text)):
+        kind = GROUP_VERSION_RE.match(chapter.group("title") if chapter else text)
+        kind_title = (kind.group("kind"), kind.group("group"), kind.group("version")) if kind else None
+        return _Section(title=CHAPTER, heading=text, line=paragraph.line, kind_title=kind_title)
     numbered = NUMBERED_RE.match(text)
-    if numbered:
-        return numbered.group("title"), text
-    nxt = paragraphs[index + 1].text if index + 1 < len(paragraphs) else ""
-    if text == "Specification" or text.lower() == "api endpoints":
-        return text, text
-    if FIELD_PATH_RE.match(text) and nxt == "Description":
-        return text, text
-    if API_PATH_RE.match(text):
-        return text, text
-    if index < 3 and GROUP_VERSION_RE.match(text):
-        # A single-kind page's title line: "ImageStream [image.openshift.io/v1] - Image APIs | …".
-        return "chapter:" + text, text
+    title = numbered.group("title") if numbered else text
+    following = paragraphs[index + 1].text if index + 1 < len(paragraphs) else ""
+    if (
+        numbered
+        or text == "Specification"
+        or text.lower() == "api endpoints"
+        or (FIELD_PATH_RE.match(text) and following == "Description")
+        or API_PATH_RE.match(text)
+    ):
+        return _Section(title=title, heading=text, line=paragraph.line)
     return None
 
 
 def _split_sections(paragraphs: list[Paragraph]) -> list[_Section]:
     sections = [_Section(title="", heading="(start of page)", line=1)]
     for index, paragraph in enumerate(paragraphs):
-        found = _heading(paragraphs, index)
-        if found is None:
+        section = _heading(paragraphs, index)
+        if section is None:
             sections[-1].body.append(paragraph)
-            continue
-        title, heading = found
-        section = _Section(title=title, heading=heading, line=paragraph.line)
-        if title.startswith("chapter:"):
-            match = GROUP_VERSION_RE.match(title[len("chapter:") :])
-            section.title = "chapter"
-            if match:
-                section.kind_title = (match.group("kind"), match.group("group"), match.group("version"))
-        sections.append(section)
+        else:
+            sections.append(section)
     return sections
 
 
@@ -625,7 +623,7 @@ def parse_page(text: str, file: str, release_hint: dict[str, str] | None = None)
 
     titled = any(section.kind_title is not None for section in sections)
     for section in sections:
-        if section.title == "chapter":
+        if section.title == CHAPTER:
             if section.kind_title is None:
                 current = None  # a chapter that is not a kind (the book's overview)
                 continue
