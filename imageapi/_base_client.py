@@ -102,6 +102,8 @@ class ClientCore:
         self._retry_policy = retry_policy(retries)
         # Only the client that opened the connection pool closes it; with_options copies share it.
         self._owns_http = True
+        #: httpx extensions added to every request (``sni_hostname`` when the kubeconfig names one).
+        self._request_extensions: dict[str, Any] = {}
 
     @property
     def namespace(self) -> str:
@@ -155,6 +157,7 @@ class ClientCore:
             headers=list(request.headers),
             content=request.content,
             timeout=effective,
+            extensions=self._request_extensions or None,
         )
 
     def _policy(self, retries: RetriesTypes | NotGiven) -> RetryPolicy:

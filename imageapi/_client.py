@@ -15,7 +15,7 @@ only move bytes. Resource accessors are created on first use (that is when the m
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from os import PathLike
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -74,6 +74,8 @@ class _Connection:
     verify: Any
     cert: Any
     proxy: str | None
+    #: httpx request extensions every request carries (``sni_hostname`` for tls-server-name).
+    extensions: Mapping[str, Any] = field(default_factory=dict)
 
 
 def _connection(
@@ -99,6 +101,7 @@ def _connection(
             verify=config.verify if verify is None else verify,
             cert=config.cert,
             proxy=config.proxy,
+            extensions=dict(config.request_extensions),
         )
     if config is not None or kubeconfig is not None or context is not None:
         raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
@@ -190,6 +193,7 @@ class Client(_Accessors, SyncClientCore):
         )
         http = httpx.Client(**_http_options(connection, transport, headers))
         super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
+        self._request_extensions = dict(connection.extensions)
 
     @classmethod
     def from_kubeconfig(
@@ -287,6 +291,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         )
         http = httpx.AsyncClient(**_http_options(connection, transport, headers))
         super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
+        self._request_extensions = dict(connection.extensions)
 
     @classmethod
     def from_kubeconfig(

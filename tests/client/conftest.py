@@ -145,3 +145,29 @@ class Recorder:
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self)
+
+
+@pytest.fixture
+def cluster() -> Iterator[Any]:
+    """A fresh fake cluster (namespaces are created on first use)."""
+    from imageapi.testing import FakeCluster
+
+    fake = FakeCluster()
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def client(make_client: ClientMaker, cluster: Any) -> Any:
+    """A client of the current mode talking to ``cluster`` in process, default namespace ``demo``."""
+    return make_client(transport=cluster.transport(), async_transport=cluster.async_transport(), namespace="demo")
+
+
+def send_raw(client: Any, request: Any) -> Any:
+    """Send a hand-built :class:`~imageapi._request.ApiRequest` through either client (for requests
+    the typed surface refuses to make, such as a verb a resource does not have)."""
+    from imageapi._base_client import single
+
+    if isinstance(client, BlockingAsyncClient):
+        return client._portal.call(functools.partial(client.wrapped._run, single(request)))
+    return client._run(single(request))
