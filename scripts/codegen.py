@@ -90,7 +90,8 @@ def generate(root: Path, seeds: Path | None, *, allow_missing_seeds: bool) -> Ge
             raise CodegenError(f"{seeds / error.file}: {error.section}: {error.message}") from error
         if not pages:
             raise CodegenError(f"{seeds}: no pages (*.txt) found")
-        schema = normalize.normalize(pages)
+        meta_types = load_meta_types(root)
+        schema = normalize.normalize(pages, external_types=set(meta_types.get("types", {})))
         result.files[SCHEMA_PATH] = output.dump_json(schema)
         result.diagnostics = schema["diagnostics"]
     elif allow_missing_seeds:
@@ -103,7 +104,7 @@ def generate(root: Path, seeds: Path | None, *, allow_missing_seeds: bool) -> Ge
     else:
         raise CodegenError(f"seeds folder not found: {seeds} (pass --seeds DIR)")
 
-    meta_types = load_meta_types(root)
+    meta_types = load_meta_types(root)  # stage 2 reads it too, also when stage 1 is skipped
     for name in EMITTERS:
         module = _load_emitter(name)
         if module is None:

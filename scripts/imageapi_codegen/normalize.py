@@ -224,8 +224,9 @@ class _Operation:
 class Normalizer:
     """Turns parsed pages into the normalized schema (one instance per run)."""
 
-    def __init__(self, pages: list[PageDoc]) -> None:
+    def __init__(self, pages: list[PageDoc], external_types: set[str] | None = None) -> None:
         self.pages = pages
+        self.external_types = external_types
         self.ordered = newest_first(pages)
         self.diagnostics: list[Diagnostic] = []
         self.types: dict[str, JsonDict] = {}
@@ -248,6 +249,7 @@ class Normalizer:
         self._report_parameter_changes()
         self._synthesize_list_types(resources)
         self._apply_type_overrides()
+        self._check_references(resources)
         page_diagnostics = [d.to_json() for page in self.pages for d in page.diagnostics]
         return {
             "formatVersion": FORMAT_VERSION,
@@ -332,6 +334,26 @@ class Normalizer:
             spec.update(extensions)
             shown = ", ".join(f"{key}={value}" for key, value in sorted(extensions.items()))
             self.info("§9", f"{type_name}.{field_name}: {shown} (the pages do not show patch strategies)")
+
+    def _check_references(self, resources: dict[str, JsonDict]) -> None:
+        """Warn about type names used but defined neither here nor among the external (meta) types."""
+        if self.external_types is None:
+            return
+        defined = set(self.types) | self.external_types
+        used: dict[str, str] = {}
+        for type_name, typedef in self.types.items():
+            for wire, spec in typedef["fields"].items():
+                for name in _referenced_names(spec["type"]):
+                    used.setdefault(name, f"{type_name}.{wire}")
+        for plural, resource in resources.items():
+            for op in resource["operations"]:
+                for name in (op["requestType"], op["responseType"]):
+                    if name and name != "Patch":  # a patch body is a patch document, not a model
+                        used.setdefault(name, f"{plural}: {op['method']} {op['path']}")
+        for name in sorted(set(used) - defined):
+            self.diagnostics.append(
+                Diagnostic("(generated)", used[name], "warning", f"type {name} is used but defined nowhere")
+            )
 
     # operations -----------------------------------------------------------------------------------
     def _merge_operations(self) -> None:
@@ -577,9 +599,23 @@ def _plain_field(type_ref: JsonDict, description: str) -> JsonDict:
     return {"type": type_ref, "required": False, "description": description}
 
 
-def normalize(pages: list[PageDoc]) -> JsonDict:
-    """The normalized schema (format version 1) for a set of parsed pages."""
-    return Normalizer(pages).run()
+def _referenced_names(ref: JsonDict) -> list[str]:
+    if ref["type"] == "ref":
+        return [ref["name"]]
+    if ref["type"] == "array":
+        return _referenced_names(ref["items"])
+    if ref["type"] == "map":
+        return _referenced_names(ref["values"])
+    return []
+
+
+def normalize(pages: list[PageDoc], external_types: set[str] | None = None) -> JsonDict:
+    """The normalized schema (format version 1) for a set of parsed pages.
+
+    ``external_types`` are the names defined elsewhere (the meta types); when given, any other
+    type name the schema uses without defining it is reported as a warning.
+    """
+    return Normalizer(pages, external_types).run()
 
 
 def counts(schema: JsonDict) -> dict[str, Any]:

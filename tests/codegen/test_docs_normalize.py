@@ -10,6 +10,17 @@ from imageapi_codegen import docs, normalize, output
 
 SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
 BASE = "/apis/image.openshift.io/v1"
+# The meta types docs/codegen.md lists as defined in meta_types.json.
+META_NAMES = {
+    "DeleteOptions",
+    "ListMeta",
+    "LocalObjectReference",
+    "ObjectMeta",
+    "ObjectReference",
+    "Secret",
+    "Status",
+    "WatchEvent",
+}
 
 pytestmark = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed pages not found at {SEEDS}")
 
@@ -233,3 +244,15 @@ def test_older_definitions_that_lose_are_reported(schema: dict[str, Any]) -> Non
     assert note["file"] == "000_b7f0e21d9e12eb75.txt"
     assert note["severity"] == "info"
     assert "newer adds importMode" in note["message"]
+
+
+def test_undefined_type_names_are_warned_about() -> None:
+    pages = docs.parse_seeds(SEEDS)
+    assert not [
+        d
+        for d in normalize.normalize(pages, external_types=META_NAMES)["diagnostics"]
+        if d["severity"] == "warning"
+    ]
+    without_meta = normalize.normalize(docs.parse_seeds(SEEDS), external_types=META_NAMES - {"ObjectMeta"})
+    (warning,) = [d for d in without_meta["diagnostics"] if d["severity"] == "warning"]
+    assert warning["message"] == "type ObjectMeta is used but defined nowhere"
