@@ -116,7 +116,7 @@ def _describe(error: BaseException | None) -> str:
     # The reason in a log line: the code and reason for an API error, the failure kind otherwise.
     # Never the message of a transport error, which can quote request details.
     if isinstance(error, ApiError):
-        return f"{error.code} {error.reason or 'error'}"
+        return f"{error.code} {error.reason or httpx.codes.get_reason_phrase(error.code) or 'error'}"
     return type(error).__name__
 
 
