@@ -826,6 +826,14 @@ class _KindTypes:
         objects: they become field types, not named types.
         """
         if "" not in self.kind.sections:
+            self.page.diagnostics.append(
+                Diagnostic(
+                    self.page.file,
+                    self.kind.section,
+                    "warning",
+                    f"{self.kind.kind}: no Specification section",
+                )
+            )
             return
         for path in sorted(self.kind.sections, key=lambda p: (p.count("."), p)):
             section = self.kind.sections[path]
