@@ -682,8 +682,9 @@ def _smp_merge_map(original: dict[str, Any] | None, patch: dict[str, Any], schem
         child, meta = schema.field(key)
         current = result[key]
         if isinstance(current, dict):
-            result[key] = (_discard_nulls(patch_value) if meta.strategy == "replace"
-                           else _smp_merge_map(current, patch_value, child))
+            # "replace" takes the patch map as the whole value: merging it into nothing does that
+            # and still resolves directives inside it.
+            result[key] = _smp_merge_map(None if meta.strategy == "replace" else current, patch_value, child)
         elif isinstance(current, list):
             if meta.merges_list or deletion_list:
                 result[key] = _smp_merge_list(current, patch_value, child.items(), meta.merge_key or "",
@@ -700,7 +701,7 @@ def _smp_fresh_value(value: Any, field: tuple[PatchSchema, FieldPatchMeta]) -> A
     lets decoding drop unknown ``$``-keys; merging it into nothing gives the same object without
     leaving directive keys in a plain map."""
     child, meta = field
-    if isinstance(value, dict) and meta.strategy != "replace":
+    if isinstance(value, dict):
         return _smp_merge_map(None, value, child)
     if isinstance(value, list) and meta.merges_list and value and all(isinstance(item, dict) for item in value):
         return _smp_merge_list([], value, child.items(), meta.merge_key or "", False)

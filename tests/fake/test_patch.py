@@ -423,7 +423,16 @@ def test_smp_delete_directive_on_list_element() -> None:
 
 
 def test_smp_delete_directive_on_map_empties_it() -> None:
-    assert smp({"spec": {"replaced": {"$patch": "delete"}, "unknown": {"$patch": "delete"}}})["spec"]["unknown"] == {}
+    result = smp({"spec": {"replaced": {"$patch": "delete"}, "unknown": {"$patch": "delete"}}})
+    assert result["spec"]["unknown"] == {}
+    assert result["spec"]["replaced"] == {}
+
+
+def test_smp_directives_inside_replaced_and_new_maps_are_resolved() -> None:
+    result = smp({"spec": {"replaced": {"name": "n", "labels": {"$patch": "replace", "a": "b"}},
+                           "fresh": {"inner": {"$patch": "delete"}, "keep": 1}}})
+    assert result["spec"]["replaced"] == {"name": "n", "labels": {"a": "b"}}
+    assert result["spec"]["fresh"] == {"inner": {}, "keep": 1}
 
 
 def test_smp_replace_directive_on_map() -> None:
@@ -663,10 +672,9 @@ def test_real_schema_image_signatures_and_metadata(image_schema: dict[str, Any])
 
     signed = strategic_merge_patch(result, {"signatures": [{"name": "sha256:1@a", "conditions": [
         {"type": "Trusted", "status": "False"}, {"type": "ForImage", "status": "True"}]}]}, schema)
-    conditions = {c["type"]: c["status"] for c in signed["signatures"][0]["conditions"]
-                  if signed["signatures"][0]["name"] == "sha256:1@a"} or {
-        c["type"]: c["status"] for s in signed["signatures"] if s["name"] == "sha256:1@a" for c in s["conditions"]}
-    assert conditions == {"Trusted": "False", "ForImage": "True"}
+    [signature] = [item for item in signed["signatures"] if item["name"] == "sha256:1@a"]
+    # ImageSignature.conditions merge by type.
+    assert {c["type"]: c["status"] for c in signature["conditions"]} == {"Trusted": "False", "ForImage": "True"}
 
 
 # --------------------------------------------------------------------------- apply
