@@ -228,7 +228,7 @@ class App:
         if path in _HEALTH_PATHS:
             return Response(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
         self._authenticate(request)
-        if request.method == "GET":
+        if request.method == "GET" and (path.count("/") <= 3 or path.startswith("/openapi/")):  # not resources
             document = self._discovery(path)
             if document is not None:
                 return document
@@ -452,10 +452,12 @@ class App:
         self._check_namespace_for_create(route)
         ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
         created = self.create_object(info, route.namespace, body, ctx)
-        return json_response(201, self.render(info.plural, created, ctx), warnings)
+        return json_response(201, created, warnings)
 
     def create_object(self, info: ResourceInfo, namespace: str | None, body: JSON, ctx: RequestContext) -> JSON:
-        """The generic create path: namespace and name checks, strategy, store, after-write hooks."""
+        """The generic create path: namespace and name checks, strategy, store, after-write hooks.
+
+        Returns the created object as the response shows it (decorated); ``body`` is consumed."""
         meta = body["metadata"]
         if info.namespaced:
             given = meta.get("namespace")
@@ -466,12 +468,13 @@ class App:
         else:
             meta.pop("namespace", None)
         strategy = self.strategy(info.plural)
-        generated = not meta.get("name") and bool(meta.get("generateName"))
+        generate_from = "" if meta.get("name") else str(meta.get("generateName") or "")
         for _attempt in range(_GENERATE_NAME_ATTEMPTS):
-            candidate = copy_json(body)
+            # Only a generated name can be retried, and only then does the body need to survive an attempt.
+            candidate = copy_json(body) if generate_from else body
             candidate_meta = candidate["metadata"]
-            if generated:
-                candidate_meta["name"] = _generate_name(meta["generateName"])
+            if generate_from:
+                candidate_meta["name"] = _generate_name(generate_from)
             name = candidate_meta.get("name") or ""
             if not name:
                 raise invalid(info.kind, "", [FieldError("FieldValueRequired", "metadata.name",
@@ -483,17 +486,24 @@ class App:
             try:
                 created = self.store.create(info.plural, namespace, candidate, dry_run=ctx.dry_run)
             except StatusError as error:
-                if generated and error.reason == "AlreadyExists":
+                if generate_from and error.reason == "AlreadyExists":
                     continue
                 raise
-            self._after_write(info, created, ctx)
-            return created
-        raise already_exists_generated(info, meta["generateName"])
+            return self._respond_after_write(info, created, ctx)
+        raise already_exists_generated(info, generate_from)
 
-    def _after_write(self, info: ResourceInfo, stored: JSON, ctx: RequestContext) -> None:
+    def _respond_after_write(self, info: ResourceInfo, written: JSON, ctx: RequestContext) -> JSON:
+        """Run the after-write hook (the simulated controllers) and return the decorated response body.
+
+        ``written`` is the store's answer, owned by this request: the response is a copy of it, taken
+        before the hook, because the controller's own writes come after this one."""
         hook = self.semantics.after_write_hooks.get(info.plural)
-        if hook is not None and not ctx.dry_run:
-            hook(ctx, copy_json(stored))
+        if hook is None or ctx.dry_run:
+            self.strategy(info.plural).decorate(written, ctx)
+            return written
+        response = self.render(info.plural, written, ctx)
+        hook(ctx, written)
+        return response
 
     def _update(self, route: Route, request: Request) -> Response:
         info = route.info
@@ -503,11 +513,11 @@ class App:
         ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
                                      require_resource_version=bool(info.group))
-        return json_response(200, self.render(info.plural, updated, ctx), warnings)
+        return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
                       subresource: str | None, *, require_resource_version: bool) -> JSON:
-        """The generic update path shared by PUT and PATCH."""
+        """The generic update path shared by PUT and PATCH; returns the response body (decorated)."""
         meta = body["metadata"]
         body_name = meta.get("name") or ""
         if body_name != name:
@@ -537,8 +547,7 @@ class App:
         if errors:
             raise invalid(info.kind, name, errors, info.group)
         updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
-        self._after_write(info, updated, ctx)
-        return updated
+        return self._respond_after_write(info, updated, ctx)
 
     def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[str, Callable[[JSON | None], JSON], Any]:
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
@@ -585,7 +594,7 @@ class App:
                                       f"the name on the URL ({route.name})")
                 self._check_namespace_for_create(route)
                 created = self.create_object(info, route.namespace, created_body, ctx)
-                return json_response(201, self.render(info.plural, created, ctx), warnings)
+                return json_response(201, created, warnings)
             live_rv = live["metadata"].get("resourceVersion")
             patched = _as_object(engine(live))
             self._check_type(patched, info)
@@ -604,7 +613,7 @@ class App:
                 if error.reason == "Conflict" and explicit_rv in (None, "", live_rv) and attempt + 1 < _PATCH_ATTEMPTS:
                     continue
                 raise
-            return json_response(200, self.render(info.plural, updated, ctx), warnings)
+            return json_response(200, updated, warnings)
         raise conflict(info.plural, route.name, "the object has been modified; please apply your changes to the "
                                                 "latest version and try again", info.group)
 

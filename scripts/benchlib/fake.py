@@ -1,0 +1,149 @@
+"""Benchmark section ``fake``: throughput of the fake cluster (``imageapi.testing``).
+
+Printed figures (rates are medians of repeated runs in this process; the machine is shared, so they
+are indicative, with the goals from the task next to them):
+
+- in process, one thread, plain httpx over ``cluster.transport()``: GETs/s of one imagestream
+  (goal >= 5,000/s) and creates/s of imagestreams (goal >= 2,000/s), plus creates of streams with a
+  DockerImage spec tag, which the simulated import controller then imports (two writes each);
+- ten watchers over the in-process transport while one writer makes N writes: every watcher must
+  receive every event, in order (checked, not timed), plus the event delivery rate;
+- over loopback with keep-alive (one ``httpx.Client``): GETs/s, and the same with a new connection
+  per request for comparison.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from imageapi.testing import FakeCluster
+
+PATH = "/apis/image.openshift.io/v1/namespaces/bench/imagestreams"
+WATCHERS = 10
+
+
+def _rate(count: int, work: Callable[[], None], repeat: int) -> float:
+    rates = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        rates.append(count / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def _line(label: str, rate: float, goal: float | None = None) -> str:
+    text = f"  {label}: {rate:,.0f}/s"
+    if goal is not None:
+        text += f"  (goal >= {goal:,.0f}/s: {'met' if rate >= goal else 'NOT met'})"
+    return text
+
+
+def _stream_body(index: int, tagged: bool = False) -> dict[str, object]:
+    body: dict[str, object] = {"metadata": {"name": f"s{index:06d}", "labels": {"app": "bench"}}}
+    if tagged:
+        # A DockerImage tag also wakes the simulated import controller: a second write per create.
+        body["spec"] = {"tags": [{"name": "latest", "from": {"kind": "DockerImage", "name": "example.com/app:latest"}}]}
+    return body
+
+
+def _in_process(quick: bool) -> None:
+    cluster = FakeCluster()
+    with httpx.Client(transport=cluster.transport(), base_url="http://fake") as client:
+        client.post(PATH, json=_stream_body(0)).raise_for_status()
+        gets = 1_000 if quick else 5_000
+
+        def get_many() -> None:
+            for _ in range(gets):
+                client.get(f"{PATH}/s000000")
+
+        print(_line("in-process GET", _rate(gets, get_many, 3 if quick else 5), 5_000))
+        creates = 500 if quick else 2_000
+        counter = iter(range(1, 10_000_000))
+
+        def create_many() -> None:
+            for _ in range(creates):
+                client.post(PATH, json=_stream_body(next(counter)))
+
+        print(_line("in-process create", _rate(creates, create_many, 3 if quick else 5), 2_000))
+
+        def create_tagged() -> None:
+            for _ in range(creates):
+                client.post(PATH, json=_stream_body(next(counter), tagged=True))
+
+        print(_line("in-process create with a DockerImage tag (import controller runs)",
+                    _rate(creates, create_tagged, 3 if quick else 5)))
+    cluster.close()
+
+
+def _watchers(quick: bool) -> None:
+    writes = 2_000 if quick else 10_000
+    cluster = FakeCluster()
+    received: list[list[str]] = [[] for _ in range(WATCHERS)]
+    ready = threading.Barrier(WATCHERS + 1)
+
+    def watch(index: int) -> None:
+        with httpx.Client(transport=cluster.transport(), base_url="http://fake") as client, \
+                client.stream("GET", PATH, params={"watch": "true", "resourceVersion": "0",
+                                                   "timeoutSeconds": "600"}) as response:
+            ready.wait()
+            for line in response.iter_lines():
+                event = json.loads(line)
+                received[index].append(event["object"]["metadata"]["name"])
+                if len(received[index]) == writes:
+                    return
+
+    threads = [threading.Thread(target=watch, args=(i,), daemon=True) for i in range(WATCHERS)]
+    for thread in threads:
+        thread.start()
+    ready.wait()
+    start = time.perf_counter()
+    with httpx.Client(transport=cluster.transport(), base_url="http://fake") as client:
+        for index in range(writes):
+            client.post(PATH, json={"metadata": {"name": f"w{index:06d}"}})
+    write_seconds = time.perf_counter() - start
+    for thread in threads:
+        thread.join(timeout=120)
+    total_seconds = time.perf_counter() - start
+    expected = [f"w{index:06d}" for index in range(writes)]
+    complete = sum(1 for names in received if names == expected)
+    print(f"  {WATCHERS} watchers x {writes:,} writes: {complete}/{WATCHERS} received every event in order "
+          f"({'met' if complete == WATCHERS else 'NOT met'})")
+    print(_line("writes while watched", writes / write_seconds))
+    print(_line("events delivered (all watchers)", WATCHERS * writes / total_seconds))
+    cluster.close()
+
+
+def _loopback(quick: bool) -> None:
+    cluster = FakeCluster()
+    requests = 500 if quick else 2_000
+    with cluster.serve() as server:
+        with httpx.Client(base_url=server.url) as client:
+            client.post(PATH, json=_stream_body(0)).raise_for_status()
+
+            def keep_alive() -> None:
+                for _ in range(requests):
+                    client.get(f"{PATH}/s000000")
+
+            print(_line("loopback GET, keep-alive", _rate(requests, keep_alive, 3)))
+        fresh = requests // 4
+
+        def new_connections() -> None:
+            for _ in range(fresh):
+                with httpx.Client(base_url=server.url) as one_shot:
+                    one_shot.get(f"{PATH}/s000000")
+
+        print(_line("loopback GET, new connection each", _rate(fresh, new_connections, 3)))
+    cluster.close()
+
+
+def run(quick: bool) -> None:
+    """Print the fake cluster's figures."""
+    _in_process(quick)
+    _watchers(quick)
+    _loopback(quick)
