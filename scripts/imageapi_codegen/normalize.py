@@ -462,12 +462,12 @@ class Normalizer:
         if patched:
             self.info(
                 "§1",
-                f"patch takes a patch document (requestType Patch) also where a page omits it: {len(patched)} operations",
+                f"patch takes a patch document (requestType Patch) also where a page omits it: {len(patched)} operation(s)",
             )
         if deleted:
             self.info(
                 "§1",
-                f"delete takes an optional DeleteOptions body also where a page omits it: {len(deleted)} operations",
+                f"delete takes an optional DeleteOptions body also where a page omits it: {len(deleted)} operation(s)",
             )
 
     def _apply_server_verbs(self, plural: str, operations: list[_Operation]) -> list[_Operation]:
