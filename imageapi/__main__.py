@@ -12,6 +12,7 @@ Subcommands register themselves in :data:`SUBCOMMANDS` (a function that adds its
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import threading
 from collections.abc import Callable, Sequence
@@ -58,10 +59,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(server.url, flush=True)
         if args.kubeconfig:
             print(f"kubeconfig written to {args.kubeconfig}", file=sys.stderr, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is the way to stop serving
             threading.Event().wait()
-        except KeyboardInterrupt:
-            pass
     cluster.close()
     return 0
 
