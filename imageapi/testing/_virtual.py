@@ -101,11 +101,25 @@ def write_stream_with_retries(
         if target is None:
             return old, None
         try:
-            return old, _write(ctx, namespace, name, old, target, dry_run, keep_status_on_create)
+            written = _write(ctx, namespace, name, old, target, dry_run, keep_status_on_create)
         except StatusError as error:
             if error.reason != "Conflict" and not (error.reason == "AlreadyExists" and old is None):
                 raise
+            continue
+        if not dry_run:
+            _after_stream_write(ctx, written)
+        return old, written
     raise server_timeout(operation, resource)
+
+
+def _after_stream_write(ctx: RequestContext, stream: JSON) -> None:
+    """The import controller watches every stream write, not only the generic ones: run the hooks
+    after the virtual resources' writes too (so an istag pointing at a DockerImage resolves)."""
+    from ._semantics import AFTER_WRITE_HOOKS  # the registry imports this module
+
+    hook = AFTER_WRITE_HOOKS.get(STREAMS)
+    if hook is not None:
+        hook(ctx, copy.deepcopy(stream))
 
 
 def _write(ctx: RequestContext, namespace: str, name: str, old: JSON | None, target: JSON, dry_run: bool,

@@ -121,6 +121,15 @@ def test_istag_create_adds_spec_tag_and_creates_stream(cluster: FakeCluster) -> 
     assert again["message"] == 'imagestreamtag.image.openshift.io "new:v1" already exists'
 
 
+def test_istag_created_from_docker_image_resolves_afterwards(cluster: FakeCluster) -> None:
+    body = {"metadata": {"name": "new:v1"}, "tag": {"from": {"kind": "DockerImage", "name": "quay.io/org/app:2.0"}}}
+    status, created = call(cluster, "POST", "/imagestreamtags", body)
+    assert status == 201
+    assert created["image"]["metadata"] == {}  # the answer predates the (simulated) import controller
+    istag = cluster.get("imagestreamtags", "new:v1", "ns")
+    assert istag["image"]["dockerImageReference"].startswith("quay.io/org/app@sha256:")
+
+
 def test_istag_create_without_colon_is_a_client_error(cluster: FakeCluster) -> None:
     # Deviation: the real server answers 500 here; the fake answers 400 with the same message.
     status, body = call(cluster, "POST", "/imagestreamtags", {"metadata": {"name": "nocolon"}, "tag": None})
