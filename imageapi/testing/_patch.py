@@ -103,10 +103,10 @@ def _go_format(value: Any) -> str:
     return str(value)
 
 
-def _go_kind(value: Any) -> str:
-    """The ``reflect.Kind`` name of a value decoded from JSON the way apimachinery decodes it."""
+def _go_type(value: Any) -> str:
+    """``reflect.TypeOf(value)`` of a value decoded the way apimachinery decodes JSON, as ``%s`` prints it."""
     if value is None:
-        return "invalid"
+        return "%!s(<nil>)"
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -115,7 +115,7 @@ def _go_kind(value: Any) -> str:
         return "float64"
     if isinstance(value, str):
         return "string"
-    return "slice" if isinstance(value, list) else "map"
+    return "[]interface {}" if isinstance(value, list) else "map[string]interface {}"
 
 
 def _json_equal(left: Any, right: Any) -> bool:
@@ -587,6 +587,15 @@ class PatchSchema:
         return PatchSchema.untyped()
 
     @property
+    def gvk(self) -> tuple[str, str, str] | None:
+        """``(group, version, kind)`` when this node is a top-level kind, else None."""
+        definition = self._definition()
+        gvk = definition.get("gvk") if definition else None
+        if not gvk:
+            return None
+        return str(gvk.get("group") or ""), str(gvk.get("version") or ""), str(gvk.get("kind") or "")
+
+    @property
     def name(self) -> str:
         """The type name of this node (``""`` for untyped or non-object nodes), for messages."""
         if self._ref is not None and self._ref.get("type") == "ref":
@@ -608,8 +617,9 @@ def _packaged_schema() -> Mapping[str, Any]:
 
 _DIRECTIVE = "$patch"
 _RETAIN_KEYS = "$retainKeys"
-_DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList/"
-_SET_ELEMENT_ORDER = "$setElementOrder/"
+# The server recognizes these by prefix, then requires "/<field>" after it.
+_DELETE_FROM_PRIMITIVE_LIST = "$deleteFromPrimitiveList"
+_SET_ELEMENT_ORDER = "$setElementOrder"
 
 
 class _SmpError(Exception):
@@ -670,7 +680,7 @@ def _smp_merge_map(original: dict[str, Any] | None, patch: dict[str, Any], schem
     for key, patch_value in pending.items():
         deletion_list = key.startswith(_DELETE_FROM_PRIMITIVE_LIST)
         if deletion_list:
-            key = key[len(_DELETE_FROM_PRIMITIVE_LIST):]
+            key = _directive_field(key, _DELETE_FROM_PRIMITIVE_LIST, "primitive list")
         if patch_value is None:
             result.pop(key, None)
             continue  # nulls for absent keys are ignored
@@ -706,6 +716,14 @@ def _smp_fresh_value(value: Any, field: tuple[PatchSchema, FieldPatchMeta]) -> A
     if isinstance(value, list) and meta.merges_list and value and all(isinstance(item, dict) for item in value):
         return _smp_merge_list([], value, child.items(), meta.merge_key or "", False)
     return _discard_nulls(value)
+
+
+def _directive_field(key: str, prefix: str, what: str) -> str:
+    """The field a ``<prefix>/<field>`` directive key names (``extractKey``); 400 when malformed."""
+    head, slash, field = key.partition("/")
+    if head != prefix or not slash:
+        raise _bad_format(what)
+    return field
 
 
 def _apply_retain_keys(original: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -807,7 +825,7 @@ def _smp_merge_list(original: list[Any], patch: list[Any], element_schema: Patch
                 merged.append(copy.deepcopy(item))
         return _order_like_server(merged, patch, original, "")
     if not merge_key:
-        raise _SmpError(f"cannot merge lists without merge key for {element_schema.name}")
+        raise _SmpError("cannot merge lists without merge key for type struct")
     original, patch = _apply_list_directives(original, patch, merge_key)
     merged = list(original)
     for item in patch:
@@ -854,16 +872,16 @@ def _apply_set_element_order(original: dict[str, Any], patch: dict[str, Any], sc
     order it as the directive says, removing both from ``patch``."""
     for directive_key in [key for key in patch if key.startswith(_SET_ELEMENT_ORDER)]:
         order = patch.pop(directive_key)
-        field = directive_key[len(_SET_ELEMENT_ORDER):]
         if not isinstance(order, list):
-            raise _bad_format("setElementOrder list")
+            raise _SmpError(f"expected a []interface {{}}, but received a {_go_type(order)}")
+        field = _directive_field(directive_key, _SET_ELEMENT_ORDER, "setElementOrder list")
         child, meta = schema.field(field)
         merge_key = meta.merge_key or ""
         in_original, in_patch = field in original, field in patch
         lists: list[list[Any]] = []
         for value in (original.get(field) if in_original else [], patch.get(field) if in_patch else []):
             if not isinstance(value, list):
-                raise _SmpError(f"expected a slice, but received a {_go_kind(value)}")
+                raise _SmpError(f"expected a []interface {{}}, but received a {_go_type(value)}")
             lists.append(value)
         original_list, patch_list = lists
         if in_patch:
@@ -996,6 +1014,20 @@ def _apply_merge_associative(live: list[Any], applied: list[Any], element_schema
     return result
 
 
+def _check_applied_type(applied: JSON, schema: PatchSchema) -> None:
+    """The field manager's version check: an applied configuration names its own apiVersion and kind."""
+    expected = schema.gvk
+    if expected is None:
+        return
+    api_version = applied.get("apiVersion")
+    kind = applied.get("kind")
+    api_version = api_version if isinstance(api_version, str) else ""
+    kind = kind if isinstance(kind, str) else ""
+    group, _, version = api_version.rpartition("/")
+    if (group, version, kind) != expected:
+        raise bad_request(f"invalid object type: {group}/{version}, Kind={kind}")
+
+
 def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_manager: str | None,
                 force: bool) -> JSON:
     """Server-side apply, simplified.
@@ -1008,6 +1040,9 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
     ``merge`` lists take the union; every other list, and any field declared ``replace``, is replaced;
     fields the configuration does not mention are kept; an explicit null removes a field.
 
+    Like the server, the configuration must carry the kind's ``apiVersion`` and ``kind`` when the
+    schema is a top-level kind (400 ``invalid object type: <group>/<version>, Kind=<kind>`` otherwise).
+
     The simplification: there is no ``managedFields`` bookkeeping, so fields that this manager applied
     before and now omits are *not* removed, and there are no ownership conflicts (``force`` is accepted
     and has no effect). The caller stamps metadata (resourceVersion, managedFields) as it does for
@@ -1019,6 +1054,7 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
             f"error decoding YAML: json: cannot unmarshal {_go_type_name(applied)} into Go value of type "
             "map[string]interface {}"
         )
+    _check_applied_type(applied, schema)
     if live is None:
         return _require_object_result(_discard_nulls(copy.deepcopy(applied)))
     result = _apply_merge(copy.deepcopy(live), copy.deepcopy(applied), schema, _NO_META)

@@ -495,7 +495,16 @@ def test_smp_set_element_order_must_agree_with_patch_list() -> None:
     assert error.code == 500
     assert error.message.startswith("The order in patch list:\n")
     error = status_error(smp, {"spec": {"$setElementOrder/parts": {"name": "p1"}}})
+    assert (error.code, error.message) == (500, "expected a []interface {}, but received a map[string]interface {}")
+    error = status_error(smp, {"spec": {"$setElementOrderparts": []}})
     assert (error.code, error.message) == (400, "invalid patch format of setElementOrder list")
+    error = status_error(smp, {"spec": {"$setElementOrder/replaced": []}})
+    assert (error.code, error.message) == (500, "expected a []interface {}, but received a map[string]interface {}")
+
+
+def test_smp_malformed_deletion_list_key() -> None:
+    error = status_error(smp, {"metadata": {"$deleteFromPrimitiveListfinalizers": ["f1"]}})
+    assert (error.code, error.reason, error.message) == (400, "BadRequest", "invalid patch format of primitive list")
 
 
 def test_smp_retain_keys() -> None:
@@ -782,3 +791,19 @@ def test_patch_document_dispatches_by_content_type() -> None:
     assert (error.code, error.reason) == (415, "UnsupportedMediaType")
     error = status_error(patch_document, MERGE_PATCH, doc, {}, WIDGET, force=False)
     assert error.code == 422
+
+
+def test_apply_checks_api_version_and_kind(image_schema: dict[str, Any]) -> None:
+    schema = PatchSchema.for_kind(image_schema, "ImageStream")
+    assert schema.gvk == ("image.openshift.io", "v1", "ImageStream")
+    error = status_error(apply_patch, STREAM, {"metadata": {"name": "s"}}, schema, field_manager="m", force=False)
+    assert (error.code, error.reason, error.message) == (400, "BadRequest", "invalid object type: /, Kind=")
+    error = status_error(apply_patch, None, {"apiVersion": "v1", "kind": "ImageStream"}, schema, field_manager="m",
+                         force=False)
+    assert error.message == "invalid object type: /v1, Kind=ImageStream"
+    error = status_error(apply_patch, None, {"apiVersion": "image.openshift.io/v1", "kind": "Image"}, schema,
+                         field_manager="m", force=False)
+    assert error.message == "invalid object type: image.openshift.io/v1, Kind=Image"
+    # Nested types carry no kind, so schemas for them (and untyped ones) skip the check.
+    assert PatchSchema.for_kind(image_schema, "ImageStreamSpec").gvk is None
+    assert apply_patch(None, {"a": 1}, PatchSchema.untyped(), field_manager="m", force=False) == {"a": 1}
