@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -451,16 +452,28 @@ def tags_changed(old: JSON | None, stream: JSON, ctx: RequestContext, created: s
             event["created"] = timestamp
         event["generation"] = tag.get("generation")
         if not tag.get("reference"):
-            source_meta = source_stream.get("metadata") or {}
-            source_repository = internal_repository(ctx.config, str(source_meta.get("namespace") or ""),
-                                                    str(source_meta.get("name") or ""))
-            reference = str(event.get("dockerImageReference") or "")
-            if ctx.config.internal_registry_hostname and reference.startswith(source_repository + "@"):
-                event["dockerImageReference"] = stream_repository(stream, ctx.config) + reference[len(source_repository):]
+            event["dockerImageReference"] = _pull_through_this_stream(
+                str(event.get("dockerImageReference") or ""), source_stream, namespace, name, ctx.config)
         if created is not None:
             event["created"] = created
         record_tag_event(stream, tag_name, event)
     return errors
+
+
+def _pull_through_this_stream(reference: str, source: JSON, namespace: str, name: str, config: ServerConfig) -> str:
+    """A reference into the internal registry's copy of the source stream, moved to this stream (so
+    pulls go through this stream from now on); any other reference is kept."""
+    if not config.internal_registry_hostname:
+        return reference
+    try:
+        ref = parse_reference(reference)
+    except InvalidReference:
+        return reference
+    source_meta = source.get("metadata") or {}
+    if (ref.registry, ref.namespace, ref.name) != (config.internal_registry_hostname, source_meta.get("namespace"),
+                                                   source_meta.get("name")):
+        return reference
+    return replace(ref, namespace=namespace, name=name).exact()
 
 
 def wrap_tag_errors(stream: JSON, errors: list[FieldError]) -> list[FieldError]:
@@ -552,13 +565,20 @@ def prepare_status_update(new: JSON, old: JSON, ctx: RequestContext) -> None:
         if not items or items[0].get("generation") != 0:
             continue
         old_items = (old_status.get(name) or {}).get("items") or []
-        if old_items and old_items[0] == items[0]:
+        if not old_items or not _event_changed(old_items[0], items[0]):
             items[0]["generation"] = generation
         else:
             spec_generation = (current_spec.get(name) or {}).get("generation")
             items[0]["generation"] = spec_generation if spec_generation is not None else generation
     set_status_tags(new, tags)
     _set_repositories(new, ctx.config)
+
+
+def _event_changed(old: JSON, new: JSON) -> bool:
+    """``tagEventChanged``: another image or reference, or an older generation."""
+    return ((old.get("image") or "") != (new.get("image") or "")
+            or old.get("dockerImageReference") != new.get("dockerImageReference")
+            or int(old.get("generation") or 0) > int(new.get("generation") or 0))
 
 
 def validate_status_update(new: JSON, old: JSON) -> list[FieldError]:

@@ -257,3 +257,20 @@ def test_field_selectors(cluster: Cluster) -> None:
     assert caught.value.code == 400
     assert caught.value.message == ('"spec.tags" is not a known field selector: only "metadata.name", '
                                     '"metadata.namespace", "spec.dockerImageRepository", "status.dockerImageRepository"')
+
+
+def test_tag_from_other_stream_is_pulled_through_this_stream(cluster: Cluster) -> None:
+    source = cluster.create("imagestreams", stream("src"))
+    digest = "sha256:" + "ef" * 32
+    source["status"]["tags"] = [{"tag": "v1", "items": [
+        {"created": "2026-01-01T00:00:00Z", "dockerImageReference": f"{REPO}/ns/src@{digest}", "image": digest,
+         "generation": 1}]}]
+    cluster.update("imagestreams", source, subresource="status")
+    created = cluster.create("imagestreams", stream("app", [
+        {"name": "copy", "from": {"kind": "ImageStreamTag", "name": "src:v1"}},
+        {"name": "ref", "from": {"kind": "ImageStreamTag", "name": "src:v1"}, "reference": True},
+    ]))
+    events = {t["tag"]: t["items"][0] for t in created["status"]["tags"]}
+    assert events["copy"]["dockerImageReference"] == f"{REPO}/ns/app@{digest}"
+    assert events["ref"]["dockerImageReference"] == f"{REPO}/ns/src@{digest}"
+    assert events["copy"]["image"] == digest and events["copy"]["generation"] == 1
