@@ -545,12 +545,16 @@ class PatchSchema:
     @classmethod
     def for_kind(cls, normalized_schema: Mapping[str, Any], type_name: str) -> PatchSchema:
         """The schema of a type in a normalized schema (``docs/codegen.md``): group types come from
-        ``types``, meta types from ``metaTypes`` (ObjectMeta falls back to the server's definition)."""
+        ``types``, meta types from ``metaTypes`` (ObjectMeta falls back to the server's definition).
+
+        A type the schema does not define (or an empty schema) still gets ObjectMeta's merge keys under
+        ``metadata``; everything else then behaves like a merge patch.
+        """
         types: dict[str, Mapping[str, Any]] = {"ObjectMeta": _BUILTIN_OBJECT_META}
         types.update(normalized_schema.get("metaTypes") or {})
         types.update(normalized_schema.get("types") or {})
         if type_name not in types:
-            raise KeyError(f"type {type_name!r} is not in the normalized schema")
+            types[type_name] = {"fields": {"metadata": {"type": {"type": "ref", "name": "ObjectMeta"}}}}
         return cls(types, {"type": "ref", "name": type_name})
 
     @classmethod

@@ -587,8 +587,16 @@ def test_patch_schema_lookup() -> None:
     assert parts_meta.merge_key == "name" and parts_meta.merges_list
     assert parts_schema.items().name == "Part"
     assert WIDGET.field("nope")[0].name == ""
-    with pytest.raises(KeyError):
-        PatchSchema.for_kind(FIXTURE_SCHEMA, "Nope")
+
+
+def test_patch_schema_for_an_unknown_kind_still_knows_object_meta() -> None:
+    schema = PatchSchema.for_kind({}, "Nope")
+    assert schema.gvk is None
+    live = {"metadata": {"finalizers": ["a"], "ownerReferences": [{"uid": "1", "name": "x"}]}, "spec": {"l": [1]}}
+    result = strategic_merge_patch(live, {"metadata": {"finalizers": ["b"], "ownerReferences": [{"uid": "1", "name": "y"}]},
+                                          "spec": {"l": [2]}}, schema)
+    assert result == {"metadata": {"finalizers": ["b", "a"], "ownerReferences": [{"uid": "1", "name": "y"}]},
+                      "spec": {"l": [2]}}
 
 
 # --------------------------------------------------------------------------- the real image schema
