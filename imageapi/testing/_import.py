@@ -300,7 +300,7 @@ def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) ->
         result = import_one(ctx, namespace, from_name, repository.get("importPolicy"),
                             bool(repository.get("includeManifest")))
         statuses.append(result.status)
-        item = {"from": {"kind": "DockerImage", "name": from_name}, "to": {"name": tag},
+        item = {"from": {"kind": "DockerImage", "name": from_name}, "to": {"name": tag}, "fromRepository": True,
                 "importPolicy": repository.get("importPolicy"), "referencePolicy": repository.get("referencePolicy")}
         results.append((item, result))
     failed = sum(1 for _, result in results if not result.succeeded)
@@ -394,29 +394,34 @@ def _import_succeeded(stream: JSON, tag: str, item: JSON, image: JSON, generatio
 
 def _import_failed(stream: JSON, tag: str, item: JSON, failure: JSON, generation: int, now: str,
                    ctx: RequestContext) -> bool:
-    """``setFailureCondition``: an ImportSuccess=False condition; the spec tag asks for a re-import."""
+    """``checkImportFailure``: an ImportSuccess=False condition (unless an identical one is there), which
+    sets an existing spec tag's generation to 0; images asked for by ``spec.images`` also get a spec tag
+    when they have none (``ensureSpecTag``), repository tags do not."""
     condition = {
         "type": "ImportSuccess", "status": "False", "lastTransitionTime": now,
         "reason": failure.get("reason") or "", "message": failure.get("message") or "unknown error prevented import",
         "generation": generation,
     }
+    changed = False
     statuses = status_tags(stream)
-    entry = statuses.setdefault(tag, {"tag": tag, "items": None})
-    conditions = entry.get("conditions") or []
-    for existing in conditions:
-        if all(existing.get(key) == condition[key] for key in ("type", "status", "reason", "message")):
-            return False
-    entry["conditions"] = [condition]
-    set_status_tags(stream, statuses)
     tags = spec_tags(stream)
-    if tag in tags:
-        tags[tag]["generation"] = 0
-    else:
-        tags[tag] = default_tag_reference({"name": tag, "from": {"kind": "DockerImage",
-                                                                  "name": (item.get("from") or {}).get("name")},
-                                           "generation": 0}, ctx.config)
+    entry = statuses.setdefault(tag, {"tag": tag, "items": None})
+    known = any(all(existing.get(key) == condition[key] for key in ("type", "status", "reason", "message"))
+                for existing in entry.get("conditions") or [])
+    if not known:
+        entry["conditions"] = [condition]
+        set_status_tags(stream, statuses)
+        if tag in tags:
+            tags[tag]["generation"] = 0
+        changed = True
+    if tag not in tags and not item.get("fromRepository"):
+        tags[tag] = {"name": tag, "from": {"kind": "DockerImage", "name": (item.get("from") or {}).get("name")},
+                     "generation": 0, "importPolicy": copy.deepcopy(item.get("importPolicy")),
+                     "referencePolicy": copy.deepcopy(item.get("referencePolicy"))}
+        default_tag_reference(tags[tag], ctx.config)
+        changed = True
     set_spec_tags(stream, tags)
-    return True
+    return changed
 
 
 # --------------------------------------------------------------------------------------------------

@@ -236,3 +236,24 @@ def test_controller_skips_reference_tags_and_can_be_switched_off() -> None:
     off.registry.add_image("quay.io/org/app:1.0")
     off.create("imagestreams", stream("app", [docker_tag("latest", "quay.io/org/app:1.0")]))
     assert "tags" not in off.get("imagestreams", "app")["status"]
+
+
+def test_repeated_failure_keeps_one_condition_and_spec_tag(cluster: Cluster) -> None:
+    create = cluster.virtual("imagestreamimports").create
+    create(cluster.ctx(), "ns", isi("app", from_("quay.io/org/nope:1", "t")))
+    cluster.tick()
+    _, body = create(cluster.ctx(), "ns", isi("app", from_("quay.io/org/nope:1", "t")))
+    stream = body["status"]["import"]
+    assert len(stream["status"]["tags"][0]["conditions"]) == 1
+    assert stream["spec"]["tags"][0]["from"] == {"kind": "DockerImage", "name": "quay.io/org/nope:1"}
+    assert stream["metadata"]["generation"] == 1  # nothing changed the second time
+
+
+def test_failure_then_success_clears_condition(cluster: Cluster) -> None:
+    create = cluster.virtual("imagestreamimports").create
+    create(cluster.ctx(), "ns", isi("app", from_("quay.io/org/late:1", "t")))
+    cluster.registry.add_image("quay.io/org/late:1")
+    _, body = create(cluster.ctx(), "ns", isi("app", from_("quay.io/org/late:1", "t")))
+    tag = body["status"]["import"]["status"]["tags"][0]
+    assert "conditions" not in tag
+    assert tag["items"][0]["generation"] == body["status"]["import"]["metadata"]["generation"] == 2
