@@ -118,7 +118,6 @@ class RefreshingAuth(httpx.Auth):
         self._lock = threading.Lock()
         self._token: str | None = None
         self._expires_at: float | None = None
-        self._obtained_at: float | None = None
         self._generation = 0
 
     # -- to implement --------------------------------------------------------------------------
@@ -140,7 +139,6 @@ class RefreshingAuth(httpx.Auth):
                 return
             token, expires_at = self._obtain()
             self._token, self._expires_at = token, expires_at
-            self._obtained_at = self._clock()
             self._generation += 1
 
     def _needs_refresh(self) -> bool:
@@ -196,10 +194,12 @@ class RefreshingAuth(httpx.Auth):
 
 
 class TokenFileAuth(RefreshingAuth):
-    """A bearer token read from a file, re-read every ``refresh_interval`` seconds and after a 401.
+    """A bearer token read from a file, re-read when the file changes, every ``refresh_interval``
+    seconds in any case, and after a 401.
 
-    The kubelet rotates projected service account tokens in place; client-go re-reads the file once
-    a minute, and so does this.
+    The kubelet rotates projected service account tokens by swapping a symlink; a ``stat`` per
+    request notices that at once, and the periodic re-read (client-go re-reads once a minute) covers
+    file systems where a rewrite leaves the stat unchanged.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, refresh_interval: float = 60.0,
@@ -207,15 +207,28 @@ class TokenFileAuth(RefreshingAuth):
         super().__init__(clock=clock)
         self.path = Path(path)
         self.refresh_interval = refresh_interval
+        self._signature: tuple[int, int, int] | None = None
+
+    def _stat(self) -> tuple[int, int, int] | None:
+        try:
+            info = self.path.stat()
+        except OSError:
+            return None
+        return info.st_ino, info.st_size, info.st_mtime_ns
 
     def _obtain(self) -> tuple[str | None, float | None]:
+        signature = self._stat()
         try:
             token = self.path.read_text(encoding="utf-8").strip()
         except OSError as exc:
             raise CredentialError(f"cannot read token file {self.path}: {exc.strerror or exc}") from None
         if not token:
             raise CredentialError(f"token file {self.path} is empty")
+        self._signature = signature
         return token, self._clock() + self.refresh_interval
+
+    def _is_fresh(self, now: float) -> bool:
+        return super()._is_fresh(now) and self._stat() == self._signature
 
     def __repr__(self) -> str:
         return f"TokenFileAuth(path={str(self.path)!r})"
@@ -357,9 +370,6 @@ class ExecAuth(RefreshingAuth):
             except (ssl.SSLError, OSError) as exc:
                 raise broken(f"its client certificate could not be loaded ({exc.__class__.__name__})") from None
         return token or None, expires_at
-
-    def _is_fresh(self, now: float) -> bool:
-        return self._expires_at is None or now < self._expires_at
 
     @property
     def expires_at(self) -> datetime | None:

@@ -66,19 +66,40 @@ def test_basic_auth() -> None:
     assert seen == ["Basic YWRtaW46cHc="]
 
 
-def test_token_file_is_reread_after_the_interval(tmp_path: Path) -> None:
+def test_token_file_is_reread_when_it_changes(tmp_path: Path) -> None:
     token_file = tmp_path / "token"
     token_file.write_text("first\n")
+    auth = TokenFileAuth(token_file, refresh_interval=60, clock=Clock())
+    server = Server("first", "second-token")
+    get(auth, server)
+    get(auth, server)
+    token_file.write_text("second-token")  # the kubelet rotated it
+    get(auth, server)
+    assert server.seen == ["Bearer first", "Bearer first", "Bearer second-token"]
+
+
+def rewrite_unnoticed(path: Path, text: str) -> None:
+    """Change the file's content keeping its inode, size and mtime (a change stat cannot see)."""
+    before = path.stat()
+    assert len(text.encode()) == before.st_size
+    with open(path, "r+") as handle:
+        handle.write(text)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def test_token_file_is_reread_after_the_interval_even_if_stat_looks_the_same(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("aaaa")
     clock = Clock()
     auth = TokenFileAuth(token_file, refresh_interval=60, clock=clock)
-    server = Server("first", "second")
+    server = Server("aaaa", "bbbb")
     get(auth, server)
-    token_file.write_text("second")  # the kubelet rotated it
+    rewrite_unnoticed(token_file, "bbbb")
     clock.now += 30
     get(auth, server)
     clock.now += 31
     get(auth, server)
-    assert server.seen == ["Bearer first", "Bearer first", "Bearer second"]
+    assert server.seen == ["Bearer aaaa", "Bearer aaaa", "Bearer bbbb"]
 
 
 def test_token_file_is_reread_after_a_401_and_the_request_resent(tmp_path: Path) -> None:
@@ -86,7 +107,7 @@ def test_token_file_is_reread_after_a_401_and_the_request_resent(tmp_path: Path)
     token_file.write_text("old")
     auth = TokenFileAuth(token_file, clock=Clock())
     get(auth, Server("old"))
-    token_file.write_text("new")
+    rewrite_unnoticed(token_file, "new")
     server = Server("new")
     response = get(auth, server)
     assert response.status_code == 200
