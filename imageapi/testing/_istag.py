@@ -36,9 +36,16 @@ RESOURCE = "imagestreamtags"
 TITLE = "ImageStreamTags"
 
 
-def empty_image() -> JSON:
-    """The ``image`` of an istag whose tag has no image yet (the struct always serializes)."""
-    return {"metadata": {}, "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
+def empty_image(stream: JSON, tag: str, event: JSON) -> JSON:
+    """The ``image`` of an istag whose Image is unknown: only the event's image name and the resolved
+    reference (a ``reference: true`` tag shows its external reference here)."""
+    image: JSON = {"metadata": {}, "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
+    if event.get("image"):
+        image["metadata"]["name"] = event["image"]
+    reference = resolved_reference(stream, tag, event) if event else ""
+    if reference:
+        image["dockerImageReference"] = reference
+    return image
 
 
 def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
@@ -53,7 +60,8 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
     for key in ("uid", "resourceVersion"):
         if stream_meta.get(key):
             meta[key] = stream_meta[key]
-    meta["creationTimestamp"] = event.get("created")
+    # A tag without an event shows the stream's creation time.
+    meta["creationTimestamp"] = event.get("created") if event else stream_meta.get("creationTimestamp")
     if stream_meta.get("labels"):
         meta["labels"] = copy.deepcopy(stream_meta["labels"])
     if spec_tag and spec_tag.get("annotations"):
@@ -64,7 +72,7 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
         "tag": copy.deepcopy(spec_tag) if spec_tag is not None else None,
         "generation": event.get("generation") or 0,
         "lookupPolicy": copy.deepcopy((stream.get("spec") or {}).get("lookupPolicy") or {"local": False}),
-        "image": image if image is not None else empty_image(),
+        "image": image if image is not None else empty_image(stream, tag, event),
     }
     conditions = (status_tags(stream).get(tag) or {}).get("conditions")
     if conditions:

@@ -254,7 +254,7 @@ def check_resource_version(stream: JSON | None, sent: str, resource: str, name: 
     if not sent:
         return
     if stream is None:
-        raise not_found(STREAMS, name.split(":", 1)[0])
+        raise not_found(resource, name)
     current = str((stream.get("metadata") or {}).get("resourceVersion") or "")
     if sent != current:
         from ._status import conflict

@@ -126,6 +126,7 @@ def test_istag_created_from_docker_image_resolves_afterwards(cluster: FakeCluste
     status, created = call(cluster, "POST", "/imagestreamtags", body)
     assert status == 201
     assert created["image"]["metadata"] == {}  # the answer predates the (simulated) import controller
+    assert created["metadata"]["creationTimestamp"] == cluster.get("imagestreams", "new", "ns")["metadata"]["creationTimestamp"]
     istag = cluster.get("imagestreamtags", "new:v1", "ns")
     assert istag["image"]["dockerImageReference"].startswith("quay.io/org/app@sha256:")
 
@@ -175,6 +176,23 @@ def test_istag_put_with_stale_resource_version_conflicts(cluster: FakeCluster) -
     assert status == 409
     assert body["message"] == ('Operation cannot be fulfilled on imagestreamtags.image.openshift.io "app:latest": '
                                f"another caller has updated the resource version to {current}")
+
+
+def test_istag_put_with_resource_version_on_missing_stream_is_404(cluster: FakeCluster) -> None:
+    body = {"metadata": {"name": "gone:v1", "resourceVersion": "5"}, "tag": {"from": {"kind": "DockerImage",
+                                                                                      "name": "quay.io/org/app:1.0"}}}
+    status, answer = call(cluster, "PUT", "/imagestreamtags/gone:v1", body)
+    assert (status, answer["message"]) == (404, 'imagestreamtags.image.openshift.io "gone:v1" not found')
+
+
+def test_istag_reference_tag_response_shows_external_reference(cluster: FakeCluster) -> None:
+    cluster.config.simulate_import_controller = False
+    body = {"metadata": {"name": "ref:v1"},
+            "tag": {"from": {"kind": "DockerImage", "name": "quay.io/org/app:1.0"}, "reference": True}}
+    status, created = call(cluster, "POST", "/imagestreamtags", body)
+    assert status == 201
+    assert created["image"]["dockerImageReference"] == "quay.io/org/app:1.0"
+    assert call(cluster, "GET", "/imagestreamtags/ref:v1")[0] == 404  # no image: GET is still 404
 
 
 def test_istag_put_cannot_change_labels(cluster: FakeCluster) -> None:
