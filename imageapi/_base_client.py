@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
 import httpx
 
-from ._request import ApiRequest, response_error
+from ._request import ApiRequest, check_response
 from .errors import ImageAPIError, error_from_transport
 
 if TYPE_CHECKING:
@@ -164,13 +164,6 @@ class ClientCore:
         return self._retry_policy if isinstance(retries, NotGiven) else retry_policy(retries)
 
 
-def _check(request: ApiRequest, http_request: httpx.Request, response: httpx.Response) -> None:
-    if not 200 <= response.status_code < 300:
-        raise response_error(
-            request.method, http_request.url, response.status_code, response.headers, response.content
-        )
-
-
 class SyncClientCore(ClientCore):
     """Drives flows over ``httpx.Client``, blocking."""
 
@@ -195,7 +188,7 @@ class SyncClientCore(ClientCore):
             response = self._http.send(http_request)
         except httpx.TransportError as exc:
             raise error_from_transport(request.method, http_request.url, exc) from exc
-        _check(request, http_request, response)
+        check_response(request, http_request.url, response.status_code, response.headers, response.content)
         return response
 
     def _execute(
@@ -265,7 +258,7 @@ class AsyncClientCore(ClientCore):
             response = await self._http.send(http_request)
         except httpx.TransportError as exc:
             raise error_from_transport(request.method, http_request.url, exc) from exc
-        _check(request, http_request, response)
+        check_response(request, http_request.url, response.status_code, response.headers, response.content)
         return response
 
     async def _execute(

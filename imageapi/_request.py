@@ -5,8 +5,9 @@ Every call the client makes goes through the two halves of this module:
 * :func:`build_request` turns *(resource, verb, namespace, name, body, options)* into an
   :class:`ApiRequest`: method, path, query parameters, headers and body bytes. It knows the URL
   layout of the API group, the patch content types and the write/delete option spellings.
-* :func:`decode_response` turns *(request, status code, headers, body bytes)* into a typed result
-  or raises the :mod:`imageapi.errors` class for the server's reason.
+* :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and the
+  request's own ``decode`` (one of :func:`decoder`, :func:`status_or`) turns a successful body
+  into a typed model.
 
 The sync and async clients only move bytes between these two functions (see ``_base_client``), so
 there is exactly one place that decides what goes on the wire. ``list`` and ``watch`` are the next
@@ -15,6 +16,8 @@ verbs to arrive: :func:`build_list_request` and :func:`build_watch_request` are 
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -427,7 +430,7 @@ def build_watch_request(
     timeout_seconds: int | None = None,
 ) -> ApiRequest:
     """``GET ?watch=true`` on a collection: the seam for the ``watch`` verb (the body is a stream of
-    ``WatchEvent`` lines, decoded line by line by the caller, not by ``decode_response``)."""
+    ``WatchEvent`` lines, decoded line by line by the caller, not by ``decode``)."""
     listing = build_list_request(info, namespace, decode, list_options)
     params = [*listing.params, ("watch", "true")]
     if allow_bookmarks:
@@ -443,13 +446,16 @@ def build_watch_request(
 # Responses
 
 
-def decode_response(
-    request: ApiRequest, url: str, status_code: int, headers: Mapping[str, str], content: bytes
-) -> Any:
-    """The typed result of a 2xx response, or raise the :mod:`imageapi.errors` class for the failure."""
-    if 200 <= status_code < 300:
-        return request.decode(content)
-    raise response_error(request.method, url, status_code, headers, content)
+def check_response(
+    request: ApiRequest, url: object, status_code: int, headers: Mapping[str, str], content: bytes
+) -> None:
+    """Raise the :mod:`imageapi.errors` class for a failed response; return quietly on a 2xx.
+
+    Kept apart from decoding so that the retry loop sees the typed error of each attempt and the
+    body is decoded once, after the last one.
+    """
+    if not 200 <= status_code < 300:
+        raise response_error(request.method, url, status_code, headers, content)
 
 
 def response_error(
@@ -461,24 +467,35 @@ def response_error(
     return error_from_response(method, url, status_code, headers, content)
 
 
-def model_decoder(model: Any) -> Decoder:
-    """A decoder that validates the body as ``model`` (a generated pydantic model class)."""
+@functools.cache
+def model_class(type_name: str) -> Any:
+    """The generated model class called ``type_name`` (``ImageStream``, ``Status``, …), imported lazily."""
+    models = importlib.import_module("imageapi.models")
+    return getattr(models, type_name)
+
+
+@functools.cache
+def decoder(type_name: str) -> Decoder:
+    """A decoder of response bodies into the model ``type_name`` (one per type)."""
 
     def decode(content: bytes) -> Any:
-        return model.model_validate_json(content)
+        return model_class(type_name).from_json(content)
 
     return decode
 
 
-def status_or_model_decoder(model: Any) -> Decoder:
-    """A decoder for answers that are a ``Status`` or an object (delete: immediate vs. finalizers)."""
+@functools.cache
+def status_or(type_name: str) -> Decoder:
+    """A decoder for answers that are either a ``Status`` or a ``type_name`` object.
+
+    Delete answers a Status when the object is gone at once, and the object itself when finalizers
+    keep it (``propagationPolicy=Foreground`` on image streams).
+    """
 
     def decode(content: bytes) -> Any:
-        document = json.loads(content) if content else {}
-        if isinstance(document, dict) and document.get("kind") == "Status":
-            from .models import Status
-
-            return Status.from_dict(document)
-        return model.from_dict(document)
+        # The server writes ``kind`` near the front; peeking at it avoids parsing the body twice.
+        if b'"kind":"Status"' in content[:256].replace(b" ", b""):
+            return model_class("Status").from_json(content)
+        return model_class(type_name).from_json(content)
 
     return decode

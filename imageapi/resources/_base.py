@@ -13,8 +13,6 @@ in its result type: ``ImageStream`` on :class:`imageapi.Client`, ``Coroutine[…
 
 from __future__ import annotations
 
-import functools
-import importlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
@@ -39,42 +37,6 @@ class Driver(Protocol):
         self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
     ) -> Any:
         """The flow's result (sync client) or an awaitable of it (async client)."""
-
-
-@functools.cache
-def model_class(type_name: str) -> Any:
-    """The generated model class called ``type_name`` (``ImageStream``, ``Status``, …)."""
-    models = importlib.import_module("imageapi.models")
-    return getattr(models, type_name)
-
-
-@functools.cache
-def decoder(type_name: str) -> Any:
-    """A decoder of response bodies into ``type_name`` (cached: one per type)."""
-
-    def decode(content: bytes) -> Any:
-        return model_class(type_name).from_json(content)
-
-    return decode
-
-
-@functools.cache
-def status_or(type_name: str) -> Any:
-    """A decoder for answers that are either a ``Status`` or a ``type_name`` object.
-
-    Delete answers a Status when the object is gone at once, and the object itself when finalizers
-    keep it (``propagation_policy="Foreground"`` on image streams); deletecollection answers a list.
-    """
-
-    def decode(content: bytes) -> Any:
-        # The kind is near the front of every object the server writes; peeking at it avoids
-        # parsing the body twice.
-        head = content[:200]
-        if b'"kind":"Status"' in head.replace(b" ", b""):
-            return model_class("Status").from_json(content)
-        return model_class(type_name).from_json(content)
-
-    return decode
 
 
 class Resource:

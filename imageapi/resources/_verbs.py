@@ -31,10 +31,12 @@ from .._request import (
     build_get_request,
     build_patch_request,
     build_replace_request,
+    decoder,
     object_name,
+    status_or,
     to_json_object,
 )
-from ._base import Resource, decoder, status_or, with_kind
+from ._base import Resource, with_kind
 
 NamespaceT = TypeVar("NamespaceT")
 InputT = TypeVar("InputT")

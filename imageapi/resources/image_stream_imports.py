@@ -6,9 +6,9 @@ import json
 from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import ApiRequest, WriteOptions, build_create_request, to_json_object
+from .._request import ApiRequest, WriteOptions, build_create_request, decoder, to_json_object
 from ..errors import ApiError, error_from_response
-from ._base import decoder, with_kind
+from ._base import with_kind
 from ._verbs import VerbBase
 
 ResultT = TypeVar("ResultT")

@@ -15,10 +15,11 @@ from .._request import (
     build_create_request,
     build_get_request,
     build_replace_request,
+    decoder,
     to_json_object,
 )
 from ..errors import AlreadyExistsError, ConflictError, NotFoundError
-from ._base import decoder, with_kind
+from ._base import with_kind
 from ._verbs import VerbBase
 
 if TYPE_CHECKING:

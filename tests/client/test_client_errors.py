@@ -20,9 +20,8 @@ from imageapi import (
     TooManyRequestsError,
     UnauthorizedError,
 )
-from imageapi._request import ListOptions, build_list_request
+from imageapi._request import ListOptions, build_list_request, decoder
 from imageapi._resource_table import RESOURCES
-from imageapi.resources._base import decoder
 
 
 def test_404_not_found(client: Any) -> None:

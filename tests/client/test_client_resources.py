@@ -195,8 +195,11 @@ def test_image_stream_tags_crud(client: Any) -> None:
     assert isinstance(created, ImageStreamTag)
     assert created.tag.name == "v1"
 
-    created.metadata.annotations = {"note": "x"}
-    replaced = client.image_stream_tags.replace(created)
+    # Image stream tags accept a blind PUT (no resourceVersion): the stream's current one is used.
+    # (The simulated import controller may already have written the stream since the create.)
+    replaced = client.image_stream_tags.replace(
+        {"metadata": {"name": "app:v1", "annotations": {"note": "x"}}, "tag": created.tag.to_dict()}
+    )
     assert replaced.tag.annotations == {"note": "x"}
 
     patched = client.image_stream_tags.patch("app:v1", {"metadata": {"annotations": {"note": "y"}}})
