@@ -750,33 +750,60 @@ def _merge_key_value(item: Any, merge_key: str) -> Any:
     return item.get(merge_key) if isinstance(item, dict) else item
 
 
-def _index_in(items: list[Any], item: Any, merge_key: str) -> int:
-    """Position of ``item`` in ``items``, by merge key for objects and by value for primitives."""
+def _identity(item: Any, merge_key: str) -> str | None:
+    """A hashable identity: the merge key's value for objects (None without one), the value itself
+    for primitives. Canonical JSON keeps ``1``, ``1.0``, ``true`` and ``"1"`` apart, as Go's ``==`` does."""
     if merge_key:
         if not isinstance(item, dict) or merge_key not in item:
-            return -1
-        wanted = item[merge_key]
-        for position, candidate in enumerate(items):
-            if isinstance(candidate, dict) and merge_key in candidate and _json_equal(candidate[merge_key], wanted):
-                return position
-        return -1
-    for position, candidate in enumerate(items):
-        if _json_equal(candidate, item):
-            return position
-    return -1
+            return None
+        item = item[merge_key]
+    return json.dumps(item, sort_keys=True)
+
+
+class _Positions:
+    """First positions of identities in a list, for repeated look-ups."""
+
+    def __init__(self, items: list[Any], merge_key: str) -> None:
+        self._merge_key = merge_key
+        self._first: dict[str, int] = {}
+        for position, item in enumerate(items):
+            identity = _identity(item, merge_key)
+            if identity is not None:
+                self._first.setdefault(identity, position)
+
+    def of(self, item: Any) -> int:
+        """Position of ``item`` (by identity), or -1."""
+        identity = _identity(item, self._merge_key)
+        return -1 if identity is None else self._first.get(identity, -1)
+
+    def add(self, item: Any, position: int) -> None:
+        identity = _identity(item, self._merge_key)
+        if identity is not None:
+            self._first.setdefault(identity, position)
+
+
+def _union(first: list[Any], second: list[Any]) -> list[Any]:
+    """Copies of the distinct primitives of both lists, in first-seen order (``deduplicateScalars``)."""
+    seen = _Positions([], "")
+    union: list[Any] = []
+    for item in [*first, *second]:
+        if seen.of(item) < 0:
+            seen.add(item, len(union))
+            union.append(copy.deepcopy(item))
+    return union
 
 
 def _order_like_server(merged: list[Any], order: list[Any], server_order: list[Any], merge_key: str) -> list[Any]:
     """``normalizeElementOrder``: items named in ``order`` follow it; the others keep their order in
     ``server_order``; the two runs are interleaved where the server order allows, else ordered items first."""
-    ordered = [item for item in merged if _index_in(order, item, merge_key) >= 0]
-    server_only = [item for item in merged if _index_in(order, item, merge_key) < 0]
     if merge_key:
-        for item in [*ordered, *server_only, *order]:
+        for item in [*merged, *order]:
             if isinstance(item, dict) and merge_key not in item:
                 raise _no_merge_key(item, merge_key)
-    ordered.sort(key=lambda item: _index_in(order, item, merge_key))
-    server_only.sort(key=lambda item: _index_in(server_order, item, merge_key))
+    in_order = _Positions(order, merge_key)
+    in_server = _Positions(server_order, merge_key)
+    ordered = sorted((item for item in merged if in_order.of(item) >= 0), key=in_order.of)
+    server_only = sorted((item for item in merged if in_order.of(item) < 0), key=in_server.of)
     result: list[Any] = []
     left, right = 0, 0
     while left < len(server_only) or right < len(ordered):
@@ -787,9 +814,10 @@ def _order_like_server(merged: list[Any], order: list[Any], server_order: list[A
             result.append(ordered[right])
             right += 1
         else:
-            server_index = _index_in(server_order, server_only[left], merge_key)
-            ordered_index = _index_in(server_order, ordered[right], merge_key)
-            if server_index >= 0 and ordered_index >= 0 and server_index < ordered_index:
+            server_index = in_server.of(server_only[left])
+            ordered_index = in_server.of(ordered[right])
+            # A live-only item goes first only when both sit in the live list and it came earlier there.
+            if 0 <= server_index < ordered_index:
                 result.append(server_only[left])
                 left += 1
             else:
@@ -822,23 +850,22 @@ def _smp_merge_list(original: list[Any], patch: list[Any], element_schema: Patch
     kind = _element_kind(original, patch)
     if kind != "map":
         if deletion_list:
-            return [copy.deepcopy(item) for item in original if _index_in(patch, item, "") < 0]
-        merged: list[Any] = []
-        for item in [*original, *patch]:
-            if _index_in(merged, item, "") < 0:
-                merged.append(copy.deepcopy(item))
-        return _order_like_server(merged, patch, original, "")
+            doomed = _Positions(patch, "")
+            return [copy.deepcopy(item) for item in original if doomed.of(item) < 0]
+        return _order_like_server(_union(original, patch), patch, original, "")
     if not merge_key:
         raise _SmpError("cannot merge lists without merge key for type struct")
     original, patch = _apply_list_directives(original, patch, merge_key)
     merged = list(original)
+    positions = _Positions(merged, merge_key)
     for item in patch:
         if merge_key not in item:
             raise _no_merge_key(item, merge_key)
-        position = _index_in(merged, item, merge_key)
+        position = positions.of(item)
         if position >= 0:
             merged[position] = _smp_merge_map(merged[position], item, element_schema)
         else:
+            positions.add(item, len(merged))
             merged.append(_smp_merge_map(None, item, element_schema))
     return _order_like_server(merged, patch, original, merge_key)
 
@@ -946,10 +973,10 @@ def strategic_merge_patch(document: JSON, patch: Any, schema: PatchSchema) -> JS
             f"json: cannot unmarshal {_go_type_name(patch)} into Go value of type map[string]interface {{}}"
         )
     try:
-        merged = _smp_merge_map(copy.deepcopy(document), copy.deepcopy(patch), schema)
+        # Both inputs are copied once here; the merge then owns every value it returns.
+        return _smp_merge_map(copy.deepcopy(document), copy.deepcopy(patch), schema)
     except _SmpError as error:
         raise _raise_smp_error(error) from None
-    return copy.deepcopy(merged)
 
 
 # --------------------------------------------------------------------------- apply (simplified SSA)
@@ -993,11 +1020,7 @@ def _apply_merge(live: Any, applied: Any, schema: PatchSchema, meta: FieldPatchM
             return _apply_merge_associative(live, applied, schema.items(), keys)
         if (meta.list_type == "set" or meta.merges_list) and not any(
                 isinstance(item, (dict, list)) for item in [*live, *applied]):
-            merged = list(live)
-            for item in applied:
-                if _index_in(merged, item, "") < 0:
-                    merged.append(item)
-            return copy.deepcopy(merged)
+            return _union(live, applied)
     return _discard_nulls(applied)
 
 
@@ -1061,8 +1084,7 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
     _check_applied_type(applied, schema)
     if live is None:
         return _require_object_result(_discard_nulls(copy.deepcopy(applied)))
-    result = _apply_merge(copy.deepcopy(live), copy.deepcopy(applied), schema, _NO_META)
-    return _require_object_result(copy.deepcopy(result))
+    return _require_object_result(_apply_merge(copy.deepcopy(live), copy.deepcopy(applied), schema, _NO_META))
 
 
 # --------------------------------------------------------------------------- dispatch
