@@ -70,10 +70,10 @@ def validate_signature(signature: JSON, prefix: str = "") -> list[FieldError]:
     trusted, for_image = conditions.get("Trusted"), conditions.get("ForImage")
     if trusted is not None and for_image is None:
         errors.append(FieldError("FieldValueInvalid", f"{prefix}conditions",
-                                 'missing "ForImage" condition', "", True))
+                                 'missing "ForImage" condition type', "", True))
     if for_image is not None and trusted is None:
         errors.append(FieldError("FieldValueInvalid", f"{prefix}conditions",
-                                 'missing "Trusted" condition', "", True))
+                                 'missing "Trusted" condition type', "", True))
     if trusted is None or trusted.get("status") == "Unknown":
         for key in ("imageIdentity", "signedClaims", "issuedBy", "issuedTo"):
             if signature.get(key):

@@ -196,7 +196,7 @@ def validate_stream_name(name: str, namespace: str, path: str = "metadata.name")
     for bad in ("/", "%"):
         if bad in name:
             errors.append(FieldError("FieldValueInvalid", path, f"may not contain '{bad}'", name, True))
-    if not _STREAM_NAME_RE.fullmatch(name):
+    if not errors and not _STREAM_NAME_RE.fullmatch(name):
         errors.append(FieldError("FieldValueInvalid", path, f'must match "{STREAM_NAME_PATTERN}"', name, True))
     if len(namespace + "/" + name) > 255:
         errors.append(FieldError("FieldValueInvalid", path, "'namespace/name' cannot be longer than 255 characters",

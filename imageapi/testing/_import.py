@@ -111,52 +111,63 @@ def _pick_platform(children: list[JSON], preferences: Mapping[str, str]) -> JSON
 
 
 def validate_import(isi: JSON, namespace: str) -> list[FieldError]:
-    """``ValidateImageStreamImport`` (§11 Validation)."""
-    meta = isi.get("metadata") or {}
-    errors = validate_stream_name(str(meta.get("name") or ""), namespace)
+    """``ValidateImageStreamImport`` (§11 Validation), in the server's order and wording."""
     spec = isi.get("spec") or {}
     images = spec.get("images") or []
     repository = spec.get("repository")
-    if not images and not repository:
-        errors.append(FieldError("FieldValueRequired", "spec", "you must specify at least one image or a repository import"))
+    errors: list[FieldError] = []
     for index, item in enumerate(images):
         path = f"spec.images[{index}]"
-        errors += _validate_from(item.get("from") or {}, f"{path}.from")
+        source = item.get("from") or {}
+        if source.get("kind") != "DockerImage":
+            errors.append(FieldError("FieldValueInvalid", f"{path}.from.kind", "only DockerImage is supported",
+                                     source.get("kind") or "", True))
+            continue
         to = item.get("to")
         if isinstance(to, dict) and not to.get("name"):
-            errors.append(FieldError("FieldValueRequired", f"{path}.to.name"))
+            errors.append(FieldError("FieldValueInvalid", f"{path}.to.name", "the name of the target tag must be specified",
+                                     "", True))
+        errors += _validate_source_name(str(source.get("name") or ""), f"{path}.from.name", "")
         errors += validate_import_mode((item.get("importPolicy") or {}).get("importMode"),
                                        f"{path}.importPolicy.importMode")
     if isinstance(repository, dict):
-        path = "spec.repository"
         source = repository.get("from") or {}
-        from_errors = _validate_from(source, f"{path}.from")
-        errors += from_errors
-        name = source.get("name") or ""
-        if not from_errors and name != "*":
-            ref = parse_reference(name)
-            if ref.tag or ref.id:
-                errors.append(FieldError("FieldValueInvalid", f"{path}.from.name",
-                                         "you must specify an image repository, not a tag or ID", name, True))
+        if source.get("kind") != "DockerImage":
+            errors.append(FieldError("FieldValueInvalid", "spec.repository.from.kind", "only DockerImage is supported",
+                                     source.get("kind") or "", True))
+        else:
+            name = str(source.get("name") or "")
+            name_errors = _validate_source_name(name, "spec.repository.from.name",
+                                                "container image references require a name")
+            errors += name_errors
+            if name and not name_errors and name != "*":
+                ref = parse_reference(name)
+                if ref.tag or ref.id:
+                    errors.append(FieldError("FieldValueInvalid", "spec.repository.from.name",
+                                             "you must specify an image repository, not a tag or ID", name, True))
         errors += validate_import_mode((repository.get("importPolicy") or {}).get("importMode"),
-                                       f"{path}.importPolicy.importMode")
-    return errors
+                                       "spec.repository.importPolicy.importMode")
+    if not images and not isinstance(repository, dict):
+        # The server passes a nil value, which renders as "null".
+        errors.append(FieldError("FieldValueInvalid", "spec.images",
+                                 "you must specify at least one image or a repository import", "null", True))
+    meta = isi.get("metadata") or {}
+    name_errors = validate_stream_name(str(meta.get("name") or ""), namespace)
+    # ISI applies only the name rule, not the namespace/name length rule of streams.
+    return errors + [error for error in name_errors if "cannot be longer" not in error.detail]
 
 
-def _validate_from(source: JSON, path: str) -> list[FieldError]:
-    kind = source.get("kind") or ""
-    name = source.get("name") or ""
-    errors: list[FieldError] = []
-    if kind != "DockerImage":
-        errors.append(FieldError("FieldValueInvalid", f"{path}.kind", "only DockerImage is supported", kind, True))
+def _validate_source_name(name: str, path: str, required_detail: str) -> list[FieldError]:
+    """A ``from.name``: required, and parseable unless it is the legacy ``*``."""
     if not name:
-        errors.append(FieldError("FieldValueRequired", f"{path}.name"))
-    elif name != "*":
-        try:
-            parse_reference(name)
-        except InvalidReference as error:
-            errors.append(FieldError("FieldValueInvalid", f"{path}.name", str(error), name, True))
-    return errors
+        return [FieldError("FieldValueRequired", path, required_detail)]
+    if name == "*":
+        return []
+    try:
+        parse_reference(name)
+    except InvalidReference as error:
+        return [FieldError("FieldValueInvalid", path, str(error), name, True)]
+    return []
 
 
 def _default_import(isi: JSON, config_mode: str) -> None:

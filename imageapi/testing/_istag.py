@@ -143,7 +143,7 @@ class ImageStreamTagResource:
             if tag.get("annotations") is not None and tag["annotations"] != (meta.get("annotations") or {}):
                 errors.append(FieldError("FieldValueInvalid", "tag.annotations",
                                          "tag annotations must not be provided or must be equal to the object meta "
-                                         "annotations", tag["annotations"], True))
+                                         "annotations", "<map>", True))
             if errors:
                 raise invalid("ImageStreamTag", name, errors)
 

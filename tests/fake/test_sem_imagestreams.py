@@ -42,12 +42,19 @@ def test_tags_are_sorted_and_duplicates_collapse_last_wins(cluster: Cluster) -> 
     assert [t["tag"] for t in created["status"]["tags"]] == ["a", "b"]
 
 
-@pytest.mark.parametrize("name", ["App", "a..b", "-a", "a_", "a/b"])
-def test_bad_names_are_rejected(cluster: Cluster, name: str) -> None:
+@pytest.mark.parametrize(("name", "why"), [
+    ("App", 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"'),
+    ("a..b", 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"'),
+    ("-a", 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"'),
+    ("a_", 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"'),
+    ("a/b", "may not contain '/'"),  # the path-segment rule answers first
+])
+def test_bad_names_are_rejected(cluster: Cluster, name: str, why: str) -> None:
     with pytest.raises(StatusError) as caught:
         cluster.create("imagestreams", stream(name))
     assert caught.value.code == 422
-    assert 'must match "[a-z0-9]+(?:[._-][a-z0-9]+)*"' in caught.value.message
+    assert caught.value.message == (f'ImageStream.image.openshift.io "{name}" is invalid: '
+                                    f'metadata.name: Invalid value: "{name}": {why}')
 
 
 def test_namespace_and_name_length_limit(cluster: Cluster) -> None:

@@ -146,8 +146,8 @@ def test_validation(cluster: Cluster) -> None:
     with pytest.raises(StatusError) as caught:
         create(cluster.ctx(), "ns", isi("app"))
     assert caught.value.code == 422
-    assert caught.value.message == ('ImageStreamImport.image.openshift.io "app" is invalid: '
-                                    "spec: Required value: you must specify at least one image or a repository import")
+    assert caught.value.message == ('ImageStreamImport.image.openshift.io "app" is invalid: spec.images: '
+                                    'Invalid value: "null": you must specify at least one image or a repository import')
     with pytest.raises(StatusError) as caught:
         create(cluster.ctx(), "ns", isi("app", {"from": {"kind": "ImageStreamTag", "name": "x:y"}}))
     assert 'spec.images[0].from.kind: Invalid value: "ImageStreamTag": only DockerImage is supported' in caught.value.message
