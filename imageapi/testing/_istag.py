@@ -180,7 +180,10 @@ class ImageStreamTagResource:
             tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
             default_tag_reference(tag, ctx.config)
             errors += validate_tag_reference(tag, "tag")
-        if metadata_changed(meta, old["metadata"], ("name", "namespace", "labels", "ownerReferences", "finalizers")):
+        # A PUT that creates the stream is validated as a create; otherwise only the tag and the
+        # annotations may differ from the projection of the current stream.
+        if current is not None and metadata_changed(meta, old["metadata"], ("name", "namespace", "labels",
+                                                                             "ownerReferences", "finalizers")):
             errors.append(FieldError("FieldValueInvalid", "metadata",
                                      "may not update fields other than metadata.annotations", "", True))
         if errors:

@@ -123,19 +123,22 @@ class ImageTagResource:
         sent_rv = str(meta.get("resourceVersion") or "")
         current = ctx.store.get(STREAMS, namespace, stream_name)
         check_resource_version(current, sent_rv, RESOURCE, name)
-        old = project(current if current is not None else new_stream(namespace, stream_name), tag_name, None)
-        if current is None:
-            old["metadata"] = {"name": name, "namespace": namespace}
         spec = itag.get("spec")
         if isinstance(spec, dict):
             if not spec.get("name"):
                 spec["name"] = tag_name
             default_tag_reference(spec, ctx.config)
-        errors = _validate_spec(spec, tag_name, required=False)
-        if metadata_changed(meta, old["metadata"], COMPARED_METADATA):
-            errors.append(FieldError("FieldValueInvalid", "metadata", "may not update fields other than spec", "", True))
-        if strip_nulls(itag.get("status")) != strip_nulls(old["status"]):
-            errors.append(FieldError("FieldValueInvalid", "status", "may not update fields other than spec", "", True))
+        # A PUT that creates the stream is validated as a create (spec required); otherwise only the
+        # spec may differ from the projection of the current stream.
+        errors = _validate_spec(spec, tag_name, required=current is None)
+        if current is not None:
+            old = project(current, tag_name, None)
+            if metadata_changed(meta, old["metadata"], COMPARED_METADATA):
+                errors.append(FieldError("FieldValueInvalid", "metadata", "may not update fields other than spec", "",
+                                         True))
+            if strip_nulls(itag.get("status")) != strip_nulls(old["status"]):
+                errors.append(FieldError("FieldValueInvalid", "status", "may not update fields other than spec", "",
+                                         True))
         if errors:
             raise invalid("ImageTag", name, errors)
         created_spec_tag = False

@@ -326,3 +326,10 @@ def test_status_error_type_is_reused(cluster: FakeCluster) -> None:
     with pytest.raises(StatusError) as caught:
         cluster.get("imagestreamtags", "app:latest", "ns")
     assert caught.value.code == 404
+
+
+def test_itag_blind_put_creating_stream_requires_spec(cluster: FakeCluster) -> None:
+    status, body = call(cluster, "PUT", "/imagetags/fresh:v1", {"metadata": {"name": "fresh:v1", "labels": {"a": "b"}},
+                                                               "spec": None})
+    assert status == 422
+    assert "spec: Required value: spec is a required field during creation" in body["message"]
