@@ -22,10 +22,15 @@ from ..models import (
     ImageStreamList,
     ImageStreamMapping,
     ImageStreamTag,
+    ImageStreamTagList,
     ImageTag,
+    ImageTagList,
     SecretList,
     Status,
 )
+from ..pagination import AsyncPager, Pager
+from ..watch import AsyncWatcher, Watcher
+from ._listing import List, Watch
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 from .image_stream_imports import ImageStreamImportVerbs
 from .image_streams import ImageStreamVerbs
@@ -79,6 +84,8 @@ class Images(
     Patch[ClusterScoped, ImageIn, Image],
     Delete[ClusterScoped, Status],
     DeleteCollection[ClusterScoped, ImageList],
+    List[ClusterScoped, Pager[Image, ImageList]],
+    Watch[ClusterScoped, Watcher[Image]],
     plural="images",
 ):
     """``client.images``: Image objects (cluster-scoped; named by their manifest digest)."""
@@ -99,6 +106,8 @@ class ImageStreams(
     Patch[Namespaced, ImageStreamIn, ImageStream],
     Delete[Namespaced, Status | ImageStream],
     DeleteCollection[Namespaced, ImageStreamList],
+    List[Namespaced, Pager[ImageStream, ImageStreamList]],
+    Watch[Namespaced, Watcher[ImageStream]],
     ImageStreamVerbs[ImageStream, ImageStreamLayers, SecretList],
     plural="imagestreams",
 ):
@@ -111,6 +120,7 @@ class ImageStreamTags(
     Replace[Namespaced, ImageStreamTagIn, ImageStreamTag],
     Patch[Namespaced, ImageStreamTagIn, ImageStreamTag],
     Delete[Namespaced, Status],
+    List[Namespaced, Pager[ImageStreamTag, ImageStreamTagList]],
     plural="imagestreamtags",
 ):
     """``client.image_stream_tags``: one tag of a stream with its image, named ``<stream>:<tag>``."""
@@ -122,6 +132,7 @@ class ImageTags(
     Replace[Namespaced, ImageTagIn, ImageTag],
     Patch[Namespaced, ImageTagIn, ImageTag],
     Delete[Namespaced, Status],
+    List[Namespaced, Pager[ImageTag, ImageTagList]],
     plural="imagetags",
 ):
     """``client.image_tags``: a stream tag's spec, status and image, named ``<stream>:<tag>``."""
@@ -156,6 +167,8 @@ class AsyncImages(
     Patch[ClusterScoped, ImageIn, AsyncResult[Image]],
     Delete[ClusterScoped, AsyncResult[Status]],
     DeleteCollection[ClusterScoped, AsyncResult[ImageList]],
+    List[ClusterScoped, AsyncPager[Image, ImageList]],
+    Watch[ClusterScoped, AsyncWatcher[Image]],
     plural="images",
 ):
     """``client.images`` on the async client (see :class:`Images`)."""
@@ -176,6 +189,8 @@ class AsyncImageStreams(
     Patch[Namespaced, ImageStreamIn, AsyncResult[ImageStream]],
     Delete[Namespaced, AsyncResult[Status | ImageStream]],
     DeleteCollection[Namespaced, AsyncResult[ImageStreamList]],
+    List[Namespaced, AsyncPager[ImageStream, ImageStreamList]],
+    Watch[Namespaced, AsyncWatcher[ImageStream]],
     ImageStreamVerbs[AsyncResult[ImageStream], AsyncResult[ImageStreamLayers], AsyncResult[SecretList]],
     plural="imagestreams",
 ):
@@ -188,6 +203,7 @@ class AsyncImageStreamTags(
     Replace[Namespaced, ImageStreamTagIn, AsyncResult[ImageStreamTag]],
     Patch[Namespaced, ImageStreamTagIn, AsyncResult[ImageStreamTag]],
     Delete[Namespaced, AsyncResult[Status]],
+    List[Namespaced, AsyncPager[ImageStreamTag, ImageStreamTagList]],
     plural="imagestreamtags",
 ):
     """``client.image_stream_tags`` on the async client (see :class:`ImageStreamTags`)."""
@@ -199,6 +215,7 @@ class AsyncImageTags(
     Replace[Namespaced, ImageTagIn, AsyncResult[ImageTag]],
     Patch[Namespaced, ImageTagIn, AsyncResult[ImageTag]],
     Delete[Namespaced, AsyncResult[Status]],
+    List[Namespaced, AsyncPager[ImageTag, ImageTagList]],
     plural="imagetags",
 ):
     """``client.image_tags`` on the async client (see :class:`ImageTags`)."""

@@ -1,0 +1,597 @@
+"""Resumable watches: ``client.image_streams.watch(...)`` (images and imagestreams only).
+
+::
+
+    with client.image_streams.watch(namespace="demo") as watch:
+        for event in watch:                  # event.type: ADDED, MODIFIED, DELETED (BOOKMARK if asked)
+            print(event.type, event.object.metadata.name)   # event.object: a typed ImageStream
+            if done:
+                watch.stop()                 # also safe from another thread or task
+
+    pager = client.image_streams.list(namespace="demo")
+    streams = list(pager)
+    watch = client.image_streams.watch(namespace="demo", resource_version=pager.resource_version)
+
+How the stream is kept alive, invisibly to the caller:
+
+* Every request asks for bookmarks (``allowWatchBookmarks=true``) and the watch remembers the
+  resourceVersion of the last event or bookmark. When the stream ends (the server's
+  ``timeoutSeconds``, a dropped connection, a proxy's 5xx) it reconnects from there, after a backoff
+  when the end was a failure (the client's ``RetryPolicy``: ``attempts`` consecutive failures end the
+  watch with the last error). The server sends only events after that resourceVersion, and a line
+  cut in half is never decoded, so no event is lost and none is delivered twice.
+* A connection that goes silent (a half-open TCP connection, a stalled proxy) is detected by the read
+  timeout on the stream (``inactivity_timeout``, longer than the server's bookmark interval, so a
+  healthy idle watch never trips it) and handled like a dropped connection.
+* An ``ERROR`` event becomes the matching :mod:`imageapi.errors` exception. 410 (the
+  resourceVersion was compacted away) raises :class:`~imageapi.errors.ResourceExpiredError` and is
+  never retried with the same resourceVersion: list again and watch from the new list's version.
+
+Without ``resource_version`` (or with ``"0"``) the watch starts from the current state: it first
+lists (page by page, one consistent snapshot) and yields an ``ADDED`` event per object, then
+watches from the list's resourceVersion. Real servers can send those initial ``ADDED`` events
+themselves, but only servers with the WatchList feature say where they end, and without that a
+connection lost during them could not be resumed exactly; the list works on every server. With
+``bookmarks=True`` the end of the initial state is marked by a ``BOOKMARK`` whose object carries the
+``k8s.io/initial-events-end: "true"`` annotation, as the server's streaming lists do.
+
+The protocol logic is :class:`WatchMachine` (sans-I/O: it says what to send, decodes lines and decides
+about reconnects); :class:`Watcher` and :class:`AsyncWatcher` only move bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import socket
+import threading
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar, Union, cast
+
+import anyio
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ._request import ApiRequest, ListOptions, build_watch_request, response_error
+from ._resource_info import ResourceInfo
+from .errors import (
+    ApiError,
+    ImageAPIError,
+    ResourceExpiredError,
+    error_from_response,
+    error_from_transport,
+)
+from .pagination import ListCursor
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
+
+    from ._base_client import AsyncClientCore, SyncClientCore, TimeoutTypes
+    from ._retry import RetryPolicy
+
+__all__ = [
+    "DEFAULT_INACTIVITY_TIMEOUT",
+    "INITIAL_EVENTS_END_ANNOTATION",
+    "AsyncWatcher",
+    "Event",
+    "EventType",
+    "WatchMachine",
+    "Watcher",
+]
+
+ModelT = TypeVar("ModelT")
+
+EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
+"""The types of event a watch yields (``ERROR`` events are raised, never yielded)."""
+
+DEFAULT_INACTIVITY_TIMEOUT = 120.0
+"""Seconds without a byte on the stream before the connection is presumed dead. Servers send a
+bookmark about every minute, so twice that never fires on a healthy watch."""
+
+INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
+"""The annotation on the bookmark that ends the initial state (streaming-list convention)."""
+
+
+class Event(BaseModel, Generic[ModelT]):
+    """One change: ``type`` (ADDED, MODIFIED, DELETED, BOOKMARK) and ``object``, the typed model.
+
+    ``DELETED`` carries the object's last state; a ``BOOKMARK`` object is empty except for
+    ``metadata.resourceVersion`` (and annotations).
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: EventType
+    object: ModelT
+
+
+class _ErrorEvent(BaseModel):
+    """An ``ERROR`` line: its object is a Status, kept as a dict to build the exception from."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    type: Literal["ERROR"]
+    object: dict[str, Any]
+
+
+@functools.cache
+def _line_decoder(model: Any) -> TypeAdapter[Any]:
+    """One validator per kind: a line is decoded in a single pass, straight from its bytes, into
+    either an ``Event[model]`` or an error event (the ``type`` field picks which)."""
+    union = Annotated[Union[Event[model], _ErrorEvent], Field(discriminator="type")]  # noqa: UP007
+    return TypeAdapter(union)
+
+
+# --------------------------------------------------------------------------------------------------
+# The sans-I/O machine
+
+
+@dataclass(frozen=True)
+class FetchPage:
+    """Action: send this list request and pass the page to :meth:`WatchMachine.page_events`."""
+
+    request: ApiRequest
+
+
+@dataclass(frozen=True)
+class OpenStream:
+    """Action: open this watch request and feed the body to :meth:`WatchMachine.feed`."""
+
+    request: ApiRequest
+
+
+@dataclass(frozen=True)
+class Wait:
+    """Action: wait this many seconds (a backoff) before asking for the next action."""
+
+    seconds: float
+
+
+Action: TypeAlias = FetchPage | OpenStream | Wait
+
+
+class WatchMachine(Generic[ModelT]):
+    """The watch protocol without I/O: what to send next, line decoding, reconnect decisions."""
+
+    def __init__(
+        self,
+        info: ResourceInfo,
+        namespace: str | None,
+        model: type[ModelT],
+        *,
+        label_selector: str | None,
+        field_selector: str | None,
+        resource_version: str | None,
+        bookmarks: bool,
+        policy: RetryPolicy,
+        timeout_seconds: int | None,
+        list_decode: Callable[[bytes], Any],
+        chunk_size: int,
+    ) -> None:
+        self._info = info
+        self._namespace = namespace
+        self._model = model
+        self._selectors = ListOptions(label_selector=label_selector, field_selector=field_selector)
+        self._bookmarks = bookmarks
+        self._policy = policy
+        self._timeout_seconds = timeout_seconds
+        self._decode_line = _line_decoder(cast(Any, model)).validate_json
+        self._buffer = b""
+        self._lines_this_stream = 0
+        self._failures = 0
+        self._wait: float | None = None
+        self.reconnects = 0
+        """How many times the watch reopened its stream (after a server timeout or a failure)."""
+        self.resource_version: str | None = resource_version or None
+        """The resourceVersion the watch continues from: the last event's or bookmark's."""
+        self._listing: ListCursor | None = None
+        if resource_version in (None, "", "0"):
+            self.resource_version = None
+            self._listing = ListCursor(
+                info, namespace, self._selectors, list_decode, chunk_size=chunk_size, on_expired="raise"
+            )
+
+    # -- what to do next ----------------------------------------------------------------------
+
+    def next_action(self) -> Action:
+        """The next thing the driver must do."""
+        if self._wait is not None:
+            seconds, self._wait = self._wait, None
+            return Wait(seconds)
+        if self._listing is not None:
+            request = self._listing.next_request()
+            assert request is not None  # page_events ends the listing with its last page
+            return FetchPage(request)
+        options = ListOptions(
+            label_selector=self._selectors.label_selector,
+            field_selector=self._selectors.field_selector,
+            resource_version=self.resource_version,
+        )
+        request = build_watch_request(
+            self._info, self._namespace, _no_decode, options,
+            allow_bookmarks=True, timeout_seconds=self._timeout_seconds,
+        )
+        return OpenStream(request)
+
+    # -- the initial state ----------------------------------------------------------------------
+
+    def page_events(self, page: Any) -> list[Event[ModelT]]:
+        """``ADDED`` events for a page of the initial list (and the end-of-initial-state bookmark)."""
+        listing = self._listing
+        assert listing is not None
+        listing.accept(page)
+        event_type = Event[self._model]  # type: ignore[name-defined]
+        # The items are already validated models: construct the events without validating again.
+        events = [event_type.model_construct(type="ADDED", object=item) for item in page.items or ()]
+        if listing.next_request() is None:
+            self._listing = None
+            self.resource_version = listing.resource_version
+            if self._bookmarks:
+                marker = self._model.model_validate(  # type: ignore[attr-defined]
+                    {"metadata": {"resourceVersion": self.resource_version,
+                                  "annotations": {INITIAL_EVENTS_END_ANNOTATION: "true"}}}
+                )
+                events.append(event_type.model_construct(type="BOOKMARK", object=marker))
+        return events
+
+    # -- the stream -----------------------------------------------------------------------------
+
+    def stream_opened(self) -> None:
+        """A new stream answered 200: start with an empty line buffer."""
+        self._buffer = b""
+        self._lines_this_stream = 0
+
+    def feed(self, chunk: bytes) -> list[Event[ModelT]]:
+        """Decode the complete lines in ``chunk`` (a partial last line waits for the next chunk).
+
+        Raises the :mod:`imageapi.errors` exception of an ``ERROR`` event."""
+        data = self._buffer + chunk if self._buffer else chunk
+        lines = data.split(b"\n")
+        self._buffer = lines.pop()
+        events: list[Event[ModelT]] = []
+        for line in lines:
+            if not line.strip():
+                continue
+            event = self._decode(line)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def _decode(self, line: bytes) -> Event[ModelT] | None:
+        event = self._decode_line(line)
+        self._lines_this_stream += 1
+        if isinstance(event, _ErrorEvent):
+            raise _error_from_status(event.object, self._info)
+        metadata = getattr(event.object, "metadata", None)
+        version = getattr(metadata, "resource_version", None)
+        if version:
+            self.resource_version = version
+        if event.type == "BOOKMARK" and not self._bookmarks:
+            return None
+        return event  # type: ignore[no-any-return]
+
+    def stream_ended(self, error: ImageAPIError | None) -> None:
+        """The stream ended (``error`` None: cleanly). Plan the reconnect, or raise ``error``."""
+        self.reconnects += 1
+        if self._lines_this_stream:
+            # The connection worked: whatever happened now is a new run of failures.
+            self._failures = 0
+        if error is None and self._lines_this_stream:
+            return  # the server's timeout: reconnect at once
+        if isinstance(error, ResourceExpiredError):
+            raise error  # never again with the same resourceVersion
+        if error is not None and not _retryable(self._policy, error):
+            raise error
+        self._failures += 1
+        if error is not None and self._failures >= max(1, self._policy.attempts):
+            raise error
+        hint = error.retry_after_seconds if isinstance(error, ApiError) else None
+        self._wait = min(hint, self._policy.max_retry_after) if hint is not None \
+            else self._policy.backoff(self._failures)
+
+
+def _no_decode(content: bytes) -> Any:
+    raise AssertionError("watch bodies are decoded line by line")  # pragma: no cover
+
+
+def _retryable(policy: RetryPolicy, error: ImageAPIError) -> bool:
+    from ._retry import is_retryable
+
+    return is_retryable(policy, "GET", error)
+
+
+def _error_from_status(status: dict[str, Any], info: ResourceInfo) -> ApiError:
+    code = status.get("code")
+    return error_from_response(
+        "GET", f"watch {info.plural}", code if isinstance(code, int) and code else 500, {},
+        json.dumps(status).encode(),
+    )
+
+
+def stream_timeout(client_timeout: TimeoutTypes, inactivity_timeout: float | None) -> httpx.Timeout:
+    """The client's timeouts, with the read timeout replaced by the inactivity timeout."""
+    base = client_timeout if isinstance(client_timeout, httpx.Timeout) else httpx.Timeout(client_timeout)
+    return httpx.Timeout(connect=base.connect, read=inactivity_timeout, write=base.write, pool=base.pool)
+
+
+def _shutdown_socket(response: httpx.Response) -> bool:
+    """Wake a thread blocked reading ``response`` by shutting its socket down; False without one."""
+    stream = response.extensions.get("network_stream")
+    sock = stream.get_extra_info("socket") if stream is not None else None
+    if not isinstance(sock, socket.socket):
+        return False
+    with contextlib.suppress(OSError):  # already closed
+        sock.shutdown(socket.SHUT_RDWR)
+    return True
+
+
+# --------------------------------------------------------------------------------------------------
+# Drivers
+
+
+class _WatcherBase(Generic[ModelT]):
+    def __init__(self, machine: WatchMachine[ModelT], timeout: httpx.Timeout) -> None:
+        self._machine = machine
+        self._timeout = timeout
+        self._stopped = threading.Event()
+
+    @property
+    def resource_version(self) -> str | None:
+        """The resourceVersion the watch would resume from (the last event's or bookmark's)."""
+        return self._machine.resource_version
+
+    @property
+    def reconnects(self) -> int:
+        """How many times the stream was reopened (server timeouts, cut connections)."""
+        return self._machine.reconnects
+
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        return self._stopped.is_set()
+
+
+class Watcher(_WatcherBase[ModelT]):
+    """A running watch on the blocking client: iterate it for :class:`Event` objects.
+
+    Use as a context manager (the connection is closed on exit) or call :meth:`close`; :meth:`stop`
+    ends the iteration from any thread.
+    """
+
+    def __init__(
+        self,
+        client: SyncClientCore,
+        machine: WatchMachine[ModelT],
+        *,
+        timeout: httpx.Timeout,
+        request_timeout: Any,
+        retries: Any,
+    ) -> None:
+        super().__init__(machine, timeout)
+        self._client = client
+        self._request_timeout = request_timeout
+        self._retries = retries
+        self._response: httpx.Response | None = None
+        self._events = self._run()
+
+    def __iter__(self) -> Iterator[Event[ModelT]]:
+        return self
+
+    def __next__(self) -> Event[ModelT]:
+        return next(self._events)
+
+    def stop(self) -> None:
+        """End the iteration promptly; safe from another thread (the blocked read is interrupted)."""
+        self._stopped.set()
+        response = self._response
+        if response is not None and not _shutdown_socket(response):
+            response.close()  # in-process transports: closing the body ends its iteration
+
+    def close(self) -> None:
+        """Stop and release the connection (call from the iterating thread, or use ``with``)."""
+        self._stopped.set()
+        self._events.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def _run(self) -> Generator[Event[ModelT], None, None]:
+        from ._base_client import single
+
+        machine = self._machine
+        while not self._stopped.is_set():
+            action = machine.next_action()
+            if isinstance(action, Wait):
+                self._sleep(action.seconds)
+            elif isinstance(action, FetchPage):
+                page = self._client._run(single(action.request), self._request_timeout, self._retries)
+                yield from machine.page_events(page)
+            else:
+                error = yield from self._stream(action.request)
+                if self._stopped.is_set():
+                    return
+                machine.stream_ended(error)
+
+    def _sleep(self, seconds: float) -> None:
+        if self._client._sleep is not None:
+            self._client._sleep(seconds)
+        else:
+            self._stopped.wait(seconds)  # returns early on stop()
+
+    def _stream(self, request: ApiRequest) -> Generator[Event[ModelT], None, ImageAPIError | None]:
+        """Yield the events of one stream; return the error that ended it (None: a clean end)."""
+        client = self._client
+        http_request = client._http_request(request, self._timeout)
+        try:
+            response = client._http.send(http_request, stream=True)
+        except httpx.TransportError as exc:
+            return error_from_transport(request.method, http_request.url, exc)
+        self._response = response
+        try:
+            if not 200 <= response.status_code < 300:
+                response.read()
+                return response_error(
+                    request.method, http_request.url, response.status_code, response.headers, response.content
+                )
+            self._machine.stream_opened()
+            try:
+                for chunk in response.iter_bytes():
+                    if self._stopped.is_set():
+                        return None
+                    yield from self._machine.feed(chunk)
+            except (httpx.TransportError, httpx.StreamClosed) as exc:
+                if self._stopped.is_set():
+                    return None
+                if isinstance(exc, httpx.TransportError):
+                    return error_from_transport(request.method, http_request.url, exc)
+                raise
+            return None
+        finally:
+            self._response = None
+            response.close()
+
+
+class AsyncWatcher(_WatcherBase[ModelT]):
+    """A running watch on :class:`~imageapi.AsyncClient`: ``async for event in watcher``.
+
+    Use ``async with`` (the connection is closed on exit) or call :meth:`aclose`; :meth:`stop` ends
+    the iteration from another task, or from another thread when the loop is asyncio's.
+    """
+
+    def __init__(
+        self,
+        client: AsyncClientCore,
+        machine: WatchMachine[ModelT],
+        *,
+        timeout: httpx.Timeout,
+        request_timeout: Any,
+        retries: Any,
+    ) -> None:
+        super().__init__(machine, timeout)
+        self._client = client
+        self._request_timeout = request_timeout
+        self._retries = retries
+        self._scope: anyio.CancelScope | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
+        self._events = self._run()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> Event[ModelT]:
+        if self._loop_thread is None:
+            self._loop_thread = threading.get_ident()
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:  # another event loop (trio): stop() works from its tasks only
+                self._loop = None
+        return await self._events.__anext__()
+
+    def stop(self) -> None:
+        """End the iteration promptly; safe from another task, or another thread under asyncio."""
+        self._stopped.set()
+        if self._loop_thread in (None, threading.get_ident()) or self._loop is None:
+            self._cancel_wait()
+        else:
+            self._loop.call_soon_threadsafe(self._cancel_wait)
+
+    def _cancel_wait(self) -> None:
+        if self._scope is not None:
+            self._scope.cancel()
+
+    async def aclose(self) -> None:
+        """Stop and release the connection (or use ``async with``)."""
+        self._stopped.set()
+        await self._events.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    async def _run(self) -> AsyncGenerator[Event[ModelT], None]:
+        from ._base_client import single
+
+        machine = self._machine
+        while not self._stopped.is_set():
+            action = machine.next_action()
+            if isinstance(action, Wait):
+                await self._sleep(action.seconds)
+            elif isinstance(action, FetchPage):
+                page = await self._client._run(single(action.request), self._request_timeout, self._retries)
+                for event in machine.page_events(page):
+                    yield event
+            else:
+                outcome: list[ImageAPIError | None] = []
+                async for event in self._stream(action.request, outcome):
+                    yield event
+                if self._stopped.is_set():
+                    return
+                machine.stream_ended(outcome[0] if outcome else None)
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._client._sleep is not None:
+            await self._client._sleep(seconds)
+            return
+        with anyio.CancelScope() as scope:
+            self._scope = scope
+            if not self._stopped.is_set():
+                await anyio.sleep(seconds)
+        self._scope = None
+
+    async def _stream(self, request: ApiRequest, outcome: list[ImageAPIError | None]) -> AsyncIterator[Event[ModelT]]:
+        """Yield the events of one stream; append the error that ended it to ``outcome``."""
+        client = self._client
+        http_request = client._http_request(request, self._timeout)
+        try:
+            response = await client._http.send(http_request, stream=True)
+        except httpx.TransportError as exc:
+            outcome.append(error_from_transport(request.method, http_request.url, exc))
+            return
+        try:
+            if not 200 <= response.status_code < 300:
+                await response.aread()
+                outcome.append(response_error(
+                    request.method, http_request.url, response.status_code, response.headers, response.content
+                ))
+                return
+            self._machine.stream_opened()
+            chunks = response.aiter_bytes()
+            while True:
+                chunk: bytes | None = None
+                # Only the wait for bytes is cancellable by stop(): a cancel scope must not span a yield.
+                with anyio.CancelScope() as scope:
+                    self._scope = scope
+                    if self._stopped.is_set():
+                        scope.cancel()
+                    try:
+                        chunk = await chunks.__anext__()
+                    except StopAsyncIteration:
+                        chunk = None
+                    except httpx.TransportError as exc:
+                        if not self._stopped.is_set():
+                            outcome.append(error_from_transport(request.method, http_request.url, exc))
+                        return
+                self._scope = None
+                if scope.cancelled_caught or chunk is None:
+                    return
+                for event in self._machine.feed(chunk):
+                    yield event
+        finally:
+            self._scope = None
+            with anyio.CancelScope(shield=True):
+                await response.aclose()
+
