@@ -106,7 +106,9 @@ class FakeCluster:
                                    default_watch_timeout=default_watch_timeout,
                                    bookmark_interval=bookmark_interval),
                        utc_now, self._stopping)
-        for namespace in namespaces or []:
+        # Like a real cluster, "default" exists from the start; it also keeps the revision above "0",
+        # which a list would hand out and a watch would then read as "from any state".
+        for namespace in ["default", *(namespaces or [])]:
             self.add_namespace(namespace)
 
     # -- reaching the cluster -------------------------------------------------------------------

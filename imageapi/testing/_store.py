@@ -361,6 +361,11 @@ class Store:
             self._subscribers[resource].append(subscription)
         return subscription, initial
 
+    def watcher_count(self) -> int:
+        """How many watch subscriptions are open (all resources)."""
+        with self.lock:
+            return sum(len(subscribers) for subscribers in self._subscribers.values())
+
     def unsubscribe(self, subscription: Subscription) -> None:
         """Stop feeding a subscription."""
         with self.lock:
