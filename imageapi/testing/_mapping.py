@@ -20,7 +20,7 @@ from ._imagestreams import (
     validate_status_update,
 )
 from ._status import FieldError, StatusError, invalid, not_found, success_status
-from ._virtual import RETRIES, STREAMS, create_image, get_image
+from ._virtual import RETRIES, STREAMS, create_image
 
 MANAGED_ANNOTATION = "openshift.io/image.managed"
 
@@ -41,20 +41,34 @@ class ImageStreamMappingResource:
         image.pop("signatures", None)
         prepare_image_for_create(image)
         tag = str(mapping.get("tag") or "")
-        errors = [] if tag else [FieldError("FieldValueRequired", "tag")]
+        legacy_repository = str(mapping.get("dockerImageRepository") or "")
+        errors = [] if name or legacy_repository else [FieldError("FieldValueRequired", "name"),
+                                                       FieldError("FieldValueRequired", "dockerImageRepository")]
+        if tag == "":
+            errors.append(FieldError("FieldValueRequired", "tag"))
         errors += validate_image(image, "image.")
         if errors:
             raise invalid("ImageStreamMapping", name, errors)
+        name = name or self._stream_by_repository(ctx, namespace, legacy_repository)
         if ctx.store.get(STREAMS, namespace, name) is None:
             raise not_found(STREAMS, name)
         reference = str(image["dockerImageReference"])
-        if create_image(ctx, image) is None:
-            existing = get_image(ctx, image_name)
-            if ((existing.get("metadata") or {}).get("annotations") or {}).get(MANAGED_ANNOTATION) == "true":
-                stream = ctx.store.get(STREAMS, namespace, name) or {}
-                reference = f"{stream_repository(stream, ctx.config)}@{image_name}"
+        annotations = (image.get("metadata") or {}).get("annotations") or {}
+        if create_image(ctx, image) is None and annotations.get(MANAGED_ANNOTATION) == "true":
+            # An image the registry manages, already tagged elsewhere: pull it through this stream.
+            stream = ctx.store.get(STREAMS, namespace, name) or {}
+            reference = f"{stream_repository(stream, ctx.config)}@{image_name}"
         self._tag(ctx, namespace, name, tag, {"dockerImageReference": reference, "image": image_name})
         return 201, success_status(code=201)
+
+    @staticmethod
+    def _stream_by_repository(ctx: RequestContext, namespace: str, repository: str) -> str:
+        """The legacy form: the stream whose ``spec.dockerImageRepository`` is the mapping's."""
+        for stream in ctx.store.list(STREAMS, namespace):
+            if (stream.get("spec") or {}).get("dockerImageRepository") == repository:
+                return str(stream["metadata"]["name"])
+        raise invalid("ImageStreamMapping", "", [FieldError("FieldValueNotFound", "dockerImageStream", "", repository,
+                                                            True)])
 
     def _tag(self, ctx: RequestContext, namespace: str, name: str, tag: str, event: JSON) -> None:
         """Add the event; on conflict re-read and retry while the tag's latest event is unchanged."""
@@ -71,7 +85,8 @@ class ImageStreamMappingResource:
             new = copy.deepcopy(old)
             full_event = {"created": now_text(ctx), **event,
                           "generation": (old.get("metadata") or {}).get("generation")}
-            record_tag_event(new, tag, full_event)
+            if not record_tag_event(new, tag, full_event):
+                return  # nothing changed
             prepare_status_update(new, old, ctx)
             errors = validate_status_update(new, old)
             if errors:

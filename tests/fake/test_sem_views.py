@@ -180,3 +180,29 @@ def test_secrets_lists_docker_secrets_only(cluster: FakeCluster) -> None:
     assert [s["metadata"]["name"] for s in body["items"]] == ["old", "pull"]
     _, body = call(cluster, "GET", "/imagestreams/x/secrets", labelSelector="a=b")
     assert [s["metadata"]["name"] for s in body["items"]] == ["old"]
+
+
+def test_mapping_of_managed_image_already_stored_uses_this_stream(cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", {"metadata": {"name": "app"}}, "ns")
+    digest = "sha256:" + "cd" * 32
+    managed = {"openshift.io/image.managed": "true"}
+    cluster.create("images", {"metadata": {"name": digest, "annotations": managed},
+                              "dockerImageReference": f"{INTERNAL}/other/x@{digest}"})
+    body = mapping(dockerImageReference=f"{INTERNAL}/other/x@{digest}")
+    body["image"]["metadata"]["annotations"] = managed
+    assert call(cluster, "POST", "/imagestreammappings", body)[0] == 201
+    event = cluster.get("imagestreams", "app", "ns")["status"]["tags"][0]["items"][0]
+    assert event["dockerImageReference"] == f"{INTERNAL}/ns/app@{digest}"
+
+
+def test_mapping_by_legacy_repository(cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", {"metadata": {"name": "app"}, "spec": {"dockerImageRepository": "quay.io/org/app"}},
+                   "ns")
+    body = mapping(dockerImageReference="quay.io/org/app@sha256:" + "cd" * 32)
+    body["metadata"] = {}
+    body["dockerImageRepository"] = "quay.io/org/app"
+    assert call(cluster, "POST", "/imagestreammappings", body)[0] == 201
+    body["dockerImageRepository"] = "quay.io/org/none"
+    status, answer = call(cluster, "POST", "/imagestreammappings", body)
+    assert status == 422
+    assert 'dockerImageStream: Not found: "quay.io/org/none"' in answer["message"]
