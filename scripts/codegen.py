@@ -92,6 +92,9 @@ def generate(root: Path, seeds: Path | None, *, allow_missing_seeds: bool) -> Ge
             raise CodegenError(f"{seeds}: no pages (*.txt) found")
         meta_types = load_meta_types(root)
         schema = normalize.normalize(pages, external_types=set(meta_types.get("types", {})))
+        # The package ships this one schema file: the fake cluster reads merge keys and known fields of
+        # the meta types (ObjectMeta, …) from it, so they travel with the group's types.
+        schema["metaTypes"] = meta_types.get("types", {})
         result.files[SCHEMA_PATH] = output.dump_json(schema)
         result.diagnostics = schema["diagnostics"]
     elif allow_missing_seeds:
