@@ -495,7 +495,8 @@ def prepare_create(stream: JSON, ctx: RequestContext, *, keep_status: bool = Fal
     normalize_stream(stream, ctx.config)
     meta = metadata(stream)
     meta["generation"] = 1
-    meta.setdefault("creationTimestamp", now_text(ctx))
+    # The store stamps the same request time; events created now carry it too (§5.4).
+    meta["creationTimestamp"] = now_text(ctx)
     created = str(meta.get("creationTimestamp"))
     tags = spec_tags(stream)
     for tag in tags.values():

@@ -9,6 +9,7 @@ controller would post for spec tags whose generation is newer than their status,
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,8 +101,8 @@ def _pick_platform(children: list[JSON], preferences: Mapping[str, str]) -> JSON
     arch = preferences.get(PREFER_ARCH) or "amd64"
     system = preferences.get(PREFER_OS) or "linux"
     for child in children:
-        if (child["dockerImageMetadata"].get("Architecture") == arch
-                and '"os":"' + system + '"' in str(child.get("dockerImageConfig") or "")):
+        config = json.loads(child.get("dockerImageConfig") or "{}")
+        if (config.get("architecture"), config.get("os")) == (arch, system):
             return child
     return children[0]
 

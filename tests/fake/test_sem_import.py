@@ -257,3 +257,12 @@ def test_failure_then_success_clears_condition(cluster: Cluster) -> None:
     tag = body["status"]["import"]["status"]["tags"][0]
     assert "conditions" not in tag
     assert tag["items"][0]["generation"] == body["status"]["import"]["metadata"]["generation"] == 2
+
+
+def test_controller_honours_prefer_arch_annotation() -> None:
+    cluster = Cluster()
+    listed = cluster.registry.add_image("quay.io/org/multi:1", manifest_list=True)
+    arm = next(m["digest"] for m in listed["dockerImageManifests"] if m["architecture"] == "arm64")
+    tag = docker_tag("latest", "quay.io/org/multi:1", annotations={"importer.image.openshift.io/prefer-arch": "arm64"})
+    cluster.create("imagestreams", stream("app", [tag]))
+    assert cluster.get("imagestreams", "app")["status"]["tags"][0]["items"][0]["image"] == arm
