@@ -100,18 +100,21 @@ class WatchStream:
         if self._spec.allow_bookmarks and now >= self._next_bookmark:
             self._bookmark()
             return self._flush()
-        assert self._subscription is not None
+        events = self._subscription.events if self._subscription is not None else None
+        if events is None:
+            return None
         timeout = max(0.0, min(wait, self._deadline - now,
                                (self._next_bookmark - now) if self._spec.allow_bookmarks else wait))
         try:
-            first = self._subscription.events.get(timeout=timeout) if timeout else \
-                self._subscription.events.get_nowait()
+            first = events.get(timeout=timeout) if timeout else events.get_nowait()
         except queue.Empty:
             return b""
         self._convert(first)
         for _ in range(_MAX_EVENTS_PER_CHUNK):
+            if self._finished:  # a fault cut the stream inside this batch
+                break
             try:
-                self._convert(self._subscription.events.get_nowait())
+                self._convert(events.get_nowait())
             except queue.Empty:
                 break
         return self._flush()
