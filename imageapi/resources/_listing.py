@@ -104,6 +104,8 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         def new_cursor() -> ListCursor:
             return ListCursor(info, scope, options, decode, chunk_size=chunk_size, on_expired=on_expired)
 
+        new_cursor()  # refuses bad arguments here, at the call, rather than at the first iteration
+
         client = self._client
         if isinstance(client, AsyncClientCore):
             async def fetch_async(request: ApiRequest) -> Any:

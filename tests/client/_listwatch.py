@@ -1,0 +1,209 @@
+"""Helpers for the list and watch tests: one test body drives either client.
+
+``consumer`` (a fixture built on ``mode`` and ``portal`` from conftest) iterates a pager or a watcher
+the way its client needs: plainly for :class:`imageapi.Client`, on the portal's event loop for
+:class:`imageapi.AsyncClient` (the BlockingAsyncClient of conftest returns the real async pager or
+watcher, whose iteration must happen on that loop).
+"""
+
+from __future__ import annotations
+
+import functools
+import select
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from imageapi.pagination import AsyncPager
+from imageapi.watch import AsyncWatcher
+
+WATCHDOG_SECONDS = 30.0
+"""Safety net only: a watch that should have delivered everything long ago is stopped, so a lost
+event fails the count assertion instead of hanging the run."""
+
+
+class Consumer:
+    """Iterates pagers and watchers of either client to completion from a blocking test body."""
+
+    def __init__(self, mode: str, portal: Any) -> None:
+        self.mode = mode
+        self._portal = portal
+
+    def items(self, pager: Any) -> list[Any]:
+        """Every item of a pager."""
+        if isinstance(pager, AsyncPager):
+            return self._portal.call(functools.partial(_async_items, pager))  # type: ignore[no-any-return]
+        return list(pager)
+
+    def pages(self, pager: Any, between: Callable[[Any], None] | None = None) -> list[Any]:
+        """Every page of a pager; ``between(page)`` runs after each page, before the next is fetched."""
+        if isinstance(pager, AsyncPager):
+            return self._portal.call(functools.partial(_async_pages, pager, between))  # type: ignore[no-any-return]
+        pages = []
+        for page in pager.pages():
+            pages.append(page)
+            if between is not None:
+                between(page)
+        return pages
+
+    def events(
+        self,
+        watcher: Any,
+        count: int | None,
+        on_event: Callable[[Any], None] | None = None,
+        watchdog: float = WATCHDOG_SECONDS,
+    ) -> list[Any]:
+        """Take ``count`` events (None: until the watch ends) and close the watcher.
+
+        ``on_event(event)`` runs after each event (on the loop thread in async mode)."""
+        timer = threading.Timer(watchdog, watcher.stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            if isinstance(watcher, AsyncWatcher):
+                return self._portal.call(  # type: ignore[no-any-return]
+                    functools.partial(_async_events, watcher, count, on_event)
+                )
+            received: list[Any] = []
+            with watcher:
+                if count == 0:
+                    return received
+                for event in watcher:
+                    received.append(event)
+                    if on_event is not None:
+                        on_event(event)
+                    if count is not None and len(received) >= count:
+                        break
+            return received
+        finally:
+            timer.cancel()
+
+
+async def _async_items(pager: AsyncPager[Any, Any]) -> list[Any]:
+    return [item async for item in pager]
+
+
+async def _async_pages(pager: AsyncPager[Any, Any], between: Callable[[Any], None] | None) -> list[Any]:
+    pages = []
+    async for page in pager.pages():
+        pages.append(page)
+        if between is not None:
+            between(page)
+    return pages
+
+
+async def _async_events(
+    watcher: AsyncWatcher[Any], count: int | None, on_event: Callable[[Any], None] | None
+) -> list[Any]:
+    received: list[Any] = []
+    async with watcher:
+        if count == 0:
+            return received
+        async for event in watcher:
+            received.append(event)
+            if on_event is not None:
+                on_event(event)
+            if count is not None and len(received) >= count:
+                break
+    return received
+
+
+@pytest.fixture
+def consumer(mode: str, portal: Any) -> Consumer:
+    """Iterates pagers and watchers of the current mode's client."""
+    return Consumer(mode, portal)
+
+
+class Recording(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Wraps a fake cluster's transports and records each request (its URL) before passing it on."""
+
+    def __init__(self, cluster: Any) -> None:
+        self.urls: list[httpx.URL] = []
+        self._sync = cluster.transport()
+        self._async = cluster.async_transport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return self._sync.handle_request(request)  # type: ignore[no-any-return]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.urls.append(request.url)
+        return await self._async.handle_async_request(request)  # type: ignore[no-any-return]
+
+    def watch_requests(self) -> list[httpx.URL]:
+        """The recorded watch requests."""
+        return [url for url in self.urls if url.params.get("watch") == "true"]
+
+
+class StallingProxy:
+    """A TCP proxy on loopback that can freeze its open connections: they stay open but carry no
+    more bytes (a half-open connection, as behind a dead NAT or a hung load balancer). Connections
+    opened after :meth:`stall` work normally."""
+
+    def __init__(self, upstream_port: int) -> None:
+        self._upstream_port = upstream_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._lock = threading.Lock()
+        self._frozen: set[int] = set()
+        self._live: dict[int, list[socket.socket]] = {}
+        self._closing = threading.Event()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stall(self) -> None:
+        """Freeze every connection open now."""
+        with self._lock:
+            self._frozen.update(self._live)
+
+    def close(self) -> None:
+        self._closing.set()
+        self._listener.close()
+        with self._lock:
+            for pair in self._live.values():
+                for sock in pair:
+                    sock.close()
+
+    def _accept(self) -> None:
+        while not self._closing.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._upstream_port))
+            with self._lock:
+                self.connections += 1
+                ident = self.connections
+                self._live[ident] = [client, upstream]
+            threading.Thread(target=self._pump, args=(ident, client, upstream), daemon=True).start()
+
+    def _pump(self, ident: int, client: socket.socket, upstream: socket.socket) -> None:
+        peers = {client: upstream, upstream: client}
+        try:
+            while not self._closing.is_set():
+                with self._lock:
+                    frozen = ident in self._frozen
+                if frozen:
+                    # Hold everything: neither side hears from the other again.
+                    self._closing.wait(0.05)
+                    continue
+                readable, _, _ = select.select(list(peers), [], [], 0.05)
+                for sock in readable:
+                    data = sock.recv(65536)
+                    if not data:
+                        return
+                    with self._lock:
+                        if ident in self._frozen:
+                            break  # frozen while reading: the bytes are lost, like on a dead link
+                    peers[sock].sendall(data)
+        except OSError:
+            return
+        finally:
+            if ident not in self._frozen:
+                client.close()
+                upstream.close()
