@@ -22,15 +22,27 @@ def median_seconds(work: Callable[[], object], repeat: int) -> float:
     return statistics.median(times)
 
 
-def interleaved_medians(works: dict[str, Callable[[], object]], repeat: int) -> dict[str, float]:
-    """Median time of each named callable, run round-robin so that load on the machine hits all alike."""
+def interleaved_medians(
+    works: dict[str, Callable[[], object]], repeat: int, *, collector: bool = True
+) -> dict[str, float]:
+    """Median time of each named callable, run round-robin so that load on the machine hits all alike.
+
+    With ``collector=False`` the cyclic GC is off during each timed call: the figure is then the
+    work itself, without the collection passes that large allocations trigger (which depend on
+    everything else alive in the process and vary from run to run).
+    """
     samples: dict[str, list[float]] = {name: [] for name in works}
     for _ in range(repeat):
         for name, work in works.items():
             gc.collect()
-            start = time.perf_counter()
-            work()
-            samples[name].append(time.perf_counter() - start)
+            if not collector:
+                gc.disable()
+            try:
+                start = time.perf_counter()
+                work()
+                samples[name].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
     return {name: statistics.median(values) for name, values in samples.items()}
 
 
