@@ -22,10 +22,7 @@ from ._contracts import JSON
 from ._status import FieldError, StatusError, bad_request, expired, invalid
 from ._store import Snapshot, Store, TooOldResourceVersion
 
-try:
-    from ._selectors import parse_field_selector, parse_label_selector
-except ImportError:  # pragma: no cover - until the selector module lands
-    from ._standins import parse_field_selector, parse_label_selector  # type: ignore[assignment]
+from ._selectors import parse_field_selector, parse_label_selector
 
 TOKEN_VERSION = "meta.k8s.io/v1"
 EXPIRED_CONTINUE_MESSAGE = (

@@ -15,10 +15,7 @@ from types import MappingProxyType
 from .._resource_info import GROUP, VERSION, ResourceInfo, SubresourceInfo
 from ._status import method_not_allowed, path_not_found, qualified
 
-try:
-    from .._resource_table import RESOURCES as _GENERATED_RESOURCES
-except ImportError:  # pragma: no cover - until the generated table lands
-    from ._standins import RESOURCES as _GENERATED_RESOURCES
+from .._resource_table import RESOURCES as _GENERATED_RESOURCES
 
 IMAGE_RESOURCES: Mapping[str, ResourceInfo] = _GENERATED_RESOURCES
 
