@@ -34,6 +34,7 @@ from ._lists import (
     parse_resource_version,
     validate_list_options,
 )
+from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._status import (
     FieldError,
@@ -48,8 +49,6 @@ from ._status import (
 )
 from ._store import Store, copy_json
 from ._watch import WatchSpec, WatchStream
-
-from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
 
 logger = logging.getLogger("imageapi.testing")
 

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._contracts import JSON
+from ._selectors import parse_field_selector, parse_label_selector
 from ._status import FieldError, StatusError, bad_request, expired, invalid
 from ._store import Snapshot, Store, TooOldResourceVersion
-
-from ._selectors import parse_field_selector, parse_label_selector
 
 TOKEN_VERSION = "meta.k8s.io/v1"
 EXPIRED_CONTINUE_MESSAGE = (

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from .._resource_info import GROUP, VERSION, ResourceInfo, SubresourceInfo
-from ._status import method_not_allowed, path_not_found, qualified
-
 from .._resource_table import RESOURCES as _GENERATED_RESOURCES
+from ._status import method_not_allowed, path_not_found, qualified
 
 IMAGE_RESOURCES: Mapping[str, ResourceInfo] = _GENERATED_RESOURCES
 
