@@ -567,15 +567,15 @@ class App:
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info
         assert route.name is not None
-        content_type, engine, patch = self._patch_engine(request, info)
+        content_type, engine, _patch = self._patch_engine(request, info)
         ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
-        warnings = self._unknown_fields(request, info, patch) if isinstance(patch, dict) else []
         for attempt in range(_PATCH_ATTEMPTS):
             live = self.store.get(info.plural, route.namespace, route.name)
             if live is None:
                 if content_type != "application/apply-patch+yaml" or route.subresource is not None:
                     raise not_found(info.plural, route.name, info.group)
                 created_body = _as_object(engine(None))
+                warnings = self._unknown_fields(request, info, created_body)
                 created_body.setdefault("metadata", {}).setdefault("name", route.name)
                 if created_body["metadata"]["name"] != route.name:
                     raise bad_request(f"the name of the object ({created_body['metadata']['name']}) does not match "
@@ -585,6 +585,9 @@ class App:
                 return json_response(201, created, warnings)
             live_rv = live["metadata"].get("resourceVersion")
             patched = _as_object(engine(live))
+            # Like the server, unknown fields are judged on the patched object, not on the patch (whose
+            # strategic-merge directives are not fields).
+            warnings = self._unknown_fields(request, info, patched)
             self._check_type(patched, info)
             patched.setdefault("metadata", {})
             if not isinstance(patched["metadata"], dict):

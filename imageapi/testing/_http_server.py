@@ -30,6 +30,7 @@ LOOPBACK = "127.0.0.1"
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # bursts of new connections (benchmarks, parallel tests) must not be refused
     app: App
     stopping: threading.Event
 

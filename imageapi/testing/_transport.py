@@ -8,8 +8,10 @@ than one in-memory request takes.
 
 from __future__ import annotations
 
+import inspect
 import time
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import anyio
 import anyio.to_thread
@@ -19,6 +21,10 @@ from ._app import App, Request, Response
 from ._watch import WatchCut, WatchStream
 
 _POLL_SECONDS = 0.25
+# anyio 4.1 renamed ``cancellable`` to ``abandon_on_cancel``; httpx accepts older anyio releases too.
+_ABANDON_ON_CANCEL: dict[str, Any] = (
+    {"abandon_on_cancel": True} if "abandon_on_cancel" in inspect.signature(anyio.to_thread.run_sync).parameters
+    else {"cancellable": True})
 
 
 def _to_app_request(request: httpx.Request, body: bytes) -> Request:
@@ -71,7 +77,7 @@ class _AsyncWatchBody(httpx.AsyncByteStream):
                 chunk = self._stream.next_chunk(0)
                 if chunk == b"":
                     chunk = await anyio.to_thread.run_sync(self._stream.next_chunk, _POLL_SECONDS,
-                                                           abandon_on_cancel=True)
+                                                           **_ABANDON_ON_CANCEL)
                 if chunk is None:
                     return
                 if chunk:

@@ -361,3 +361,19 @@ def test_add_secret_encodes_data(cluster: FakeCluster, http: httpx.Client) -> No
     secret = http.get("/api/v1/namespaces/ns1/secrets/pull").json()
     assert secret["kind"] == "Secret" and secret["apiVersion"] == "v1"
     assert secret["data"] == {".dockerconfigjson": "e30="}
+
+
+def test_strict_patch_judges_the_patched_object(http: httpx.Client) -> None:
+    http.post(streams_path(), json=stream_body("a", tags=[{"name": "t1"}, {"name": "t2"}]))
+    patch = {"metadata": {"labels": {"ok": "1"}},
+             "spec": {"$setElementOrder/tags": [{"name": "t2"}, {"name": "t1"}],
+                      "tags": [{"name": "t1", "reference": True}]}}
+    # Directives are not fields: a strategic merge patch that uses them passes Strict validation.
+    fine = http.patch(streams_path(name="a"), json=patch, params={"fieldValidation": "Strict"},
+                      headers={"Content-Type": "application/strategic-merge-patch+json"})
+    assert fine.status_code == 200, fine.text
+    assert [tag["name"] for tag in fine.json()["spec"]["tags"]] == ["t1", "t2"]
+    unknown = http.patch(streams_path(name="a"), json={"spec": {"bogus": True}}, params={"fieldValidation": "Strict"},
+                         headers={"Content-Type": "application/merge-patch+json"})
+    assert unknown.status_code == 400
+    assert unknown.json()["message"] == 'strict decoding error: unknown field "spec.bogus"'
