@@ -162,8 +162,13 @@ def json_response(status: int, document: Any, headers: list[tuple[str, str]] | N
 
 
 def status_response(error: StatusError) -> Response:
-    """The response for a Status error (with ``Retry-After`` when the error carries one)."""
-    return json_response(error.code, error.to_status(), list(error.headers.items()))
+    """The response for a Status error. Like ``responsewriters.ErrorNegotiated``, a positive
+    ``details.retryAfterSeconds`` also becomes a ``Retry-After`` header."""
+    headers = dict(error.headers)
+    retry_after = (error.details or {}).get("retryAfterSeconds")
+    if isinstance(retry_after, int) and retry_after > 0 and "Retry-After" not in headers:
+        headers["Retry-After"] = str(retry_after)
+    return json_response(error.code, error.to_status(), list(headers.items()))
 
 
 class App:

@@ -134,3 +134,13 @@ def test_clear_removes_rules(cluster: FakeCluster, http: httpx.Client) -> None:
     assert http.get(streams_path()).status_code == 500
     cluster.faults.clear()
     assert http.get(streams_path()).status_code == 200
+
+
+def test_retry_after_seconds_in_a_status_sets_the_header() -> None:
+    from imageapi.testing._app import status_response
+    from imageapi.testing._status import StatusError
+
+    response = status_response(StatusError(500, "ServerTimeout", "try later", {"retryAfterSeconds": 4}))
+    assert ("Retry-After", "4") in response.headers
+    assert json.loads(response.body)["details"]["retryAfterSeconds"] == 4
+    assert not any(name == "Retry-After" for name, _ in status_response(StatusError(500, None, "x")).headers)
