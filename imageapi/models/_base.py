@@ -137,40 +137,47 @@ Base64Bytes = Annotated[bytes, _Base64BytesSchema()]
 
 _GVK_FIELDS = frozenset({"api_version", "kind"})
 
-# JSON documents at least this large are decoded with the cyclic GC paused (see _gc_paused).
+# JSON documents at least this large are decoded with full collections held back (see _GcPause).
 _GC_PAUSE_MIN_BYTES = 64 * 1024
+
+# A third-generation threshold no decode reaches: full collections wait until the decode is over.
+_NO_FULL_COLLECTIONS = 1_000_000_000
 
 
 class _GcPause:
-    """Pause the cyclic garbage collector while large documents are decoded; nesting- and thread-safe.
+    """Hold back full (oldest-generation) garbage collections while a large document is decoded.
 
-    Decoding a list of thousands of images allocates hundreds of thousands of container objects that
-    all survive (they are the result). CPython's collector, seeing the allocations, runs repeated
-    full collections over the growing result while it is built: with 5,000 images that tripled the
-    decode time. The objects are not garbage, so the collections find nothing; pausing them for the
-    duration of one decode loses nothing and the collector resumes afterwards. A collector that was
-    disabled by the application stays disabled.
+    Decoding a list of thousands of images allocates hundreds of thousands of container objects
+    that all survive (they are the result). CPython's collector, seeing the allocations, runs
+    repeated *full* collections over the growing result while it is built: with 5,000 images that
+    doubled the decode time. Those objects are not garbage, so the passes find nothing. Raising the
+    oldest generation's threshold for the duration of the decode skips them; the young-generation
+    collections keep running (cheap, cache-friendly), and the threshold is restored afterwards.
+    Disabling the collector outright was tried and measured worse for mid-sized lists: the one
+    young-generation pass over everything allocated while disabled costs more than it saves.
+    Nesting- and thread-safe: the first decode in saves the thresholds, the last one out restores them.
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._depth = 0
-        self._reenable = False
+        self._saved: tuple[int, int, int] = gc.get_threshold()
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
         with self._lock:
             if self._depth == 0:
-                self._reenable = gc.isenabled()
-                gc.disable()
+                self._saved = gc.get_threshold()
+                young, middle, _ = self._saved
+                gc.set_threshold(young, middle, _NO_FULL_COLLECTIONS)
             self._depth += 1
         try:
             yield
         finally:
             with self._lock:
                 self._depth -= 1
-                if self._depth == 0 and self._reenable:
-                    gc.enable()
+                if self._depth == 0:
+                    gc.set_threshold(*self._saved)
 
 
 _gc_paused = _GcPause()
@@ -224,7 +231,7 @@ class ApiModel(BaseModel):
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
-        """Like pydantic's; large documents are decoded with the cyclic GC paused (see ``_GcPause``)."""
+        """Like pydantic's; large documents are decoded with full GC passes held back (see ``_GcPause``)."""
         if len(json_data) < _GC_PAUSE_MIN_BYTES:
             return super().model_validate_json(json_data, **kwargs)
         with _gc_paused():
@@ -232,7 +239,7 @@ class ApiModel(BaseModel):
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Self:
-        """Like pydantic's, with the cyclic GC paused while the models are built (see ``_GcPause``)."""
+        """Like pydantic's, with full GC passes held back while the models are built (see ``_GcPause``)."""
         with _gc_paused():
             return super().model_validate(obj, **kwargs)
 

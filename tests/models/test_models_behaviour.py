@@ -205,26 +205,39 @@ def test_wire_path_rendering() -> None:
     assert models.wire_path(()) == ""
 
 
-# -- the decode-time GC pause -------------------------------------------------------------------
+# -- the decode-time hold on full collections -----------------------------------------------
 
 
-def test_large_decodes_leave_the_collector_as_they_found_it() -> None:
-    big = json.dumps({"items": [{"metadata": {"name": f"n{i}"}} for i in range(5000)]})
-    assert len(big) > 64 * 1024
-    assert gc.isenabled()
-    assert len(models.ImageList.from_json(big).items or []) == 5000
-    assert gc.isenabled()
-    gc.disable()
+def _big_list(count: int = 20_000) -> str:
+    return json.dumps({"items": [{"metadata": {"name": f"n{i}", "labels": {"a": "b"}}} for i in range(count)]})
+
+
+def test_large_decodes_run_no_full_collection_and_restore_the_thresholds() -> None:
+    generations: list[int] = []
+
+    def record(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            generations.append(info["generation"])
+
+    before = gc.get_threshold()
+    big = _big_list()
+    parsed = json.loads(big)
+    gc.callbacks.append(record)
     try:
-        models.ImageList.from_json(big)
-        models.ImageList.from_dict(json.loads(big))
-        assert not gc.isenabled(), "a collector the application disabled must stay disabled"
+        decoded = models.ImageList.from_json(big)
+        from_dicts = models.ImageList.from_dict(parsed)
     finally:
-        gc.enable()
+        gc.callbacks.remove(record)
+    assert len(decoded.items or []) == len(from_dicts.items or []) == 20_000
+    assert generations, "the decode should have run young-generation collections"
+    assert 2 not in generations, "a full collection ran during the decode"
+    assert gc.get_threshold() == before
+    assert gc.isenabled()
 
 
-def test_a_failed_decode_also_restores_the_collector() -> None:
+def test_a_failed_decode_also_restores_the_thresholds() -> None:
+    before = gc.get_threshold()
     bad = json.dumps({"items": [{"metadata": {"name": 1}} for _ in range(5000)]})
     with pytest.raises(ValidationError):
         models.ImageList.from_json(bad)
-    assert gc.isenabled()
+    assert gc.get_threshold() == before
