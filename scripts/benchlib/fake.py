@@ -8,12 +8,13 @@ are indicative, with the goals from the task next to them):
   DockerImage spec tag, which the simulated import controller then imports (two writes each);
 - ten watchers over the in-process transport while one writer makes N writes: every watcher must
   receive every event, in order (checked, not timed), plus the event delivery rate;
-- over loopback with keep-alive (one ``httpx.Client``): GETs/s, and the same with a new connection
-  per request for comparison.
+- over loopback: GETs/s with keep-alive (one ``httpx.Client``; one ``http.client`` connection, which
+  shows the server's own cost), and with a new ``http.client`` connection per request for comparison.
 """
 
 from __future__ import annotations
 
+import http.client
 import json
 import statistics
 import threading
@@ -131,14 +132,26 @@ def _loopback(quick: bool) -> None:
                     client.get(f"{PATH}/s000000")
 
             print(_line("loopback GET, keep-alive", _rate(requests, keep_alive, 3)))
+        host, port = "127.0.0.1", server.port
+
+        def raw_keep_alive() -> None:
+            connection = http.client.HTTPConnection(host, port)
+            for _ in range(requests):
+                connection.request("GET", f"{PATH}/s000000")
+                connection.getresponse().read()
+            connection.close()
+
+        print(_line("loopback GET, keep-alive, http.client", _rate(requests, raw_keep_alive, 3)))
         fresh = requests // 4
 
         def new_connections() -> None:
             for _ in range(fresh):
-                with httpx.Client(base_url=server.url) as one_shot:
-                    one_shot.get(f"{PATH}/s000000")
+                connection = http.client.HTTPConnection(host, port)
+                connection.request("GET", f"{PATH}/s000000")
+                connection.getresponse().read()
+                connection.close()
 
-        print(_line("loopback GET, new connection each", _rate(fresh, new_connections, 3)))
+        print(_line("loopback GET, new connection each, http.client", _rate(fresh, new_connections, 3)))
     cluster.close()
 
 
