@@ -305,7 +305,7 @@ def test_machine_decodes_lines_split_across_chunks() -> None:
     data = line("ADDED", "a", 6) + line("MODIFIED", "a", 7)
     events = []
     for start in range(0, len(data), 7):  # chunks that cut lines anywhere
-        events += watch.feed(data[start:start + 7])
+        events += list(watch.feed(data[start:start + 7]))
     assert [(event.type, event.object.metadata.name) for event in events] == [("ADDED", "a"), ("MODIFIED", "a")]
     assert watch.resource_version == "7"
 
@@ -313,7 +313,7 @@ def test_machine_decodes_lines_split_across_chunks() -> None:
 def test_machine_drops_a_cut_line_and_resumes_from_the_last_whole_event() -> None:
     watch = machine()
     watch.stream_opened()
-    events = watch.feed(line("ADDED", "a", 6) + line("ADDED", "b", 7)[:20])
+    events = list(watch.feed(line("ADDED", "a", 6) + line("ADDED", "b", 7)[:20]))
     assert [event.object.metadata.name for event in events] == ["a"]
     watch.stream_ended(APIConnectionError("cut", method="GET", url="x"))
     watch.next_action()  # the backoff wait
@@ -327,14 +327,14 @@ def test_machine_raises_error_events_as_typed_errors() -> None:
     status = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "etcd is sad",
               "reason": "InternalError", "code": 500}
     with pytest.raises(ServerError) as raised:
-        machine().feed(json.dumps({"type": "ERROR", "object": status}).encode() + b"\n")
+        list(machine().feed(json.dumps({"type": "ERROR", "object": status}).encode() + b"\n"))
     assert raised.value.code == 500 and "etcd is sad" in str(raised.value)
 
 
 def test_machine_reconnects_at_once_after_a_clean_end() -> None:
     watch = machine()
     watch.stream_opened()
-    watch.feed(line("ADDED", "a", 9))
+    list(watch.feed(line("ADDED", "a", 9)))
     watch.stream_ended(None)
     action = watch.next_action()
     assert dict(action.request.params)["resourceVersion"] == "9"  # type: ignore[union-attr]

@@ -1,0 +1,246 @@
+"""Benchmark section ``client``: imageapi's list and watch against the official ``kubernetes`` client.
+
+One fake cluster is served on loopback from a separate process (so its CPU is not counted), seeded
+with image streams, images, and a watch history of MODIFIED events. In this process, in the same run:
+
+- **list**: all image streams with ``chunk_size``/``limit`` 500, touching each item's name, through
+  ``client.image_streams.list()`` and through ``kubernetes.dynamic.DynamicClient``: client CPU per
+  object (``time.process_time``), median of interleaved runs; goal imageapi <= 0.5x the official one;
+- **watch**: consuming N MODIFIED events replayed from the history (watch from the resourceVersion
+  before them), reading each event's type and name: events per second, and client CPU per event;
+  goal imageapi >= 2x the official one;
+- **memory**: in a fresh subprocess, iterating every Image with chunk_size 500 and counting them:
+  growth of peak RSS (``ru_maxrss`` before and after); goal <= 50 MB.
+
+``--quick`` uses small sizes so the section runs in seconds; its figures are indicative only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+NAMESPACE = "bench"
+CHUNK = 500
+FULL = {"streams": 20_000, "events": 20_000, "images": 100_000, "repeat": 5}
+QUICK = {"streams": 2_000, "events": 2_000, "images": 10_000, "repeat": 3}
+
+
+# -- the server process ---------------------------------------------------------------------------
+
+
+def _digest(seed: str) -> str:
+    return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
+
+
+def _stream(index: int) -> dict[str, Any]:
+    """An image stream as a busy namespace has them: three spec tags, and history in the status."""
+    name = f"app-{index:06d}"
+    tags = ["latest", "1.0", "1.1"]
+    return {
+        "metadata": {"name": name, "labels": {"app": name, "team": f"t{index % 17}"},
+                     "annotations": {"openshift.io/image.dockerRepositoryCheck": "2024-01-01T00:00:00Z"}},
+        "spec": {"lookupPolicy": {"local": False}, "tags": [
+            {"name": tag, "from": {"kind": "DockerImage", "name": f"quay.io/team/{name}:{tag}"},
+             "importPolicy": {"importMode": "Legacy"}, "referencePolicy": {"type": "Source"}}
+            for tag in tags]},
+        "status": {"dockerImageRepository": f"image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/{name}",
+                   "tags": [{"tag": tag, "items": [
+                       {"created": "2024-01-01T00:00:00Z", "dockerImageReference":
+                        f"quay.io/team/{name}@{_digest(name + tag + str(generation))}",
+                        "image": _digest(name + tag + str(generation)), "generation": generation}
+                       for generation in (1, 2)]} for tag in tags]},
+    }
+
+
+def _image(index: int) -> dict[str, Any]:
+    name = _digest(f"image-{index}")
+    return {
+        "metadata": {"name": name, "annotations": {"image.openshift.io/dockerLayersOrder": "ascending"}},
+        "dockerImageReference": f"quay.io/team/app{index % 211}@{name}",
+        "dockerImageManifestMediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "dockerImageLayers": [
+            {"name": _digest(f"layer-{index}-{layer}"), "size": 1000 + layer * 4096,
+             "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"} for layer in range(5)],
+        "dockerImageMetadata": {"kind": "DockerImage", "apiVersion": "image.openshift.io/1.0",
+                                "Id": name, "Architecture": "amd64", "Size": 123456789},
+    }
+
+
+def _serve(conn: Connection, streams: int, images: int, events: int) -> None:
+    """The server process: seed the store directly (fast), replay history on watches, serve until told."""
+    from imageapi.testing import FakeCluster
+
+    cluster = FakeCluster(watch_history_size=events + 100, continue_token_ttl=3600.0, namespaces=[NAMESPACE])
+    store = cluster.store
+    for index in range(streams):
+        store.create("imagestreams", NAMESPACE, _stream(index))
+    for index in range(images):
+        store.create("images", None, _image(index))
+    hot = store.create("imagestreams", "hot", _stream(999_999))
+    before_events = store.current_resource_version()
+    for generation in range(events):
+        hot["metadata"]["labels"]["generation"] = str(generation)
+        hot["metadata"].pop("resourceVersion", None)
+        hot = store.update("imagestreams", "hot", hot)
+    with cluster.serve() as server:
+        conn.send((server.url, str(before_events)))
+        conn.recv()  # until the parent is done
+    cluster.close()
+
+
+class _Server:
+    def __init__(self, streams: int, images: int, events: int) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, streams, images, events), daemon=True)
+        self._process.start()
+        self.url, self.events_from = self._conn.recv()
+
+    def close(self) -> None:
+        self._conn.send("stop")
+        self._process.join(30)
+
+
+# -- the two clients --------------------------------------------------------------------------------
+
+
+def _imageapi_list(client: Any) -> Callable[[], int]:
+    def work() -> int:
+        count = 0
+        for stream in client.image_streams.list(namespace=NAMESPACE, chunk_size=CHUNK):
+            count += bool(stream.metadata.name)
+        return count
+
+    return work
+
+
+def _official_list(resource: Any) -> Callable[[], int]:
+    def work() -> int:
+        count, token = 0, None
+        while True:
+            page = resource.get(namespace=NAMESPACE, limit=CHUNK, _continue=token)
+            for stream in page.items:
+                count += bool(stream.metadata.name)
+            token = page.metadata["continue"]
+            if not token:
+                return count
+
+    return work
+
+
+def _imageapi_watch(client: Any, since: str, total: int) -> Callable[[], int]:
+    def work() -> int:
+        count = 0
+        with client.image_streams.watch(namespace="hot", resource_version=since) as watch:
+            for event in watch:
+                count += bool(event.type == "MODIFIED" and event.object.metadata.name)
+                if count >= total:
+                    break
+        return count
+
+    return work
+
+
+def _official_watch(resource: Any, since: str, total: int) -> Callable[[], int]:
+    def work() -> int:
+        count = 0
+        stream = resource.watch(namespace="hot", resource_version=since)
+        for event in stream:
+            count += bool(event["type"] == "MODIFIED" and event["object"].metadata.name)
+            if count >= total:
+                break
+        stream.close()
+        return count
+
+    return work
+
+
+def _measure(works: dict[str, Callable[[], int]], repeat: int, expected: int) -> dict[str, tuple[float, float]]:
+    """Median (wall seconds, CPU seconds) per work, run round-robin; each run's count is checked."""
+    samples: dict[str, list[tuple[float, float]]] = {name: [] for name in works}
+    for _ in range(repeat):
+        for name, work in works.items():
+            wall, cpu = time.perf_counter(), time.process_time()
+            count = work()
+            samples[name].append((time.perf_counter() - wall, time.process_time() - cpu))
+            if count != expected:
+                raise AssertionError(f"{name} saw {count} objects, expected {expected}")
+    return {name: (statistics.median(s[0] for s in values), statistics.median(s[1] for s in values))
+            for name, values in samples.items()}
+
+
+_RSS_PROBE = """
+import resource, sys
+from imageapi import Client
+client = Client(base_url=sys.argv[1], namespace="default")
+pager = client.images.list(chunk_size=int(sys.argv[2]))
+# Everything but the list itself is loaded first: imports, models, the connection pool.
+client.images.list(chunk_size=1).pages().__next__()
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+count = sum(1 for image in pager if image.metadata.name)
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(count, before, after)
+"""
+
+
+def _rss_growth_mb(url: str, expected: int) -> float:
+    output = subprocess.run([sys.executable, "-c", _RSS_PROBE, url, str(CHUNK)], check=True,
+                            capture_output=True, text=True).stdout.split()
+    count, before, after = (int(value) for value in output)
+    if count != expected:
+        raise AssertionError(f"the memory probe listed {count} images, expected {expected}")
+    return (after - before) / 1024  # ru_maxrss is in KiB on Linux
+
+
+def run(quick: bool) -> None:
+    """Print the list CPU, watch rate and list memory figures (see the module docstring)."""
+    from kubernetes import client as k8s_client
+    from kubernetes.dynamic import DynamicClient
+
+    from imageapi import Client
+
+    sizes = QUICK if quick else FULL
+    print(f"  seeding a fake cluster in a server process: {sizes['streams']:,} image streams, "
+          f"{sizes['images']:,} images, {sizes['events']:,} MODIFIED events ...", flush=True)
+    server = _Server(sizes["streams"], sizes["images"], sizes["events"])
+    try:
+        configuration = k8s_client.Configuration()
+        configuration.host = server.url
+        official = DynamicClient(k8s_client.ApiClient(configuration))
+        streams_api = official.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
+        ours = Client(base_url=server.url, namespace=NAMESPACE)
+
+        listing = _measure({"imageapi": _imageapi_list(ours), "kubernetes": _official_list(streams_api)},
+                           sizes["repeat"], sizes["streams"])
+        per_object = {name: cpu / sizes["streams"] * 1e6 for name, (_, cpu) in listing.items()}
+        ratio = per_object["imageapi"] / per_object["kubernetes"]
+        print(f"  list {sizes['streams']:,} image streams, chunk 500, client CPU per object: "
+              f"imageapi {per_object['imageapi']:.1f} us, kubernetes {per_object['kubernetes']:.1f} us "
+              f"-> {ratio:.2f}x  (goal <= 0.5x: {'met' if ratio <= 0.5 else 'NOT met'})")
+
+        watching = _measure({
+            "imageapi": _imageapi_watch(ours, server.events_from, sizes["events"]),
+            "kubernetes": _official_watch(streams_api, server.events_from, sizes["events"]),
+        }, sizes["repeat"], sizes["events"])
+        rates = {name: sizes["events"] / wall for name, (wall, _) in watching.items()}
+        cpu_per_event = {name: cpu / sizes["events"] * 1e6 for name, (_, cpu) in watching.items()}
+        speedup = rates["imageapi"] / rates["kubernetes"]
+        print(f"  watch {sizes['events']:,} MODIFIED events: imageapi {rates['imageapi']:,.0f}/s, "
+              f"kubernetes {rates['kubernetes']:,.0f}/s -> {speedup:.2f}x  "
+              f"(goal >= 2x: {'met' if speedup >= 2 else 'NOT met'}); client CPU per event "
+              f"{cpu_per_event['imageapi']:.1f} us vs {cpu_per_event['kubernetes']:.1f} us")
+        ours.close()
+
+        growth = _rss_growth_mb(server.url, sizes["images"])
+        print(f"  list {sizes['images']:,} images, chunk 500, peak RSS growth: {growth:.1f} MB  "
+              f"(goal <= 50 MB: {'met' if growth <= 50 else 'NOT met'})")
+    finally:
+        server.close()
