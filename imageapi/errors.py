@@ -74,6 +74,18 @@ _EXCERPT_LIMIT = 200
 class ImageAPIError(Exception):
     """Root of every exception the imageapi SDK raises on purpose."""
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Subclasses take keyword-only arguments, so the default (rebuild from args) cannot work;
+        # rebuilding from the attributes keeps errors picklable across processes.
+        return (_rebuild_error, (type(self), self.__dict__.copy()))
+
+
+def _rebuild_error(cls: type[ImageAPIError], state: dict[str, Any]) -> ImageAPIError:
+    error = cls.__new__(cls)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error
+
 
 @dataclass(frozen=True)
 class StatusCause:

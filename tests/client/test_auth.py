@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 
@@ -300,3 +301,40 @@ def test_unsupported_exec_api_version() -> None:
     with pytest.raises(CredentialError, match="unsupported apiVersion"):
         ExecAuth(ExecConfig(command="x", api_version="client.authentication.k8s.io/v1alpha1"))
 
+
+
+
+@pytest.mark.anyio
+async def test_concurrent_401s_run_the_plugin_once_more_not_once_each(tmp_path: Path) -> None:
+    body = """
+    count = sum(1 for _ in open(LOG))
+    print(json.dumps({"apiVersion": "client.authentication.k8s.io/v1", "kind": "ExecCredential",
+                      "status": {"token": f"token-{count}"}}))
+    """
+    auth = ExecAuth(ExecConfig(command=make_plugin(tmp_path, body)))
+    auth.refresh()  # token-1, before the concurrent requests start
+    both_sent = anyio.Event()
+    arrived = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal arrived
+        if request.headers["Authorization"] == "Bearer token-1":
+            arrived += 1
+            if arrived == 2:
+                both_sent.set()
+            with anyio.fail_after(10):
+                await both_sent.wait()  # both requests carry the old token before either refreshes
+            return httpx.Response(401)
+        return httpx.Response(200, text=request.headers["Authorization"])
+
+    results: list[str] = []
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler), auth=auth) as client:
+
+        async def fetch() -> None:
+            results.append((await client.get(URL)).text)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(fetch)
+            group.start_soon(fetch)
+    assert results == ["Bearer token-2", "Bearer token-2"]
+    assert len(runs(tmp_path)) == 2  # the first credential and one refresh

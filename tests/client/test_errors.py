@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 from datetime import datetime, timezone
 from typing import Any
 
@@ -207,3 +208,22 @@ def test_retry_after_forms() -> None:
 def test_config_error_names_file_and_context() -> None:
     error = ConfigError("user 'admin' not found", path="/tmp/kc", context="dev")
     assert str(error) == "kubeconfig /tmp/kc, context 'dev': user 'admin' not found"
+
+
+def test_errors_survive_pickling() -> None:
+    body = status(422, "Invalid", "bad", {"name": "web", "causes": [{"field": "metadata.name", "reason": "FieldValueInvalid"}]})
+    originals: list[ImageAPIError] = [
+        error_from_response("PUT", URL, 422, {"Retry-After": "1"}, body),
+        error_from_transport("GET", URL, httpx.ConnectError("refused")),
+        ConfigError("bad", path="/kc", context="c"),
+        errors.CredentialError("plugin failed", command="p", exit_code=2, stderr="oops"),
+    ]
+    for original in originals:
+        copy = pickle.loads(pickle.dumps(original))
+        assert type(copy) is type(original)
+        assert str(copy) == str(original)
+        assert copy.__dict__.keys() == original.__dict__.keys()
+    invalid = pickle.loads(pickle.dumps(originals[0]))
+    assert isinstance(invalid, InvalidError)
+    assert invalid.causes[0].field == "metadata.name"
+    assert invalid.headers["retry-after"] == "1"
