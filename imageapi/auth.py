@@ -151,14 +151,14 @@ class RefreshingAuth(httpx.Auth):
     def _flow(self, request: httpx.Request) -> Generator[_Refresh | httpx.Request, httpx.Response | None, None]:
         if self._needs_refresh():
             yield _Refresh(stale=None)
-        seen = self._generation
+        seen, sent = self._generation, self._token
         self._apply(request)
         response = yield request
         if response is not None and response.status_code == 401:
             logger.debug("401 from %s %s: obtaining fresh credentials", request.method, request.url.path)
-            rejected = self._token
             yield _Refresh(stale=seen)
-            if self._token != rejected or self._token is None:
+            # Resend only with a different token (or a certificate that may have changed).
+            if self._token != sent or self._token is None:
                 self._apply(request)
                 yield request
 
