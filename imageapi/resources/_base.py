@@ -84,14 +84,20 @@ class Resource:
         """The resource's row of the generated table: names, scope, verbs, subresources."""
         return self._info
 
-    def _namespace(self, namespace: str | None, body: JSONDict | None = None) -> str | None:
+    def _namespace(self, namespace: object, body: JSONDict | None = None) -> str | None:
         """The namespace of a call: the argument, else the body's ``metadata.namespace``, else the
-        client's default. Cluster-scoped resources take none."""
+        client's default. Cluster-scoped resources take none.
+
+        ``namespace`` is typed by the verb mixins (``str`` or ``None`` per scope); it is checked here
+        again for callers without a type checker.
+        """
         if not self._info.namespaced:
             if namespace is not None:
                 raise TypeError(f"{self._info.plural} are cluster-scoped: they take no namespace")
             return None
         if namespace is not None:
+            if not isinstance(namespace, str):
+                raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
             if not namespace:
                 raise ValueError("namespace must not be empty")
             return namespace

@@ -52,7 +52,7 @@ class VerbBase(Resource):
     def _replace_flow(
         self,
         body: Body,
-        namespace: str | None,
+        namespace: object,
         subresource: str | None,
         options: WriteOptions,
         response_type: str,
@@ -71,7 +71,7 @@ class VerbBase(Resource):
         self,
         name: str,
         body: PatchBody,
-        namespace: str | None,
+        namespace: object,
         subresource: str | None,
         options: WriteOptions,
         patch_type: PatchType | None,
@@ -100,7 +100,7 @@ class Get(VerbBase, Generic[NamespaceT, ResultT]):
     ) -> ResultT:
         """Read the object called ``name`` (raises ``NotFoundError`` when it does not exist)."""
         request = build_get_request(
-            self._info, self._namespace(cast("str | None", namespace)), name, decoder(self._info.kind)
+            self._info, self._namespace(namespace), name, decoder(self._info.kind)
         )
         return cast(ResultT, self._call(single(request), timeout, retries))
 
@@ -128,7 +128,7 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         options = WriteOptions(dry_run, field_manager, field_validation)
         response_type = self._info.create_response_type or self._info.kind
         request = build_create_request(
-            self._info, self._namespace(cast("str | None", namespace), document), document,
+            self._info, self._namespace(namespace, document), document,
             decoder(response_type), options,
         )
         return cast(ResultT, self._call(single(request), timeout, retries))
@@ -156,7 +156,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         (re-read and retry, e.g. with :func:`imageapi.retry_on_conflict`).
         """
         flow = self._replace_flow(
-            cast(Body, body), cast("str | None", namespace), None,
+            cast(Body, body), namespace, None,
             WriteOptions(dry_run, field_manager, field_validation), self._info.kind,
         )
         return cast(ResultT, self._call(flow, timeout, retries))
@@ -189,7 +189,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         request was sent: applying one twice can differ from applying it once.
         """
         flow = self._patch_flow(
-            name, cast(PatchBody, body), cast("str | None", namespace), None,
+            name, cast(PatchBody, body), namespace, None,
             WriteOptions(dry_run, field_manager, field_validation), type, force, self._info.kind,
         )
         return cast(ResultT, self._call(flow, timeout, retries))
@@ -220,7 +220,7 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
         """
         options = DeleteOptions(dry_run, grace_period_seconds, propagation_policy, preconditions)
         request = build_delete_request(
-            self._info, self._namespace(cast("str | None", namespace)), name,
+            self._info, self._namespace(namespace), name,
             status_or(self._info.kind), options,
         )
         return cast(ResultT, self._call(single(request), timeout, retries))
@@ -247,7 +247,7 @@ class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
         None). Returns the list of deleted objects, as the server sends it."""
         list_kind = self._info.list_kind or self._info.kind
         request = build_delete_collection_request(
-            self._info, self._namespace(cast("str | None", namespace)), status_or(list_kind),
+            self._info, self._namespace(namespace), status_or(list_kind),
             DeleteOptions(dry_run, grace_period_seconds, propagation_policy),
             ListOptions(label_selector=label_selector, field_selector=field_selector),
         )
