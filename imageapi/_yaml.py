@@ -238,17 +238,42 @@ def _parse_flow_node(src: _Source, pos: int) -> tuple[Any, int]:
         raise src.error("anchors, aliases and tags are not supported", pos)
     if char in "]},":
         raise src.error(f"unexpected {char!r}", pos)
-    end = pos
+    pieces: list[str] = []
+    end = start = pos
     while end < len(text):
         char = text[end]
-        if char in _FLOW_STOP or char == "\n":
+        if char == "\n":
+            # A plain scalar may continue on the next line: fold the break like a quoted one.
+            ahead = _skip_blank_lines(text, end)
+            if ahead < len(text) and not _ends_flow_plain(text, ahead):
+                pieces.append(text[start:end].rstrip())
+                pieces.append("\n" * (text.count("\n", end, ahead) - 1) or " ")
+                end = start = ahead
+                continue
             break
-        if char == ":" and (end + 1 >= len(text) or text[end + 1] in " \t\n" + _FLOW_STOP):
-            break
-        if char == "#" and text[end - 1] in " \t":
+        if char in _FLOW_STOP or _ends_flow_plain(text, end):
             break
         end += 1
-    return _resolve_plain(text[pos:end].strip()), end
+    pieces.append(text[start:end].rstrip())
+    value = "".join(pieces).strip()
+    return (_resolve_plain(value) if len(pieces) == 1 else value), end
+
+
+def _skip_blank_lines(text: str, pos: int) -> int:
+    """From a line break, the position of the next non-blank character (or the end)."""
+    while pos < len(text) and text[pos] in " \t\n":
+        pos += 1
+    return pos
+
+
+def _ends_flow_plain(text: str, pos: int) -> bool:
+    """Whether a plain scalar in a flow collection stops at ``pos``."""
+    char = text[pos]
+    if char in _FLOW_STOP:
+        return True
+    if char == ":" and (pos + 1 >= len(text) or text[pos + 1] in " \t\n" + _FLOW_STOP):
+        return True
+    return char == "#" and pos > 0 and text[pos - 1] in " \t\n"
 
 
 def _parse_flow_sequence(src: _Source, pos: int) -> tuple[list[Any], int]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import random
+import re
 from typing import Any
 
 import pytest
@@ -284,3 +286,55 @@ def test_pyyaml_rejects_what_we_reject() -> None:
     for text in ("a:\n  b: 1\n c: 2\n", "a: b: c\n", "a: [1, 2\n", "a: - b\n", "a: 1\n- b\n"):
         with pytest.raises(yaml.YAMLError):
             pyyaml(text)
+
+
+# --- documents PyYAML emits in every style it has -----------------------------------------------
+
+_TRICKY = ["yes", "no", "on", "off", "null", "~", "true", "0x1F", "017", "1e3", "", " ", "-", "- a", "a: b",
+           "#x", "x #y", "'q'", '"d"', "[a]", "{a}", "&a", "*a", "|", ">", "@x", "%x", ": ", "a\tb",
+           "trailing ", " leading", "line one\nline two\n", "https://api.example.com:6443/x?y=1#z",
+           "sha256~abc", "é😀", "\\back\\slash"]
+
+
+def _scalar(rng: random.Random) -> Any:
+    kind = rng.randrange(8)
+    if kind == 0:
+        return rng.randint(-10**6, 10**6)
+    if kind == 1:
+        return rng.choice([True, False, None])
+    if kind == 2:
+        return round(rng.uniform(-1000, 1000), 3)
+    if kind == 3:
+        return rng.choice(_TRICKY)
+    if kind == 4:
+        return "".join(rng.choice("ab c:#'\"\\\n\t-é{}[],&*!|>%@`") for _ in range(rng.randrange(30)))
+    if kind == 5:
+        return " ".join(["word"] * rng.randrange(1, 40))  # long enough to be folded at small widths
+    return "".join(rng.choice("abcdefghij-_./0123456789") for _ in range(rng.randrange(1, 20)))
+
+
+def _node(rng: random.Random, depth: int = 0) -> Any:
+    if depth > 3 or rng.random() < 0.3:
+        return _scalar(rng)
+    if rng.random() < 0.5:
+        return [_node(rng, depth + 1) for _ in range(rng.randrange(4))]
+    keys = ["name", "server", "user", "cluster", "a b", "x-y", "users", "args"]
+    return {rng.choice(keys) if rng.random() < 0.7 else str(_scalar(rng)): _node(rng, depth + 1)
+            for _ in range(rng.randrange(5))}
+
+
+def test_documents_emitted_by_pyyaml_in_all_styles() -> None:
+    rng = random.Random(20261122)
+    checked = 0
+    for _ in range(600):
+        options: dict[str, Any] = {
+            "default_flow_style": rng.choice([False, None, True]), "width": rng.choice([20, 80, 1000]),
+            "allow_unicode": rng.choice([True, False]), "explicit_start": rng.choice([True, False]),
+            "indent": rng.choice([2, 4]), "default_style": rng.choice([None, None, '"', "'", "|", ">"]),
+        }
+        text = yaml.safe_dump(_node(rng), **options)
+        if "!!" in text or re.search(r"(^|[\s,{\[])\?( |$)", text, re.M):
+            continue  # tags and complex keys: outside the subset, rejected on purpose
+        checked += 1
+        assert same(load(text), pyyaml(text)), f"{options}\n{text}"
+    assert checked > 300
