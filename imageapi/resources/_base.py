@@ -22,7 +22,8 @@ from .._request import JSONDict, object_namespace
 if TYPE_CHECKING:
     from .._resource_info import ResourceInfo
 
-# Verbs that the next issue adds (with pagination and watch); not checked against the table yet.
+# list and watch return pagers and watchers rather than one result; their mixins
+# (``resources/_listing.py``) check them against the table themselves.
 DEFERRED_VERBS = frozenset({"list", "watch"})
 
 

@@ -14,8 +14,10 @@ import imageapi
 from imageapi import AsyncClient, Client
 from imageapi._resource_table import RESOURCES
 
-# Method names per table verb (list and watch arrive with the next issue).
+# Method names per table verb.
 METHOD_OF_VERB = {
+    "list": "list",
+    "watch": "watch",
     "get": "get",
     "create": "create",
     "update": "replace",
