@@ -63,8 +63,9 @@ RetriesTypes: TypeAlias = Union[int, "RetryPolicy"]
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 """30 s per read/write, 10 s to connect: room for large image lists, quick failure on a dead host."""
 
-DEFAULT_RETRIES: Final = 3
-"""Retries of a failed request by default (four tries in all), within the rules of ``imageapi._retry``."""
+DEFAULT_RETRIES: Final = 2
+"""Retries of a failed request by default: three tries in all, as ``RetryPolicy()``, within the rules
+of ``imageapi._retry``."""
 
 
 def retry_policy(retries: RetriesTypes) -> RetryPolicy:

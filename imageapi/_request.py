@@ -2,16 +2,16 @@
 
 Every call the client makes goes through the two halves of this module:
 
-* :func:`build_request` turns *(resource, verb, namespace, name, body, options)* into an
-  :class:`ApiRequest`: method, path, query parameters, headers and body bytes. It knows the URL
+* the ``build_*_request`` functions turn *(resource, namespace, name, body, options)* into an
+  :class:`ApiRequest`: method, path, query parameters, headers and body bytes. They know the URL
   layout of the API group, the patch content types and the write/delete option spellings.
 * :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and the
   request's own ``decode`` (one of :func:`decoder`, :func:`status_or`) turns a successful body
   into a typed model.
 
-The sync and async clients only move bytes between these two functions (see ``_base_client``), so
-there is exactly one place that decides what goes on the wire. ``list`` and ``watch`` are the next
-verbs to arrive: :func:`build_list_request` and :func:`build_watch_request` are their seams.
+The sync and async clients only move bytes between these two halves (see ``_base_client``), so
+there is exactly one place that decides what goes on the wire. :func:`build_list_request` and
+:func:`build_watch_request` serve the pagers and watchers (``imageapi.pagination``, ``imageapi.watch``).
 """
 
 from __future__ import annotations
@@ -151,8 +151,8 @@ class ListOptions:
 def to_json_object(body: Body) -> JSONDict:
     """A model or mapping as a fresh JSON dict with wire names (the caller's object is not touched)."""
     if isinstance(body, Mapping):
-        # Round-trip through the models' own serialiser when the dict holds models (rare, but cheap
-        # to support); a plain dict is copied so the caller's data is never mutated.
+        # Copied all the way down, so the caller's data is never mutated; models nested in a dict
+        # are written with their own wire names.
         return {key: _plain(value) for key, value in body.items()}
     to_dict = getattr(body, "to_dict", None)
     if to_dict is None:
@@ -218,8 +218,9 @@ def resource_path(
         raise ValueError(f"{info.plural} are namespaced: a namespace is required")
     if not info.namespaced and namespace:
         raise ValueError(f"{info.plural} are cluster-scoped: they take no namespace")
-    if name is not None and not name:
-        raise ValueError("the name must not be empty")
+    if name is not None and name in ("", ".", ".."):
+        # An empty name would address the collection, and "." or ".." a different path altogether.
+        raise ValueError(f"{name!r} is not an object name")
     if subresource is not None and name is None:
         raise ValueError("a subresource needs an object name")
     parts = ["", "apis", info.group, info.version]
