@@ -527,9 +527,14 @@ class _Parser:
 
     def parse_spanning(self, index: int, column: int, parser: Callable[[_Source, int], tuple[Any, int]]) -> Any:
         """Parse a quoted scalar or flow collection that may continue over the following lines."""
-        text = "\n".join([self.lines[index][column:], *self.lines[index + 1:]])
+        text = self.lines[index][column:]
         src = _Source(text, index, column)
-        value, end = parser(src, 0)
+        try:
+            value, end = parser(src, 0)  # most values close on their own line: no need to join the rest
+        except YAMLError:
+            text = "\n".join([text, *self.lines[index + 1:]])
+            src = _Source(text, index, column)
+            value, end = parser(src, 0)
         end_line = index + text.count("\n", 0, end)
         line_end = text.find("\n", end)
         trailing = text[end: len(text) if line_end < 0 else line_end]
