@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._request import ApiRequest, WriteOptions, build_create_request, decoder, to_json_object
@@ -39,8 +39,6 @@ def import_failure(request: ApiRequest, status: dict[str, Any], result: Any) -> 
 
 class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
     """The ``import_image`` convenience verb."""
-
-    _subresource_verbs: ClassVar[frozenset[tuple[str, str]]] = frozenset()
 
     def import_image(
         self,

@@ -323,3 +323,26 @@ def test_token_is_sent_as_a_bearer_header(make_client: Any, echo_stream: Recorde
     client = make_client(transport=echo_stream.transport(), namespace="demo", token="s3cret")
     client.image_streams.get("app")
     assert echo_stream.last.headers["authorization"] == "Bearer s3cret"
+
+
+def test_a_loaded_configuration_gives_server_namespace_auth_and_sni(make_client: Any, echo_stream: Recorder) -> None:
+    from imageapi.auth import BearerTokenAuth
+    from imageapi.config import ClientConfig
+
+    config = ClientConfig(server="https://cluster.test:6443", namespace="from-context",
+                          auth=BearerTokenAuth("tok"), tls_server_name="api.internal")
+    client = make_client(transport=echo_stream.transport(), base_url=None, config=config)
+    assert client.namespace == "from-context"
+    client.image_streams.get("app")
+    request = echo_stream.last
+    assert str(request.url) == f"https://cluster.test:6443{V1}/namespaces/from-context/imagestreams/app"
+    assert request.headers["authorization"] == "Bearer tok"
+    assert request.extensions["sni_hostname"] == "api.internal"
+
+
+def test_base_url_and_a_configuration_are_exclusive() -> None:
+    from imageapi import Client
+    from imageapi.config import ClientConfig
+
+    with pytest.raises(TypeError, match="not both"):
+        Client(base_url=BASE_URL, config=ClientConfig(server=BASE_URL))
