@@ -238,6 +238,15 @@ class FakeRegistry:
                 raise RegistryError(not_found_status(ref.exact()))
             return Resolved(copy.deepcopy(entry), ref)
 
+    def lookup(self, reference: str) -> JSON | None:
+        """The Image JSON ``reference`` (``repo:tag`` or ``repo@digest``) names, or None (no failure rules)."""
+        ref = parse_reference(reference)
+        key = repository_key(ref)
+        with self._lock:
+            digest = ref.id or self._tags.get(key, {}).get(ref.tag or "latest", "")
+            entry = self._manifests.get(key, {}).get(digest)
+            return copy.deepcopy(entry.image) if entry else None
+
     def manifest(self, repository: str, digest: str) -> RegistryImage | None:
         """A manifest of ``repository`` by digest (children of manifest lists included)."""
         with self._lock:

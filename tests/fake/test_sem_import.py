@@ -266,3 +266,17 @@ def test_controller_honours_prefer_arch_annotation() -> None:
     tag = docker_tag("latest", "quay.io/org/multi:1", annotations={"importer.image.openshift.io/prefer-arch": "arm64"})
     cluster.create("imagestreams", stream("app", [tag]))
     assert cluster.get("imagestreams", "app")["status"]["tags"][0]["items"][0]["image"] == arm
+
+
+def test_registry_lookup_by_tag_and_digest_and_remove() -> None:
+    registry = FakeRegistry()
+    image = registry.add_image("quay.io/org/app:1.0")
+    digest = image["metadata"]["name"]
+    assert registry.lookup("quay.io/org/app:1.0") == image
+    assert registry.lookup(f"quay.io/org/app@{digest}") == image
+    registry.remove_image("quay.io/org/app:1.0")
+    assert registry.lookup("quay.io/org/app:1.0") is None
+    assert registry.lookup(f"quay.io/org/app@{digest}") == image  # the manifest stays reachable by digest
+    assert registry.lookup("docker.io/library/nginx") is None
+    registry.add_image("nginx")
+    assert registry.lookup("docker.io/library/nginx:latest") is not None

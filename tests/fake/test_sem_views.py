@@ -206,3 +206,28 @@ def test_mapping_by_legacy_repository(cluster: FakeCluster) -> None:
     status, answer = call(cluster, "POST", "/imagestreammappings", body)
     assert status == 422
     assert 'dockerImageStream: Not found: "quay.io/org/none"' in answer["message"]
+
+
+# --- imagestreams over HTTP -----------------------------------------------------------------------
+
+def test_status_put_over_http_keeps_spec_and_changes_lookup_policy(cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", {"metadata": {"name": "app"}, "spec": {"tags": [
+        {"name": "a", "from": {"kind": "DockerImage", "name": "quay.io/org/a:1"}, "reference": True}]}}, "ns")
+    stream = cluster.get("imagestreams", "app", "ns")
+    stream["spec"]["tags"] = []
+    stream["spec"]["lookupPolicy"] = {"local": True}
+    status, body = call(cluster, "PUT", "/imagestreams/app/status", stream)
+    assert status == 200
+    assert [t["name"] for t in body["spec"]["tags"]] == ["a"]
+    assert body["spec"]["lookupPolicy"] == {"local": True}
+    assert body["metadata"]["generation"] == stream["metadata"]["generation"]
+
+
+def test_imagestream_field_selectors_over_http(cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", {"metadata": {"name": "app"}}, "ns")
+    cluster.create("imagestreams", {"metadata": {"name": "other"}}, "ns")
+    status, body = call(cluster, "GET", "/imagestreams",
+                        fieldSelector=f"status.dockerImageRepository={INTERNAL}/ns/app")
+    assert status == 200 and [s["metadata"]["name"] for s in body["items"]] == ["app"]
+    status, body = call(cluster, "GET", "/imagestreams", fieldSelector="spec.tags=x")
+    assert status == 400
