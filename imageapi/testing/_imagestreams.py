@@ -595,8 +595,20 @@ def validate_status_update(new: JSON, old: JSON) -> list[FieldError]:
     return errors
 
 
-def _comparable_spec(stream: JSON) -> JSON:
-    return copy.deepcopy(stream.get("spec") or {})
+def _comparable_spec(stream: JSON) -> Any:
+    """The spec as Go's semantic equality sees it: unset, empty and zero-valued members are equal
+    (generations stay: they are pointers there, so 0 differs from unset)."""
+    return _semantic(stream.get("spec") or {})
+
+
+def _semantic(value: Any) -> Any:
+    if isinstance(value, dict):
+        cleaned = {key: _semantic(item) for key, item in value.items()}
+        return {key: item for key, item in cleaned.items()
+                if not (item is None or item is False or item in ("", {}, []))}
+    if isinstance(value, list):
+        return [_semantic(item) for item in value]
+    return value
 
 
 def _public_repository(stream: JSON, config: ServerConfig) -> str:

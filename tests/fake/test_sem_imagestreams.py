@@ -281,3 +281,12 @@ def test_tag_from_other_stream_is_pulled_through_this_stream(cluster: Cluster) -
     assert events["copy"]["dockerImageReference"] == f"{REPO}/ns/app@{digest}"
     assert events["ref"]["dockerImageReference"] == f"{REPO}/ns/src@{digest}"
     assert events["copy"]["image"] == digest and events["copy"]["generation"] == 1
+
+
+def test_empty_values_sent_back_do_not_bump_generation(cluster: Cluster) -> None:
+    created = cluster.create("imagestreams", stream("app", [docker_tag("a", "quay.io/x/a:1")]))
+    created["spec"]["dockerImageRepository"] = ""
+    created["spec"]["tags"][0]["reference"] = False
+    created["spec"]["tags"][0]["from"]["namespace"] = ""
+    created["spec"]["tags"][0]["importPolicy"]["insecure"] = False
+    assert _put(cluster, created)["metadata"]["generation"] == 1
