@@ -110,13 +110,22 @@ def _bytes_from_python(value: Any) -> bytes:
     raise PydanticCustomError("bytes_type", "Input should be bytes or a base64 string")
 
 
+# pydantic >= 2.9 decodes base64 in JSON natively (the val_json_bytes setting); with older releases
+# the Python decoder handles JSON input too.
+_NATIVE_BASE64_JSON = "val_json_bytes" in ConfigDict.__annotations__
+
+
 class _Base64BytesSchema:
     """Core schema of byte fields: base64 text on the wire, ``bytes`` in Python."""
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.json_or_python_schema(
             # JSON input: the native bytes validator decodes base64 (val_json_bytes in the config).
-            json_schema=core_schema.bytes_schema(),
+            json_schema=(
+                core_schema.bytes_schema()
+                if _NATIVE_BASE64_JSON
+                else core_schema.no_info_plain_validator_function(_bytes_from_python)
+            ),
             python_schema=core_schema.no_info_plain_validator_function(_bytes_from_python),
             # Serialization: ser_json_bytes="base64" in the config covers JSON and mode="json".
             serialization=core_schema.plain_serializer_function_ser_schema(
