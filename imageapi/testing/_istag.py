@@ -99,7 +99,7 @@ class ImageStreamTagResource:
         """404 when the tag has no image, even if a spec tag exists."""
         stream_name, tag = parse_stream_tag_name(name, TITLE)
         stream = get_stream(ctx, namespace or "", stream_name)
-        image = latest_image_or_none(ctx, stream, tag)
+        image = latest_image_or_none(ctx, stream, tag, missing_ok=False)
         if image is None:
             raise not_found(RESOURCE, name)
         return project(stream, tag, image)

@@ -195,12 +195,18 @@ def tag_image(ctx: RequestContext, stream: JSON, tag: str, event: JSON) -> JSON:
     return image
 
 
-def latest_image_or_none(ctx: RequestContext, stream: JSON, tag: str) -> JSON | None:
-    """The tag's latest image (None when there is no event with an image)."""
+def latest_image_or_none(ctx: RequestContext, stream: JSON, tag: str, *, missing_ok: bool = True) -> JSON | None:
+    """The tag's latest image: None when there is no event with an image, or (``missing_ok``) when
+    the Image object is gone; otherwise that is 404 ``images…`` (istag GET)."""
     event = latest_event(stream, tag)
     if event is None or not event.get("image"):
         return None
-    return tag_image(ctx, stream, tag, event)
+    try:
+        return tag_image(ctx, stream, tag, event)
+    except StatusError as error:
+        if missing_ok and error.code == 404:
+            return None
+        raise
 
 
 def list_streams_for_tags(ctx: RequestContext, namespace: str | None) -> Iterator[JSON]:

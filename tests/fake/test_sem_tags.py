@@ -333,3 +333,12 @@ def test_itag_blind_put_creating_stream_requires_spec(cluster: FakeCluster) -> N
                                                                "spec": None})
     assert status == 422
     assert "spec: Required value: spec is a required field during creation" in body["message"]
+
+
+def test_missing_image_object_is_404_images_for_istag_get_only(cluster: FakeCluster) -> None:
+    make_stream(cluster)
+    digest = cluster.get("imagestreamtags", "app:latest", "ns")["image"]["metadata"]["name"]
+    cluster.delete("images", digest)
+    status, body = call(cluster, "GET", "/imagestreamtags/app:latest")
+    assert (status, body["message"]) == (404, f'images.image.openshift.io "{digest}" not found')
+    assert cluster.get("imagetags", "app:latest", "ns")["image"] is None
