@@ -35,12 +35,12 @@ OUTPUT_PATHS = {
 # Helpers the package index exports next to the models (all from _base).
 BASE_EXPORTS = ("ApiModel", "Base64Bytes", "Time", "validation_error_paths", "wire_path")
 
-# Attribute names a field may not take because pydantic's BaseModel (or ours) already uses them.
+# Attribute names a field may not take: pydantic's BaseModel methods (its v1-compatible ones
+# included) and ApiModel's own. A fixed list, so the output does not depend on the pydantic release.
 _RESERVED_ATTRIBUTES = frozenset(
     {
-        "construct", "copy", "dict", "json", "parse_file", "parse_obj", "parse_raw", "schema",
-        "schema_json", "update_forward_refs", "validate", "from_dict", "from_json", "to_dict",
-        "to_json", "fields", "register",
+        "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema",
+        "schema_json", "update_forward_refs", "validate", "from_dict", "from_json", "to_dict", "to_json",
     }
 )
 

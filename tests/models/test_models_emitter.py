@@ -136,3 +136,14 @@ def test_meta_types_agree_with_the_published_openapi() -> None:
             assert typedef["fields"][field_name]["type"] == _typeref(spec), f"{name}.{field_name}"
         required = {f for f, d in typedef["fields"].items() if d["required"]}
         assert required == set(published.get("required", [])), name
+
+
+def test_no_field_can_shadow_a_model_method() -> None:
+    import pydantic
+
+    import imageapi.models as models
+
+    public = {n for n in dir(models.ApiModel) if not n.startswith("_") and not n.startswith("model_")}
+    public -= {n for n in dir(pydantic.BaseModel) if n.startswith("model_")}
+    for name in public:
+        assert emit_models.attribute_name(name) == name + "_", name
