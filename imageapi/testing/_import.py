@@ -30,7 +30,7 @@ from ._imagestreams import (
     validate_import_mode,
     validate_stream_name,
 )
-from ._references import InvalidReference, parse_reference
+from ._references import DockerImageReference, InvalidReference, parse_reference
 from ._registry import FakeRegistry, RegistryError, RegistryImage, failure_status
 from ._status import FieldError, StatusError, conflict, invalid, not_found
 from ._virtual import create_image, new_uid, pull_secret_names, write_stream_with_retries
@@ -78,7 +78,7 @@ def import_one(ctx: RequestContext, namespace: str, from_name: str, import_polic
         entry = RegistryImage(_pick_platform(entry.children, preferences or {}))
         children = []
     image = _with_reference(entry.image, reference)
-    stored = [image, *children] if entry.children or children else [image]
+    stored = [image, *children]
     shown = copy.deepcopy(image)
     if not include_manifest:
         strip_manifest(shown)
@@ -89,7 +89,7 @@ def import_one(ctx: RequestContext, namespace: str, from_name: str, import_polic
     return ImageResult(status, stored)
 
 
-def _with_reference(image: JSON, reference: Any) -> JSON:
+def _with_reference(image: JSON, reference: DockerImageReference) -> JSON:
     """The registry's image with the user's repository and ``@digest`` (``MostSpecific``)."""
     result = copy.deepcopy(image)
     result["dockerImageReference"] = reference.with_id(result["metadata"]["name"]).most_specific()
