@@ -330,8 +330,14 @@ def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) ->
 def _record(ctx: RequestContext, namespace: str, name: str, results: list[tuple[JSON, ImageResult]]) -> JSON | None:
     """``import: true``: store the Images, then tag them into the stream (created when missing)."""
     for _, result in results:
-        for image in result.images_to_store:
-            create_image(ctx, strip_manifest(copy.deepcopy(image)))
+        for index, image in enumerate(result.images_to_store):
+            stored = create_image(ctx, strip_manifest(copy.deepcopy(image)))
+            shown = result.status.get("image") or {}
+            if index == 0 and stored is not None and "dockerImageManifest" not in shown:
+                # A new Image is reported as stored (uid, resourceVersion, creationTimestamp).
+                stored.pop("kind", None)
+                stored.pop("apiVersion", None)
+                result.status["image"] = stored
     now = now_text(ctx)
 
     def mutate(stream: JSON | None) -> JSON | None:

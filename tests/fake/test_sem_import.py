@@ -88,6 +88,7 @@ def test_import_true_creates_stream_images_and_tag(cluster: Cluster) -> None:
     assert "openshift.io/image.dockerRepositoryCheck" in imported["metadata"]["annotations"]
     stored_image = cluster.store.get("images", None, digest)
     assert stored_image is not None and "dockerImageManifest" not in stored_image
+    assert body["status"]["images"][0]["image"]["metadata"]["uid"] == stored_image["metadata"]["uid"]
 
 
 def test_import_into_existing_stream_bumps_generation(cluster: Cluster) -> None:
