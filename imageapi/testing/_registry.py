@@ -5,11 +5,20 @@ schema2 manifest, a config blob, layer digests and sizes and the Docker-style me
 shows, deterministically for the same inputs. Tests add images (``add_image``) or whole repositories
 (``add_repository``), and can make references fail the way a real registry makes imports fail.
 
-Example::
+Example (``FakeCluster().registry`` is one of these)::
 
     registry = FakeRegistry()
     image = registry.add_image("quay.io/org/app:1.0", labels={"version": "1.0"})
     image["metadata"]["name"]      # "sha256:…" (the manifest digest)
+    registry.add_image("quay.io/org/multi:1", manifest_list=True)   # linux amd64/arm64/ppc64le/s390x
+    registry.add_repository("quay.io/org/tools", ["1.0", "1.1", "latest"])
+    registry.fail("quay.io/org/private")                            # Unauthorized for the repository
+    registry.require_auth("private.example.com", "pull-secret")     # needs that docker secret
+    registry.remove_image("quay.io/org/app:1.0")                    # the tag is gone (the digest stays)
+
+Imports of unknown references fail per image with NotFound
+``dockerimage.image.openshift.io "<ref>" not found``, as the server reports them. Short Docker Hub
+names are normalised (``nginx`` is ``docker.io/library/nginx:latest``).
 """
 
 from __future__ import annotations
