@@ -140,8 +140,11 @@ class _WaitRetryAfterOrBackoff(tenacity.wait.wait_base):
 def _controller_kwargs(
     policy: RetryPolicy, method: str, url: object, rng: random.Random | None
 ) -> dict[str, Any]:
-    """The pieces shared by the sync and async controllers."""
-    shown_url = redact_url(url) if url is not None else ""
+    """The pieces shared by the sync and async controllers.
+
+    ``url`` is turned into text (and redacted) only when a retry is logged: a controller is built for
+    every request, and most requests are never retried.
+    """
     total = max(1, policy.attempts)
 
     def log_retry(retry_state: tenacity.RetryCallState) -> None:
@@ -150,7 +153,8 @@ def _controller_kwargs(
         delay = retry_state.next_action.sleep if retry_state.next_action is not None else 0.0
         logger.debug(
             "retrying %s %s (attempt %d of %d failed) in %.2fs: %s",
-            method.upper(), shown_url, retry_state.attempt_number, total, delay, _describe(error),
+            method.upper(), redact_url(url) if url is not None else "", retry_state.attempt_number, total,
+            delay, _describe(error),
         )
 
     return {
@@ -170,7 +174,8 @@ def retrying(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> tenacity.Retrying:
-    """A tenacity controller for one ``method`` request to ``url`` (used only in log lines).
+    """A tenacity controller for one ``method`` request to ``url`` (used only in log lines, and only
+    made into text then: anything whose ``str()`` is the URL will do).
 
     Use as ``for attempt in retrying(...): with attempt: send()``; the last error is re-raised
     unchanged when retries run out or the error is not retryable.

@@ -7,6 +7,7 @@ an injected sleep that records the delays.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -153,3 +154,18 @@ def test_retries_must_be_an_int_or_a_policy(make_client: Any) -> None:
         make_client(transport=Recorder().transport(), retries=-1)
     with pytest.raises(TypeError):
         make_client(transport=Recorder().transport(), retries="3")
+
+
+def test_a_retry_log_line_names_the_full_url_without_userinfo_secrets(
+    make_client: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The URL is joined only when a retry is logged; the line must still carry host and path.
+    recorder = Recorder(UNAVAILABLE, httpx.Response(200, json=STREAM))
+    client = make_client(transport=recorder.transport(), namespace="demo",
+                         base_url="https://alice:hunter2@api.example.test:6443")
+    with caplog.at_level(logging.DEBUG, logger="imageapi"):
+        client.image_streams.get("app")
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "imageapi"]
+    assert "GET https://alice:<redacted>@api.example.test:6443/apis/image.openshift.io/v1/namespaces/demo/" \
+           "imagestreams/app" in line
+    assert "hunter2" not in line
