@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ._retry import RetryPolicy
 
 T = TypeVar("T")
+ControllerT = TypeVar("ControllerT")
 
 Flow = Generator[ApiRequest, Any, T]
 """A sans-I/O call: yields requests, receives their decoded results, returns the call's result."""
@@ -118,6 +119,8 @@ class ClientCore:
     """What both drivers share: where to send, the default namespace, timeouts and retries."""
 
     _http: httpx.Client | httpx.AsyncClient
+    #: Replaces the sleep between retries (tests); None keeps the controller's default.
+    _sleep: Callable[[float], Any] | None
 
     def __init__(
         self,
@@ -192,6 +195,22 @@ class ClientCore:
     def _policy(self, retries: RetriesTypes | NotGiven) -> RetryPolicy:
         return self._retry_policy if isinstance(retries, NotGiven) else retry_policy(retries)
 
+    def _controller(
+        self, make: Callable[..., ControllerT], request: ApiRequest, retries: RetriesTypes | NotGiven
+    ) -> ControllerT:
+        """The retry controller of one request, built by ``make`` (``retrying`` or ``async_retrying``)."""
+        policy, url = self._policy(retries), _LoggedURL(self._http.base_url, request.path)
+        if self._sleep is None:
+            return make(policy, request.method, url)
+        return make(policy, request.method, url, sleep=self._sleep)
+
+    @staticmethod
+    def _checked(request: ApiRequest, http_request: httpx.Request, response: httpx.Response) -> httpx.Response:
+        """``response`` with its body read: the stream released, a failure raised as its typed error."""
+        release_stream(response)
+        check_response(request, http_request.url, response.status_code, response.headers, response.content)
+        return response
+
 
 class SyncClientCore(ClientCore):
     """Drives flows over ``httpx.Client``, blocking."""
@@ -217,9 +236,7 @@ class SyncClientCore(ClientCore):
             response = self._http.send(http_request)
         except httpx.TransportError as exc:
             raise error_from_transport(request.method, http_request.url, exc) from exc
-        release_stream(response)
-        check_response(request, http_request.url, response.status_code, response.headers, response.content)
-        return response
+        return self._checked(request, http_request, response)
 
     def _execute(
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
@@ -227,13 +244,8 @@ class SyncClientCore(ClientCore):
         """Send one request with retries and decode the answer."""
         from ._retry import retrying
 
-        policy, url = self._policy(retries), _LoggedURL(self._http.base_url, request.path)
-        controller = (
-            retrying(policy, request.method, url) if self._sleep is None
-            else retrying(policy, request.method, url, sleep=self._sleep)
-        )
         response: httpx.Response | None = None
-        for attempt in controller:
+        for attempt in self._controller(retrying, request, retries):
             with attempt:
                 response = self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
@@ -288,9 +300,7 @@ class AsyncClientCore(ClientCore):
             response = await self._http.send(http_request)
         except httpx.TransportError as exc:
             raise error_from_transport(request.method, http_request.url, exc) from exc
-        release_stream(response)
-        check_response(request, http_request.url, response.status_code, response.headers, response.content)
-        return response
+        return self._checked(request, http_request, response)
 
     async def _execute(
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
@@ -298,13 +308,8 @@ class AsyncClientCore(ClientCore):
         """Send one request with retries and decode the answer."""
         from ._retry import async_retrying
 
-        policy, url = self._policy(retries), _LoggedURL(self._http.base_url, request.path)
-        controller = (
-            async_retrying(policy, request.method, url) if self._sleep is None
-            else async_retrying(policy, request.method, url, sleep=self._sleep)
-        )
         response: httpx.Response | None = None
-        async for attempt in controller:
+        async for attempt in self._controller(async_retrying, request, retries):
             with attempt:
                 response = await self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
