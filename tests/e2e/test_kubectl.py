@@ -1,0 +1,645 @@
+"""Real kubectl against the fake cluster on loopback.
+
+kubectl is the most demanding everyday client of an API server: it reads discovery to resolve short
+names, downloads the OpenAPI v3 document to validate manifests and to explain fields, then sends
+``fieldValidation=Strict``, computes three-way merges for ``apply``, sends the four patch types, pages
+lists with ``--chunk-size`` and follows watches. Each test below drives one of those paths with the
+real binary and checks the result both in kubectl's output and in the cluster's store.
+
+Every kubectl run is isolated (``HOME``, ``KUBECONFIG`` and ``--kubeconfig`` point into the test's tmp
+dir, nothing else of the environment is passed on) and bounded twice: ``--request-timeout`` for each
+HTTP request and a subprocess timeout for the whole command.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from imageapi.testing import FakeCluster, StatusError
+
+KUBECTL = shutil.which("kubectl")
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH; these tests drive the real binary"),
+]
+
+NAMESPACE = "e2e"
+TOKEN = "kubectl-e2e-token"
+GROUP = "image.openshift.io"
+STREAM_KIND = f"imagestream.{GROUP}"
+# Published in the fake registry, so the simulated import controller resolves tags that point at them.
+APP_V1 = "quay.io/example/app:1.0"
+APP_V2 = "quay.io/example/app:2.0"
+
+# Bounds, not assertions: one HTTP request, a whole kubectl command, one awaited watch line.
+REQUEST_TIMEOUT = "5s"
+COMMAND_TIMEOUT = 20.0
+WATCH_LINE_TIMEOUT = 10.0
+
+
+@dataclass
+class Kubectl:
+    """Runs the kubectl binary against one served fake cluster, isolated from the user's setup."""
+
+    kubeconfig: Path
+    home: Path
+
+    def _argv(self, args: tuple[str, ...], request_timeout: str) -> list[str]:
+        assert KUBECTL is not None
+        return [KUBECTL, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={request_timeout}", *args]
+
+    def _env(self) -> dict[str, str]:
+        # Only what kubectl needs: no KUBECONFIG, proxy settings or kubectl plugins of the caller leak in.
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
+                "KUBECONFIG": str(self.kubeconfig), "LANG": "C"}
+
+    def run(self, *args: str, stdin: str | None = None, check: bool = True,
+            request_timeout: str = REQUEST_TIMEOUT) -> subprocess.CompletedProcess[str]:
+        """Run ``kubectl <args>``; with ``check`` a non-zero exit fails the test showing kubectl's stderr."""
+        result = subprocess.run(self._argv(args, request_timeout), input=stdin, capture_output=True, text=True,
+                                env=self._env(), timeout=COMMAND_TIMEOUT, check=False)
+        if check and result.returncode != 0:
+            pytest.fail(f"kubectl {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\n"
+                        f"stderr:\n{result.stderr}")
+        return result
+
+    def json(self, *args: str) -> Any:
+        """Run a ``kubectl get``-like command with ``-o json`` and decode its output."""
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
+    def start(self, *args: str, request_timeout: str) -> LineReader:
+        """Start a long-running kubectl (a watch) whose stdout is read line by line."""
+        process = subprocess.Popen(self._argv(args, request_timeout), stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, env=self._env())
+        return LineReader(process)
+
+
+class LineReader:
+    """Reads a child's stdout on a thread so that waiting for a line is bounded."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._pump, daemon=True)
+        self._thread.start()
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line.rstrip("\n"))
+        self._lines.put(None)
+
+    def next_line(self) -> str:
+        """The next line of output; fails the test if kubectl exits or stays silent for too long."""
+        try:
+            line = self._lines.get(timeout=WATCH_LINE_TIMEOUT)
+        except queue.Empty:
+            pytest.fail(f"kubectl printed nothing for {WATCH_LINE_TIMEOUT} s")
+        if line is None:
+            stderr = self.process.stderr.read() if self.process.stderr else ""
+            pytest.fail(f"kubectl exited ({self.process.wait()}) before the expected line; stderr:\n{stderr}")
+        return line
+
+    def stop(self) -> None:
+        """End the child (only this process, by its handle) and reap it."""
+        if self.process.poll() is None:
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=COMMAND_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._thread.join(timeout=COMMAND_TIMEOUT)
+        for pipe in (self.process.stdout, self.process.stderr):
+            if pipe is not None:
+                pipe.close()
+
+
+@pytest.fixture
+def cluster() -> Iterator[FakeCluster]:
+    """A cluster with an ``e2e`` namespace and two importable images.
+
+    No token: kubectl (client-go's clientcmd) only loads a kubeconfig's credentials for TLS servers,
+    and the fake serves plain HTTP, so kubectl never sends one (see the Unauthorized test)."""
+    fake = FakeCluster(namespaces=[NAMESPACE])
+    fake.registry.add_image(APP_V1)
+    fake.registry.add_image(APP_V2)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def kubectl(cluster: FakeCluster, tmp_path: Path) -> Iterator[Kubectl]:
+    """kubectl pointed at ``cluster`` served on loopback, default namespace ``e2e``."""
+    home = tmp_path / "home"
+    home.mkdir()
+    with cluster.serve() as server:
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+        yield Kubectl(kubeconfig=kubeconfig, home=home)
+
+
+def stream_manifest(name: str, *, labels: dict[str, str] | None = None,
+                    tags: dict[str, str] | None = None, **spec_extra: Any) -> str:
+    """An ImageStream manifest (JSON is valid YAML) with DockerImage spec tags ``{tag: reference}``."""
+    spec: dict[str, Any] = {"lookupPolicy": {"local": False}, **spec_extra}
+    if tags:
+        spec["tags"] = [{"name": tag, "from": {"kind": "DockerImage", "name": reference}}
+                        for tag, reference in tags.items()]
+    metadata: dict[str, Any] = {"name": name}
+    if labels:
+        metadata["labels"] = labels
+    return json.dumps({"apiVersion": f"{GROUP}/v1", "kind": "ImageStream", "metadata": metadata, "spec": spec})
+
+
+def write_manifest(tmp_path: Path, filename: str, text: str) -> str:
+    path = tmp_path / filename
+    path.write_text(text)
+    return str(path)
+
+
+def stored_stream(cluster: FakeCluster, name: str) -> dict[str, Any]:
+    return cluster.get("imagestreams", name, namespace=NAMESPACE)
+
+
+def parse_table(text: str) -> list[dict[str, str]]:
+    """Rows of kubectl's column output, cut at the header's column starts (cells may be empty)."""
+    header, *rows = text.splitlines()
+    names = header.split()
+    starts = [header.index(name) for name in names]
+    ends = [*starts[1:], None]
+    return [{name: row[start:end].strip() for name, start, end in zip(names, starts, ends)} for row in rows]
+
+
+# -- discovery -------------------------------------------------------------------------------------
+
+
+def test_api_resources_lists_the_image_group_with_short_names_scope_and_verbs(kubectl: Kubectl) -> None:
+    output = kubectl.run("api-resources", f"--api-group={GROUP}", "-o", "wide").stdout
+    rows = {row["NAME"]: row for row in parse_table(output)}
+
+    # Subresources (imagestreams/status, /layers, /secrets) are not listed as resources.
+    assert set(rows) == {"images", "imagesignatures", "imagestreams", "imagestreamtags", "imagetags",
+                         "imagestreamimages", "imagestreamimports", "imagestreammappings"}
+    assert {name: row["SHORTNAMES"] for name, row in rows.items() if row["SHORTNAMES"]} == {
+        "imagestreams": "is", "imagestreamtags": "istag", "imagetags": "itag", "imagestreamimages": "isimage"}
+    assert {name for name, row in rows.items() if row["NAMESPACED"] == "false"} == {"images", "imagesignatures"}
+    assert rows["imagestreamtags"]["KIND"] == "ImageStreamTag"
+    assert rows["imagestreams"]["CATEGORIES"] == "all"
+    assert all(row["APIVERSION"] == f"{GROUP}/v1" for row in rows.values())
+    # Verbs as server-semantics §1 lists them: no watch on the virtual tag resources.
+    assert rows["imagestreams"]["VERBS"] == "create,delete,deletecollection,get,list,patch,update,watch"
+    assert rows["imagestreamtags"]["VERBS"] == "create,delete,get,list,patch,update"
+    assert rows["imagetags"]["VERBS"] == "create,delete,get,list,patch,update"
+    assert rows["imagestreamimages"]["VERBS"] == "get"
+    assert rows["imagesignatures"]["VERBS"] == "create,delete"
+    assert rows["imagestreammappings"]["VERBS"] == "create"
+
+
+def test_a_token_protected_cluster_refuses_kubectl_over_plain_http(tmp_path: Path) -> None:
+    # kubectl drops the kubeconfig's token for a non-TLS server, so the fake's 401 Status must come
+    # back and be understood by kubectl as "log in first".
+    protected = FakeCluster(token=TOKEN, namespaces=[NAMESPACE])
+    home = tmp_path / "home"
+    home.mkdir()
+    with protected.serve() as server:
+        client = Kubectl(kubeconfig=server.write_kubeconfig(tmp_path / "kubeconfig"), home=home)
+        assert f"token: {TOKEN}" in client.run("config", "view", "--raw").stdout
+        result = client.run("get", "is", check=False)
+    protected.close()
+
+    assert result.returncode != 0
+    assert "You must be logged in to the server" in result.stderr
+
+
+# -- create, get -----------------------------------------------------------------------------------
+
+
+def test_create_validates_against_openapi_v3_and_sends_strict_field_validation(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app", labels={"team": "a"},
+                                                                     tags={"v1": APP_V1}))
+    # -v=6 logs each request line: kubectl must have found fieldValidation in the OpenAPI v3
+    # document and delegated validation to the server rather than falling back to client checks.
+    result = kubectl.run("create", "-f", manifest, "--validate=strict", "-v=6")
+
+    assert f"{STREAM_KIND}/app created" in result.stdout
+    assert "/openapi/v3/apis/image.openshift.io/v1" in result.stderr
+    assert f"POST http://127.0.0.1:{_port(kubectl)}/apis/{GROUP}/v1/namespaces/{NAMESPACE}/imagestreams?" \
+           in result.stderr
+    assert "fieldValidation=Strict" in result.stderr
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"team": "a"}
+    assert stored["metadata"]["generation"] >= 1
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1"]
+
+
+def test_create_refuses_an_unknown_field_under_strict_validation(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "bad.yaml", stream_manifest("bad", bogusField=1))
+
+    result = kubectl.run("create", "-f", manifest, check=False)
+
+    assert result.returncode != 0
+    # The real server's strict decoder names the field by its full path.
+    assert 'strict decoding error: unknown field "spec.bogusField"' in result.stderr
+    assert "BadRequest" in result.stderr
+    with pytest.raises(StatusError) as missing:
+        stored_stream(cluster, "bad")
+    assert missing.value.code == 404
+
+
+@pytest.mark.parametrize("validate", ["false", "warn"])
+def test_create_without_strict_validation_drops_the_unknown_field(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path, validate: str) -> None:
+    # --validate=false sends fieldValidation=Ignore, --validate=warn sends Warn. Either way the object
+    # is created, and the real server decodes it into its Go type, so the unknown field is not stored.
+    manifest = write_manifest(tmp_path, "lax.yaml", stream_manifest("lax", bogusField=1))
+
+    result = kubectl.run("create", "-f", manifest, f"--validate={validate}")
+
+    assert f"{STREAM_KIND}/lax created" in result.stdout
+    if validate == "warn":
+        assert 'unknown field "spec.bogusField"' in result.stderr
+    assert "bogusField" not in stored_stream(cluster, "lax")["spec"]
+
+
+def test_create_of_an_existing_stream_is_already_exists(kubectl: Kubectl, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app"))
+    kubectl.run("create", "-f", manifest)
+
+    result = kubectl.run("create", "-f", manifest, check=False)
+
+    assert result.returncode != 0
+    assert "(AlreadyExists)" in result.stderr
+    assert f'imagestreams.{GROUP} "app" already exists' in result.stderr
+
+
+def test_get_is_json_returns_the_stored_streams(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    for name in ("one", "two"):
+        cluster.create("imagestreams", json.loads(stream_manifest(name)), namespace=NAMESPACE)
+
+    listed = kubectl.json("get", "is")
+    single = kubectl.json("get", "imagestream", "two")
+
+    assert listed["kind"] == "List"
+    assert [item["metadata"]["name"] for item in listed["items"]] == ["one", "two"]
+    assert all(item["kind"] == "ImageStream" for item in listed["items"])
+    assert single == stored_stream(cluster, "two")
+    assert single["status"]["dockerImageRepository"] == \
+        f"image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/two"
+
+
+def test_get_pages_with_chunk_size_through_continue_tokens(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    names = [f"s{index}" for index in range(5)]
+    for name in names:
+        cluster.create("imagestreams", json.loads(stream_manifest(name)), namespace=NAMESPACE)
+
+    result = kubectl.run("get", "is", "--chunk-size=2", "-o", "name", "-v=6")
+
+    assert result.stdout.split() == [f"{STREAM_KIND}/{name}" for name in names]
+    requests = [line for line in result.stderr.splitlines() if "/imagestreams?" in line]
+    assert len(requests) == 3
+    assert sum("continue=" in line for line in requests) == 2
+
+
+def test_get_istag_itag_and_isimage_after_the_import(kubectl: Kubectl, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app", tags={"v1": APP_V1, "v2": APP_V2}))
+    kubectl.run("create", "-f", manifest)
+
+    table = parse_table(kubectl.run("get", "istag").stdout)
+    names = kubectl.run("get", "istag", "-o", "name").stdout.split()
+    istag = kubectl.json("get", "istag", "app:v1")
+    digest = istag["image"]["metadata"]["name"]
+    itag = kubectl.json("get", "itag", "app:v2")
+    isimage = kubectl.json("get", "isimage", f"app@{digest[:15]}")
+
+    assert sorted(row["NAME"] for row in table) == ["app:v1", "app:v2"]
+    assert sorted(names) == [f"imagestreamtag.{GROUP}/app:v1", f"imagestreamtag.{GROUP}/app:v2"]
+    assert istag["kind"] == "ImageStreamTag"
+    assert digest.startswith("sha256:")
+    assert istag["image"]["dockerImageReference"] == f"quay.io/example/app@{digest}"
+    assert itag["kind"] == "ImageTag" and itag["spec"]["from"]["name"] == APP_V2
+    assert isimage["kind"] == "ImageStreamImage"
+    assert isimage["metadata"]["name"] == f"app@{digest[:15]}"
+    assert isimage["image"]["metadata"]["name"] == digest
+
+
+def test_get_istag_without_an_image_is_not_found(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    # A spec tag pointing at an image the registry does not have: the import fails, no image.
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"gone": "quay.io/example/none:1"})),
+                   namespace=NAMESPACE)
+
+    result = kubectl.run("get", "istag", "app:gone", check=False)
+
+    assert result.returncode != 0
+    assert f'imagestreamtags.{GROUP} "app:gone" not found' in result.stderr
+
+
+def test_watching_imagestreamtags_is_method_not_allowed(kubectl: Kubectl) -> None:
+    result = kubectl.run("get", "istag", "-w", check=False)
+
+    assert result.returncode != 0
+    assert f'watch is not supported on resources of kind "imagestreamtags.{GROUP}"' in result.stderr
+
+
+# -- apply -----------------------------------------------------------------------------------------
+
+
+def test_client_side_apply_creates_then_three_way_merges(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    first = write_manifest(tmp_path, "v1.yaml", stream_manifest("app", labels={"team": "a", "tier": "web"},
+                                                                tags={"v1": APP_V1}))
+    created = kubectl.run("apply", "-f", first)
+    unchanged = kubectl.run("apply", "-f", first)
+    # A label set by someone else survives the apply; one dropped from the manifest is removed.
+    cluster.request("PATCH", cluster.url_path("imagestreams", NAMESPACE, "app"),
+                    body={"metadata": {"labels": {"owner": "ops"}}},
+                    headers={"Content-Type": "application/merge-patch+json"})
+    second = write_manifest(tmp_path, "v2.yaml", stream_manifest("app", labels={"team": "b"},
+                                                                 tags={"v1": APP_V1, "v2": APP_V2}))
+    configured = kubectl.run("apply", "-f", second)
+
+    assert f"{STREAM_KIND}/app created" in created.stdout
+    assert f"{STREAM_KIND}/app unchanged" in unchanged.stdout
+    assert f"{STREAM_KIND}/app configured" in configured.stdout
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"team": "b", "owner": "ops"}
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1", "v2"]
+    last_applied = json.loads(stored["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert last_applied["metadata"]["labels"] == {"team": "b"}
+
+
+def test_server_side_apply_creates_and_updates(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    first = write_manifest(tmp_path, "v1.yaml", stream_manifest("app", labels={"team": "a"}, tags={"v1": APP_V1}))
+    second = write_manifest(tmp_path, "v2.yaml", stream_manifest("app", labels={"team": "b"},
+                                                                 tags={"v1": APP_V1, "v2": APP_V2}))
+
+    created = kubectl.run("apply", "--server-side", "-f", first, "-v=6")
+    generation = stored_stream(cluster, "app")["metadata"]["generation"]
+    updated = kubectl.run("apply", "--server-side", "-f", second)
+
+    assert f"{STREAM_KIND}/app serverside-applied" in created.stdout
+    assert f"{STREAM_KIND}/app serverside-applied" in updated.stdout
+    # Server-side apply is a PATCH (application/apply-patch+yaml) that creates the missing object.
+    assert "PATCH" in created.stderr and "fieldManager=kubectl" in created.stderr
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"team": "b"}
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1", "v2"]
+    assert stored["metadata"]["generation"] > generation
+
+
+def test_server_side_apply_refuses_an_unknown_field(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "bad.yaml", stream_manifest("bad", bogusField=1))
+
+    result = kubectl.run("apply", "--server-side", "-f", manifest, check=False)
+
+    assert result.returncode != 0
+    assert "bogusField" in result.stderr
+    with pytest.raises(StatusError):
+        stored_stream(cluster, "bad")
+
+
+def test_diff_is_a_dry_run_that_changes_nothing(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    kubectl.run("apply", "-f", write_manifest(tmp_path, "a.yaml", stream_manifest("app", labels={"team": "a"})))
+    before = stored_stream(cluster, "app")
+
+    # kubectl diff exits 1 when the live and the merged (dryRun=All) objects differ.
+    result = kubectl.run("diff", "-f", write_manifest(tmp_path, "b.yaml",
+                                                      stream_manifest("app", labels={"team": "b"})), check=False)
+
+    assert result.returncode == 1, result.stderr
+    assert "-    team: a" in result.stdout and "+    team: b" in result.stdout
+    assert stored_stream(cluster, "app") == before
+
+
+# -- patch, label, replace, delete -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("patch_type", "patch", "expected_tags"), [
+    # A merge patch replaces the whole list.
+    ("merge", {"spec": {"tags": [{"name": "v2", "from": {"kind": "DockerImage", "name": APP_V2}}]}}, ["v2"]),
+    # A JSON patch appends to the sorted list the server returns.
+    ("json", [{"op": "add", "path": "/spec/tags/-",
+               "value": {"name": "v2", "from": {"kind": "DockerImage", "name": APP_V2}}}], ["v1", "v2"]),
+    # A strategic merge patch merges spec.tags on their "name" key (server-semantics §9).
+    ("strategic", {"spec": {"tags": [{"name": "v2", "from": {"kind": "DockerImage", "name": APP_V2}}]}},
+     ["v1", "v2"]),
+])
+def test_patch_types_change_spec_tags(kubectl: Kubectl, cluster: FakeCluster, patch_type: str, patch: Any,
+                                      expected_tags: list[str]) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+    before = stored_stream(cluster, "app")
+
+    result = kubectl.run("patch", "is", "app", f"--type={patch_type}", "-p", json.dumps(patch))
+
+    assert f"{STREAM_KIND}/app patched" in result.stdout
+    after = stored_stream(cluster, "app")
+    assert [tag["name"] for tag in after["spec"]["tags"]] == expected_tags
+    assert int(after["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
+    assert after["metadata"]["generation"] > before["metadata"]["generation"]
+
+
+def test_patch_of_a_label_only_keeps_the_generation(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+    generation = stored_stream(cluster, "app")["metadata"]["generation"]
+
+    kubectl.run("patch", "is", "app", "--type=merge", "-p", '{"metadata":{"labels":{"team":"a"}}}')
+
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"team": "a"}
+    assert stored["metadata"]["generation"] == generation
+
+
+def test_patch_with_an_invalid_tag_reference_is_invalid(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+    patch = {"spec": {"tags": [{"name": "bad", "from": {"kind": "Nonsense", "name": "x"}}]}}
+
+    result = kubectl.run("patch", "is", "app", "--type=strategic", "-p", json.dumps(patch), check=False)
+
+    assert result.returncode != 0
+    assert 'The ImageStream "app" is invalid' in result.stderr
+    assert "spec.tags[bad].from.kind" in result.stderr
+
+
+def test_label_adds_refuses_to_overwrite_then_overwrites_and_removes(
+        kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+
+    added = kubectl.run("label", "is", "app", "team=a", "tier=web")
+    refused = kubectl.run("label", "is", "app", "team=b", check=False)
+    overwritten = kubectl.run("label", "is", "app", "team=b", "--overwrite")
+    removed = kubectl.run("label", "is", "app", "tier-")
+
+    assert f"{STREAM_KIND}/app labeled" in added.stdout
+    assert refused.returncode != 0 and "--overwrite is false" in refused.stderr
+    assert f"{STREAM_KIND}/app labeled" in overwritten.stdout
+    assert f"{STREAM_KIND}/app unlabeled" in removed.stdout
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "b"}
+    assert kubectl.run("get", "is", "-l", "team=b", "-o", "name").stdout.split() == [f"{STREAM_KIND}/app"]
+
+
+def test_replace_with_a_stale_resource_version_is_a_conflict(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+    stale = kubectl.json("get", "is", "app")
+    kubectl.run("label", "is", "app", "moved=on")
+    stale["metadata"]["labels"] = {"mine": "yes"}
+    manifest = write_manifest(tmp_path, "stale.json", json.dumps(stale))
+
+    result = kubectl.run("replace", "-f", manifest, check=False)
+
+    assert result.returncode != 0
+    assert f'Operation cannot be fulfilled on imagestreams.{GROUP} "app": the object has been modified' \
+        in result.stderr
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"moved": "on"}
+
+
+def test_replace_fills_in_the_live_resource_version(kubectl: Kubectl, cluster: FakeCluster,
+                                                    tmp_path: Path) -> None:
+    # The server refuses a PUT without resourceVersion (no unconditional update); kubectl replace
+    # copes by reading the live object first and copying its resourceVersion into the body.
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+    manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app", labels={"team": "r"}))
+
+    result = kubectl.run("replace", "-f", manifest, "-v=6")
+
+    assert f"{STREAM_KIND}/app replaced" in result.stdout
+    assert "GET" in result.stderr and "PUT" in result.stderr
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "r"}
+
+
+def test_delete_removes_the_stream_then_reports_not_found(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+
+    deleted = kubectl.run("delete", "is", "app")
+    again = kubectl.run("delete", "is", "app", check=False)
+
+    assert f'{STREAM_KIND} "app" deleted' in deleted.stdout
+    with pytest.raises(StatusError) as missing:
+        stored_stream(cluster, "app")
+    assert missing.value.code == 404
+    assert again.returncode != 0
+    assert f'Error from server (NotFound): imagestreams.{GROUP} "app" not found' in again.stderr
+    # Deleting a stream leaves its images alone.
+    assert cluster.list("images")
+
+
+def test_delete_istag_removes_spec_and_status_tag(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1, "v2": APP_V2})),
+                   namespace=NAMESPACE)
+
+    result = kubectl.run("delete", "istag", "app:v1")
+
+    assert f'imagestreamtag.{GROUP} "app:v1" deleted' in result.stdout
+    stored = stored_stream(cluster, "app")
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v2"]
+    assert [tag["tag"] for tag in stored["status"]["tags"]] == ["v2"]
+
+
+def test_delete_by_label_selector(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    for name, team in (("a1", "a"), ("a2", "a"), ("b1", "b")):
+        cluster.create("imagestreams", json.loads(stream_manifest(name, labels={"team": team})),
+                       namespace=NAMESPACE)
+
+    kubectl.run("delete", "is", "-l", "team=a")
+
+    assert [item["metadata"]["name"] for item in cluster.list("imagestreams", NAMESPACE)] == ["b1"]
+
+
+# -- explain ---------------------------------------------------------------------------------------
+
+
+def test_explain_reads_the_openapi_v3_document(kubectl: Kubectl) -> None:
+    result = kubectl.run("explain", "imagestreams.spec.tags", "-v=6")
+
+    assert "/openapi/v3/apis/image.openshift.io/v1" in result.stderr
+    assert "KIND:       ImageStream" in result.stdout
+    assert "FIELD: tags <[]TagReference>" in result.stdout
+    assert "name\t<string> -required-" in result.stdout
+    for field in ("from\t<ObjectReference>", "importPolicy\t<TagImportPolicy>",
+                  "referencePolicy\t<TagReferencePolicy>", "generation\t<integer>"):
+        assert field in result.stdout
+
+
+def test_explain_by_short_name_follows_nested_fields(kubectl: Kubectl) -> None:
+    result = kubectl.run("explain", "istag.image.dockerImageReference")
+
+    assert "KIND:       ImageStreamTag" in result.stdout
+    assert "FIELD: dockerImageReference <string>" in result.stdout
+
+
+# -- watch -----------------------------------------------------------------------------------------
+
+WATCH_TEMPLATE = '{.type} {.object.metadata.name} {.object.metadata.labels.step}{"\\n"}'
+
+
+def _set_label(cluster: FakeCluster, name: str, **labels: str) -> None:
+    status, body = cluster.request("PATCH", cluster.url_path("imagestreams", NAMESPACE, name),
+                                   body={"metadata": {"labels": labels}},
+                                   headers={"Content-Type": "application/merge-patch+json"})
+    assert status == 200, body
+
+
+def test_watch_prints_the_list_then_each_change(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("first", labels={"step": "0"})), namespace=NAMESPACE)
+    watch = kubectl.start("get", "is", "-w", "--output-watch-events", "-o", f"jsonpath={WATCH_TEMPLATE}",
+                          request_timeout="15s")
+    try:
+        # The initial list comes first; changes made after it reach kubectl's watch, which starts
+        # from the list's resourceVersion, whenever it connects.
+        assert watch.next_line() == "ADDED first 0"
+        _set_label(cluster, "first", step="1")
+        cluster.create("imagestreams", json.loads(stream_manifest("second", labels={"step": "2"})),
+                       namespace=NAMESPACE)
+        cluster.delete("imagestreams", "first", namespace=NAMESPACE)
+        events = [watch.next_line() for _ in range(3)]
+    finally:
+        watch.stop()
+
+    assert events == ["MODIFIED first 1", "ADDED second 2", "DELETED first 1"]
+
+
+def test_watch_with_a_selector_sees_objects_enter_and_leave(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", labels={"team": "a", "step": "0"})),
+                   namespace=NAMESPACE)
+    watch = kubectl.start("get", "is", "-w", "-l", "team=a", "--output-watch-events",
+                          "-o", f"jsonpath={WATCH_TEMPLATE}", request_timeout="15s")
+    try:
+        assert watch.next_line() == "ADDED app 0"
+        _set_label(cluster, "app", team="b", step="1")    # leaves the selection
+        _set_label(cluster, "app", step="2")              # outside it: no event
+        _set_label(cluster, "app", team="a", step="3")    # comes back
+        events = [watch.next_line() for _ in range(2)]
+    finally:
+        watch.stop()
+
+    # server-semantics §14: leaving is DELETED with the old object, entering is ADDED.
+    assert events == ["DELETED app 0", "ADDED app 3"]
+
+
+def test_watch_ends_with_the_request_timeout(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+
+    # --request-timeout also bounds the watch request; kubectl then exits by itself.
+    result = kubectl.run("get", "is", "-w", "-o", "name", request_timeout="2s", check=False)
+
+    assert result.stdout.split() == [f"{STREAM_KIND}/app"]
+
+
+def _port(kubectl: Kubectl) -> str:
+    """The served port, read back from the kubeconfig kubectl uses."""
+    text = kubectl.kubeconfig.read_text()
+    return text.split("http://127.0.0.1:", 1)[1].split('"', 1)[0]
