@@ -14,11 +14,12 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
 import httpx
 
+from ._redact import redact_url
 from ._request import ApiRequest, check_response
 from .errors import ImageAPIError, error_from_transport
 
@@ -116,7 +117,8 @@ class _LoggedURL:
 
 
 class ClientCore:
-    """What both drivers share: where to send, the default namespace, timeouts and retries."""
+    """What both drivers share: where to send, the default namespace, timeouts and retries, and
+    :meth:`with_options`."""
 
     _http: httpx.Client | httpx.AsyncClient
     #: Replaces the sleep between retries (tests); None keeps the controller's default.
@@ -128,6 +130,7 @@ class ClientCore:
         namespace: str,
         timeout: TimeoutTypes,
         retries: RetriesTypes,
+        request_extensions: Mapping[str, Any] | None = None,
     ) -> None:
         self._namespace = namespace
         self._timeout = timeout
@@ -135,7 +138,7 @@ class ClientCore:
         # Only the client that opened the connection pool closes it; with_options copies share it.
         self._owns_http = True
         #: httpx extensions added to every request (``sni_hostname`` when the kubeconfig names one).
-        self._request_extensions: dict[str, Any] = {}
+        self._request_extensions = dict(request_extensions or {})
 
     @property
     def namespace(self) -> str:
@@ -157,14 +160,18 @@ class ClientCore:
         """The API server's URL."""
         return self._http.base_url
 
-    def _derive(
+    def __repr__(self) -> str:
+        # The base URL may carry a password or a token parameter: never show those.
+        return f"<{type(self).__name__} {redact_url(self.base_url)} namespace={self._namespace!r}>"
+
+    def with_options(
         self,
         *,
         namespace: str | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
     ) -> Self:
-        """A shallow copy with other defaults, sharing the connection pool (and not owning it)."""
+        """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
         clone = object.__new__(type(self))
         clone.__dict__.update(self.__dict__)
         clone._owns_http = False
@@ -225,8 +232,11 @@ class SyncClientCore(ClientCore):
         timeout: TimeoutTypes,
         retries: RetriesTypes,
         sleep: Callable[[float], None] | None = None,
+        request_extensions: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(namespace=namespace, timeout=timeout, retries=retries)
+        super().__init__(
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+        )
         self._http = http
         self._sleep = sleep
 
@@ -289,8 +299,11 @@ class AsyncClientCore(ClientCore):
         timeout: TimeoutTypes,
         retries: RetriesTypes,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        request_extensions: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(namespace=namespace, timeout=timeout, retries=retries)
+        super().__init__(
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+        )
         self._http = http
         self._sleep = sleep
 

@@ -25,9 +25,7 @@ import httpx
 from ._base_client import (
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
-    NOT_GIVEN,
     AsyncClientCore,
-    NotGiven,
     RetriesTypes,
     SyncClientCore,
     TimeoutTypes,
@@ -72,7 +70,6 @@ class _Connection:
     namespace: str
     auth: httpx.Auth | None
     verify: Any
-    cert: Any
     proxy: str | None
     #: httpx request extensions every request carries (``sni_hostname`` for tls-server-name).
     extensions: Mapping[str, Any] = field(default_factory=dict)
@@ -99,9 +96,9 @@ def _connection(
             namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
             auth=_token_auth(token) if token is not None else config.auth,
             verify=config.verify if verify is None else verify,
-            cert=config.cert,
+            # config.cert is always None: a kubeconfig's client certificate is loaded into verify.
             proxy=config.proxy,
-            extensions=dict(config.request_extensions),
+            extensions=config.request_extensions,
         )
     if config is not None or kubeconfig is not None or context is not None:
         raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
@@ -110,7 +107,6 @@ def _connection(
         namespace=namespace or DEFAULT_NAMESPACE,
         auth=_token_auth(token) if token is not None else None,
         verify=True if verify is None else verify,
-        cert=None,
         proxy=None,
     )
 
@@ -134,8 +130,6 @@ def _http_options(connection: _Connection, transport: Any, headers: Mapping[str,
         options["transport"] = transport
     else:
         options["verify"] = connection.verify
-        if connection.cert is not None:
-            options["cert"] = connection.cert
         if connection.proxy is not None:
             options["proxy"] = connection.proxy
     return options
@@ -191,9 +185,10 @@ class Client(_Accessors, SyncClientCore):
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
-        http = httpx.Client(**_http_options(connection, transport, headers))
-        super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
-        self._request_extensions = dict(connection.extensions)
+        super().__init__(
+            httpx.Client(**_http_options(connection, transport, headers)), namespace=connection.namespace,
+            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+        )
 
     @classmethod
     def from_kubeconfig(
@@ -202,16 +197,6 @@ class Client(_Accessors, SyncClientCore):
         """A client for ``context`` (default: the current one) of the kubeconfig at ``path``."""
         return cls(kubeconfig=path, context=context, **kwargs)
 
-    def with_options(
-        self,
-        *,
-        namespace: str | NotGiven = NOT_GIVEN,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        retries: RetriesTypes | NotGiven = NOT_GIVEN,
-    ) -> Self:
-        """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
-        return self._derive(namespace=namespace, timeout=timeout, retries=retries)
-
     def __enter__(self) -> Self:
         return self
 
@@ -219,9 +204,6 @@ class Client(_Accessors, SyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
-
-    def __repr__(self) -> str:
-        return f"<Client {self.base_url} namespace={self.namespace!r}>"
 
     @property
     def images(self) -> Images:
@@ -289,9 +271,10 @@ class AsyncClient(_Accessors, AsyncClientCore):
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
-        http = httpx.AsyncClient(**_http_options(connection, transport, headers))
-        super().__init__(http, namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep)
-        self._request_extensions = dict(connection.extensions)
+        super().__init__(
+            httpx.AsyncClient(**_http_options(connection, transport, headers)), namespace=connection.namespace,
+            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+        )
 
     @classmethod
     def from_kubeconfig(
@@ -300,16 +283,6 @@ class AsyncClient(_Accessors, AsyncClientCore):
         """A client for ``context`` (default: the current one) of the kubeconfig at ``path``."""
         return cls(kubeconfig=path, context=context, **kwargs)
 
-    def with_options(
-        self,
-        *,
-        namespace: str | NotGiven = NOT_GIVEN,
-        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
-        retries: RetriesTypes | NotGiven = NOT_GIVEN,
-    ) -> Self:
-        """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
-        return self._derive(namespace=namespace, timeout=timeout, retries=retries)
-
     async def __aenter__(self) -> Self:
         return self
 
@@ -317,9 +290,6 @@ class AsyncClient(_Accessors, AsyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"<AsyncClient {self.base_url} namespace={self.namespace!r}>"
 
     @property
     def images(self) -> AsyncImages:

@@ -49,6 +49,21 @@ def test_config_errors_with_a_token_in_the_file(tmp_path: Path) -> None:
     assert SENTINEL not in str(info.value)
 
 
+def test_client_reprs_hide_credentials_in_the_base_url() -> None:
+    from imageapi import AsyncClient, Client
+
+    base_url = f"https://me:{SHORT_SECRET}@api.example.com:6443/?access_token={SENTINEL}"
+    transport = httpx.MockTransport(lambda request: httpx.Response(200))
+    with Client(base_url, transport=transport, namespace="demo") as client:
+        for shown in (repr(client), repr(client.with_options(namespace="other")),
+                      repr(AsyncClient(base_url, transport=transport))):
+            assert SHORT_SECRET not in shown and SENTINEL not in shown
+            assert "api.example.com:6443" in shown
+        assert repr(client) == (
+            "<Client https://me:<redacted>@api.example.com:6443/?access_token=<redacted> namespace='demo'>"
+        )
+
+
 def test_yaml_errors_do_not_quote_the_token(tmp_path: Path) -> None:
     for broken in (f'token: "{SENTINEL}\n', f"token: {SENTINEL}: x\n", f"token: [{SENTINEL}\n",
                    f"token: '{SENTINEL}\n", f'token: "{SENTINEL}\\q"\n'):
