@@ -47,7 +47,27 @@ PatchBody = Body | Sequence[Mapping[str, Any]]
 
 
 class VerbBase(Resource):
-    """Flows shared by a main-resource verb and its ``/status`` twin (``replace``/``replace_status``…)."""
+    """Flows shared by a verb on the resource and its twins on subresources (``get``/``get_status``/
+    ``layers``, ``replace``/``replace_status``, ``patch``/``patch_status``)."""
+
+    def _response_type(self, subresource: str | None) -> str:
+        """The model a successful answer decodes to: the resource's kind, or the subresource's type."""
+        if subresource is None:
+            return self._info.kind
+        return self._info.subresources[subresource].response_type
+
+    def _get_flow(
+        self,
+        name: str,
+        namespace: object,
+        subresource: str | None = None,
+        list_options: ListOptions | None = None,
+    ) -> Flow[Any]:
+        request = build_get_request(
+            self._info, self._namespace(namespace), name, decoder(self._response_type(subresource)),
+            subresource=subresource, list_options=list_options,
+        )
+        return single(request)
 
     def _replace_flow(
         self,
@@ -55,15 +75,14 @@ class VerbBase(Resource):
         namespace: object,
         subresource: str | None,
         options: WriteOptions,
-        response_type: str,
     ) -> Flow[Any]:
         document = with_kind(self._info.api_version, self._info.kind, to_json_object(body))
         name = object_name(document)
         if name is None:
             raise ValueError("replace needs the object's metadata.name")
         request = build_replace_request(
-            self._info, self._namespace(namespace, document), name, document, decoder(response_type),
-            options, subresource=subresource,
+            self._info, self._namespace(namespace, document), name, document,
+            decoder(self._response_type(subresource)), options, subresource=subresource,
         )
         return single(request)
 
@@ -76,11 +95,10 @@ class VerbBase(Resource):
         options: WriteOptions,
         patch_type: PatchType | None,
         force: bool | None,
-        response_type: str,
     ) -> Flow[Any]:
         request = build_patch_request(
-            self._info, self._namespace(namespace), name, body, decoder(response_type), options,
-            patch_type=patch_type, force=force, subresource=subresource,
+            self._info, self._namespace(namespace), name, body, decoder(self._response_type(subresource)),
+            options, patch_type=patch_type, force=force, subresource=subresource,
         )
         return single(request)
 
@@ -99,10 +117,7 @@ class Get(VerbBase, Generic[NamespaceT, ResultT]):
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Read the object called ``name`` (raises ``NotFoundError`` when it does not exist)."""
-        request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._info.kind)
-        )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(self._get_flow(name, namespace), timeout, retries))
 
 
 class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -156,8 +171,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         (re-read and retry, e.g. with :func:`imageapi.retry_on_conflict`).
         """
         flow = self._replace_flow(
-            cast(Body, body), namespace, None,
-            WriteOptions(dry_run, field_manager, field_validation), self._info.kind,
+            cast(Body, body), namespace, None, WriteOptions(dry_run, field_manager, field_validation)
         )
         return cast(ResultT, self._call(flow, timeout, retries))
 
@@ -190,7 +204,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         """
         flow = self._patch_flow(
             name, cast(PatchBody, body), namespace, None,
-            WriteOptions(dry_run, field_manager, field_validation), type, force, self._info.kind,
+            WriteOptions(dry_run, field_manager, field_validation), type, force,
         )
         return cast(ResultT, self._call(flow, timeout, retries))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
-from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes, single
+from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._request import (
     Body,
     FieldValidation,
@@ -79,15 +79,22 @@ def tag_source(source: str, kind: SourceKind | None = None) -> dict[str, str]:
     return reference
 
 
+def _point_tag(
+    entry: dict[str, Any], reference: dict[str, str], reference_policy: str | None
+) -> dict[str, Any]:
+    """Point the spec tag ``entry`` at ``reference``; its other settings stay (returns ``entry``)."""
+    entry["from"] = dict(reference)
+    if reference_policy is not None:
+        entry["referencePolicy"] = {"type": reference_policy}
+    return entry
+
+
 class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
     """Image-stream-only verbs: the ``status``, ``layers`` and ``secrets`` subresources, and ``tag``."""
 
     _subresource_verbs: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {("status", "get"), ("status", "update"), ("status", "patch"), ("layers", "get"), ("secrets", "get")}
     )
-
-    def _sub_type(self, subresource: str) -> str:
-        return self._info.subresources[subresource].response_type
 
     def get_status(
         self,
@@ -98,10 +105,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Read the stream through its ``/status`` subresource."""
-        request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._sub_type("status")), subresource="status"
-        )
-        return cast(StreamT, self._call(single(request), timeout, retries))
+        return cast(StreamT, self._call(self._get_flow(name, namespace, "status"), timeout, retries))
 
     def replace_status(
         self,
@@ -116,8 +120,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
     ) -> StreamT:
         """Write the stream's ``status`` (the server keeps ``spec`` as stored)."""
         flow = self._replace_flow(
-            cast(Body, body), namespace, "status", WriteOptions(dry_run, field_manager, field_validation),
-            self._sub_type("status"),
+            cast(Body, body), namespace, "status", WriteOptions(dry_run, field_manager, field_validation)
         )
         return cast(StreamT, self._call(flow, timeout, retries))
 
@@ -137,8 +140,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
     ) -> StreamT:
         """Patch the stream's ``status`` (patch types as for :meth:`patch`)."""
         flow = self._patch_flow(
-            name, body, namespace, "status", WriteOptions(dry_run, field_manager, field_validation), type, force,
-            self._sub_type("status"),
+            name, body, namespace, "status", WriteOptions(dry_run, field_manager, field_validation), type, force
         )
         return cast(StreamT, self._call(flow, timeout, retries))
 
@@ -151,10 +153,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
     ) -> LayersT:
         """The layers and blobs of every image the stream references (``ImageStreamLayers``)."""
-        request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._sub_type("layers")), subresource="layers"
-        )
-        return cast(LayersT, self._call(single(request), timeout, retries))
+        return cast(LayersT, self._call(self._get_flow(name, namespace, "layers"), timeout, retries))
 
     def secrets(
         self,
@@ -175,11 +174,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         """
         options = ListOptions(label_selector=label_selector, field_selector=field_selector, limit=limit,
                               continue_=continue_)
-        request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._sub_type("secrets")),
-            subresource="secrets", list_options=options,
-        )
-        return cast(SecretsT, self._call(single(request), timeout, retries))
+        return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries))
 
     def tag(
         self,
@@ -215,9 +210,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
             try:
                 current = yield build_get_request(self._info, namespace, stream, decoder(kind))
             except NotFoundError:
-                spec_tag: dict[str, Any] = {"name": tag, "from": dict(reference)}
-                if reference_policy is not None:
-                    spec_tag["referencePolicy"] = {"type": reference_policy}
+                spec_tag = _point_tag({"name": tag}, reference, reference_policy)
                 new_stream = with_kind(self._info.api_version, kind,
                                        {"metadata": {"name": stream}, "spec": {"tags": [spec_tag]}})
                 try:
@@ -232,9 +225,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
             if entry is None:
                 entry = {"name": tag}
                 tags.append(entry)
-            entry["from"] = dict(reference)
-            if reference_policy is not None:
-                entry["referencePolicy"] = {"type": reference_policy}
+            _point_tag(entry, reference, reference_policy)
             try:
                 return (yield build_replace_request(self._info, namespace, stream, document, decoder(kind), options))
             except ConflictError:
