@@ -2,7 +2,8 @@
 
 Printed figures (all ratios, medians of interleaved runs in this process):
 
-- full typed decode (``ImageList.model_validate_json``) vs ``json.loads`` of the same bytes;
+- full typed decode (``ImageList.model_validate_json``) vs ``json.loads`` of the same bytes, and the
+  same for a naive model set of the same schema (``benchlib._naive_models``) for comparison;
 - decode, then read name, dockerImageReference and layer count of every item, end to end, vs the
   same work on the ``json.loads`` dicts; and the reads alone, typed attributes vs dict lookups;
 - decoding through dicts (``json.loads`` + ``model_validate``), for comparison;
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from benchlib import interleaved_medians, ratio_line
+from benchlib._naive_models import build_naive_models
 
 ITEMS = 5_000
 QUICK_ITEMS = 1_000
@@ -176,9 +178,12 @@ def run(quick: bool) -> None:
     check_round_trip(payload)
     print("  round trip decode -> encode: lossless")
 
+    naive_image_list = build_naive_models()["ImageList"]
     ImageList.model_validate_json(payload)  # build the deferred validators outside the timings
+    naive_image_list.model_validate_json(payload)
     decodes = {
         "json.loads": lambda: json.loads(payload),
+        "naive": lambda: naive_image_list.model_validate_json(payload),
         "typed": lambda: ImageList.model_validate_json(payload),
         "typed via dicts": lambda: ImageList.model_validate(json.loads(payload)),
         "json.loads + reads": lambda: _reads_on_dicts(json.loads(payload)),
@@ -194,6 +199,14 @@ def run(quick: bool) -> None:
         baseline = medians["json.loads"]
         print(f"  {heading}:")
         print("  " + ratio_line("full typed decode vs json.loads", medians["typed"], baseline, goal=2.5))
+        print(
+            "  "
+            + ratio_line(
+                "  the same with a naive model set (per-field Python validators, model_post_init, no GC hold)",
+                medians["naive"],
+                baseline,
+            )
+        )
         print(
             "  "
             + ratio_line(
