@@ -18,6 +18,7 @@ import os
 import queue
 import shutil
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -60,16 +61,16 @@ class Kubectl:
         assert KUBECTL is not None
         return [KUBECTL, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={request_timeout}", *args]
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         # Only what kubectl needs: no KUBECONFIG, proxy settings or kubectl plugins of the caller leak in.
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(self.home),
-                "KUBECONFIG": str(self.kubeconfig), "LANG": "C"}
+                "KUBECONFIG": str(self.kubeconfig), "LANG": "C", **(extra or {})}
 
-    def run(self, *args: str, stdin: str | None = None, check: bool = True,
-            request_timeout: str = REQUEST_TIMEOUT) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, stdin: str | None = None, check: bool = True, request_timeout: str = REQUEST_TIMEOUT,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         """Run ``kubectl <args>``; with ``check`` a non-zero exit fails the test showing kubectl's stderr."""
         result = subprocess.run(self._argv(args, request_timeout), input=stdin, capture_output=True, text=True,
-                                env=self._env(), timeout=COMMAND_TIMEOUT, check=False)
+                                env=self._env(env), timeout=COMMAND_TIMEOUT, check=False)
         if check and result.returncode != 0:
             pytest.fail(f"kubectl {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\n"
                         f"stderr:\n{result.stderr}")
@@ -87,30 +88,46 @@ class Kubectl:
 
 
 class LineReader:
-    """Reads a child's stdout on a thread so that waiting for a line is bounded."""
+    """Reads a child's stdout and stderr on threads so that waiting for a line is bounded."""
 
     def __init__(self, process: subprocess.Popen[str]) -> None:
         self.process = process
-        self._lines: queue.Queue[str | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._pump, daemon=True)
-        self._thread.start()
+        self._stdout: queue.Queue[str | None] = queue.Queue()
+        self._stderr: queue.Queue[str | None] = queue.Queue()
+        self._stderr_seen: list[str] = []
+        self._threads = [threading.Thread(target=self._pump, args=(pipe, lines), daemon=True)
+                         for pipe, lines in ((process.stdout, self._stdout), (process.stderr, self._stderr))]
+        for thread in self._threads:
+            thread.start()
 
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line.rstrip("\n"))
-        self._lines.put(None)
+    @staticmethod
+    def _pump(pipe: Any, lines: queue.Queue[str | None]) -> None:
+        for line in pipe:
+            lines.put(line.rstrip("\n"))
+        lines.put(None)
+
+    def _take(self, lines: queue.Queue[str | None], what: str) -> str:
+        try:
+            line = lines.get(timeout=WATCH_LINE_TIMEOUT)
+        except queue.Empty:
+            pytest.fail(f"kubectl printed no {what} for {WATCH_LINE_TIMEOUT} s; stderr so far:\n"
+                        + "\n".join(self._stderr_seen))
+        if line is None:
+            pytest.fail(f"kubectl exited ({self.process.wait()}) before the expected {what}; stderr:\n"
+                        + "\n".join(self._stderr_seen))
+        return line
 
     def next_line(self) -> str:
-        """The next line of output; fails the test if kubectl exits or stays silent for too long."""
-        try:
-            line = self._lines.get(timeout=WATCH_LINE_TIMEOUT)
-        except queue.Empty:
-            pytest.fail(f"kubectl printed nothing for {WATCH_LINE_TIMEOUT} s")
-        if line is None:
-            stderr = self.process.stderr.read() if self.process.stderr else ""
-            pytest.fail(f"kubectl exited ({self.process.wait()}) before the expected line; stderr:\n{stderr}")
-        return line
+        """The next line of standard output (fails the test if kubectl exits or stays silent too long)."""
+        return self._take(self._stdout, "output line")
+
+    def wait_for_log(self, fragment: str) -> str:
+        """Skip kubectl's log lines (stderr, ``-v``) until one contains ``fragment``; return it."""
+        while True:
+            line = self._take(self._stderr, f"log line with {fragment!r}")
+            self._stderr_seen.append(line)
+            if fragment in line:
+                return line
 
     def stop(self) -> None:
         """End the child (only this process, by its handle) and reap it."""
@@ -121,7 +138,8 @@ class LineReader:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
-        self._thread.join(timeout=COMMAND_TIMEOUT)
+        for thread in self._threads:
+            thread.join(timeout=COMMAND_TIMEOUT)
         for pipe in (self.process.stdout, self.process.stderr):
             if pipe is not None:
                 pipe.close()
@@ -179,7 +197,7 @@ def parse_table(text: str) -> list[dict[str, str]]:
     names = header.split()
     starts = [header.index(name) for name in names]
     ends = [*starts[1:], None]
-    return [{name: row[start:end].strip() for name, start, end in zip(names, starts, ends)} for row in rows]
+    return [{name: row[start:end].strip() for name, start, end in zip(names, starts, ends, strict=True)} for row in rows]
 
 
 # -- discovery -------------------------------------------------------------------------------------
@@ -354,6 +372,88 @@ def test_watching_imagestreamtags_is_method_not_allowed(kubectl: Kubectl) -> Non
     assert f'watch is not supported on resources of kind "imagestreamtags.{GROUP}"' in result.stderr
 
 
+def test_get_all_namespaces_and_field_selectors(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    for namespace, name in ((NAMESPACE, "app"), (NAMESPACE, "web"), ("other", "app")):
+        cluster.create("imagestreams", json.loads(stream_manifest(name)), namespace=namespace)
+    where = '{range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'
+
+    everywhere = kubectl.run("get", "is", "-A", "-o", f"jsonpath={where}").stdout.split()
+    by_name = kubectl.run("get", "is", "-A", "--field-selector=metadata.name=app",
+                          "-o", f"jsonpath={where}").stdout.split()
+    by_repository = kubectl.run(
+        "get", "is", "--field-selector",
+        f"status.dockerImageRepository=image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/web",
+        "-o", "name").stdout.split()
+    unknown = kubectl.run("get", "is", "--field-selector=spec.tags=x", check=False)
+
+    assert everywhere == [f"{NAMESPACE}/app", f"{NAMESPACE}/web", "other/app"]
+    assert by_name == [f"{NAMESPACE}/app", "other/app"]
+    assert by_repository == [f"{STREAM_KIND}/web"]
+    # server-semantics §5.6: only four field labels exist for image streams.
+    assert unknown.returncode != 0 and "Error from server (BadRequest)" in unknown.stderr
+
+
+def test_create_and_delete_a_cluster_scoped_image(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    digest = "sha256:" + "1" * 64
+    manifest = write_manifest(tmp_path, "image.yaml", json.dumps({
+        "apiVersion": f"{GROUP}/v1", "kind": "Image", "metadata": {"name": digest},
+        "dockerImageReference": f"quay.io/example/x@{digest}"}))
+
+    created = kubectl.run("create", "-f", manifest)
+    fetched = kubectl.json("get", "image", digest)
+    deleted = kubectl.run("delete", "-f", manifest)
+
+    assert f"image.{GROUP}/{digest} created" in created.stdout
+    assert "namespace" not in fetched["metadata"]
+    assert fetched["dockerImageReference"] == f"quay.io/example/x@{digest}"
+    assert f'image.{GROUP} "{digest}" deleted' in deleted.stdout
+    assert all(image["metadata"]["name"] != digest for image in cluster.list("images"))
+
+
+def test_create_an_imagestreamtag_from_a_manifest(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "istag.yaml", json.dumps({
+        "apiVersion": f"{GROUP}/v1", "kind": "ImageStreamTag", "metadata": {"name": "made:v9"},
+        "tag": {"name": "v9", "from": {"kind": "DockerImage", "name": APP_V1}}}))
+
+    result = kubectl.run("create", "-f", manifest)
+
+    assert f"imagestreamtag.{GROUP}/made:v9 created" in result.stdout
+    # The stream is created on the fly and the simulated import controller resolves the tag.
+    stored = stored_stream(cluster, "made")
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v9"]
+    assert kubectl.json("get", "istag", "made:v9")["image"]["dockerImageReference"].startswith(
+        "quay.io/example/app@sha256:")
+
+
+IMPORT_MANIFEST = json.dumps({
+    "apiVersion": f"{GROUP}/v1", "kind": "ImageStreamImport", "metadata": {"name": "imported"},
+    "spec": {"import": True, "images": [{"from": {"kind": "DockerImage", "name": APP_V2}, "to": {"name": "stable"}}]}})
+
+
+def test_create_an_imagestreamimport_with_default_validation(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    # ImageStreamImport has no PATCH operation, so kubectl cannot learn from the OpenAPI v3 document
+    # that the server validates fields; it falls back to GET /openapi/v2, which client-go requests
+    # (and decodes) only as protobuf, to decide between server-side and client-side validation.
+    manifest = write_manifest(tmp_path, "isi.yaml", IMPORT_MANIFEST)
+
+    result = kubectl.run("create", "-f", manifest)
+
+    assert f"imagestreamimport.{GROUP}/imported created" in result.stdout
+    assert [tag["name"] for tag in stored_stream(cluster, "imported")["spec"]["tags"]] == ["stable"]
+
+
+def test_create_an_imagestreamimport_without_client_validation(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "isi.yaml", IMPORT_MANIFEST)
+
+    result = kubectl.run("create", "-f", manifest, "--validate=false")
+
+    assert f"imagestreamimport.{GROUP}/imported created" in result.stdout
+    istag = kubectl.json("get", "istag", "imported:stable")
+    assert istag["image"]["dockerImageReference"].startswith("quay.io/example/app@sha256:")
+
+
 # -- apply -----------------------------------------------------------------------------------------
 
 
@@ -410,6 +510,17 @@ def test_server_side_apply_refuses_an_unknown_field(
     assert "bogusField" in result.stderr
     with pytest.raises(StatusError):
         stored_stream(cluster, "bad")
+
+
+def test_server_dry_run_apply_creates_nothing(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "dry.yaml", stream_manifest("dry", tags={"v1": APP_V1}))
+    revision = cluster.resource_version
+
+    result = kubectl.run("apply", "--dry-run=server", "-f", manifest)
+
+    assert f"{STREAM_KIND}/dry created (server dry run)" in result.stdout
+    assert cluster.list("imagestreams", NAMESPACE) == []
+    assert cluster.resource_version == revision
 
 
 def test_diff_is_a_dry_run_that_changes_nothing(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
@@ -489,6 +600,40 @@ def test_label_adds_refuses_to_overwrite_then_overwrites_and_removes(
     assert f"{STREAM_KIND}/app unlabeled" in removed.stdout
     assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "b"}
     assert kubectl.run("get", "is", "-l", "team=b", "-o", "name").stdout.split() == [f"{STREAM_KIND}/app"]
+
+
+def test_status_subresource_patch_keeps_spec_tags_and_generation(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+    before = stored_stream(cluster, "app")
+    patch = {"metadata": {"labels": {"via": "status"}},
+             "spec": {"tags": None, "lookupPolicy": {"local": True}}}
+
+    result = kubectl.run("patch", "is", "app", "--subresource=status", "--type=merge", "-p", json.dumps(patch))
+
+    assert f"{STREAM_KIND}/app patched" in result.stdout
+    after = stored_stream(cluster, "app")
+    # server-semantics §5.5: spec.tags are copied back, the generation stays, labels are persisted
+    # and (the real server's quirk) spec.lookupPolicy is not reset.
+    assert after["spec"]["tags"] == before["spec"]["tags"]
+    assert after["metadata"]["generation"] == before["metadata"]["generation"]
+    assert after["metadata"]["labels"] == {"via": "status"}
+    assert after["spec"]["lookupPolicy"] == {"local": True}
+
+
+def test_edit_sends_the_change_made_in_the_editor(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", labels={"team": "a"}, tags={"v1": APP_V1})),
+                   namespace=NAMESPACE)
+    editor = tmp_path / "editor.py"
+    editor.write_text(f"#!{sys.executable}\n"
+                      "import pathlib, sys\n"
+                      "path = pathlib.Path(sys.argv[-1])\n"
+                      "path.write_text(path.read_text().replace('team: a', 'team: edited'))\n")
+    editor.chmod(0o755)
+
+    result = kubectl.run("edit", "is", "app", env={"KUBE_EDITOR": str(editor)})
+
+    assert f"{STREAM_KIND}/app edited" in result.stdout
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "edited"}
 
 
 def test_replace_with_a_stale_resource_version_is_a_conflict(
@@ -628,6 +773,28 @@ def test_watch_with_a_selector_sees_objects_enter_and_leave(kubectl: Kubectl, cl
 
     # server-semantics §14: leaving is DELETED with the old object, entering is ADDED.
     assert events == ["DELETED app 0", "ADDED app 3"]
+
+
+def test_watch_of_one_stream_ignores_the_others(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    for name in ("app", "other"):
+        cluster.create("imagestreams", json.loads(stream_manifest(name, labels={"step": "0"})), namespace=NAMESPACE)
+    # For a single object kubectl GETs it, then watches with fieldSelector=metadata.name and
+    # resourceVersion=0 and drops the watch's first (synthetic ADDED) event. A change made before the
+    # watch is established would be folded into that dropped event, so wait for kubectl's log of the
+    # watch response (-v=6) before changing anything.
+    watch = kubectl.start("get", "is", "app", "-w", "--output-watch-events", "-o", f"jsonpath={WATCH_TEMPLATE}",
+                          "-v=6", request_timeout="15s")
+    try:
+        assert watch.next_line() == "ADDED app 0"
+        established = watch.wait_for_log("watch=true")
+        _set_label(cluster, "other", step="1")
+        _set_label(cluster, "app", step="2")
+        event = watch.next_line()
+    finally:
+        watch.stop()
+
+    assert "fieldSelector=metadata.name%3Dapp" in established and "200 OK" in established
+    assert event == "MODIFIED app 2"
 
 
 def test_watch_ends_with_the_request_timeout(kubectl: Kubectl, cluster: FakeCluster) -> None:
