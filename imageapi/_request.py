@@ -176,19 +176,19 @@ def _plain(value: Any) -> Any:
 
 def object_name(body: JSONDict) -> str | None:
     """``metadata.name`` of a JSON object, if any."""
-    metadata = body.get("metadata")
-    if isinstance(metadata, Mapping):
-        name = metadata.get("name")
-        return name if isinstance(name, str) and name else None
-    return None
+    return _metadata_string(body, "name")
 
 
 def object_namespace(body: JSONDict) -> str | None:
     """``metadata.namespace`` of a JSON object, if any."""
+    return _metadata_string(body, "namespace")
+
+
+def _metadata_string(body: JSONDict, key: str) -> str | None:
     metadata = body.get("metadata")
     if isinstance(metadata, Mapping):
-        namespace = metadata.get("namespace")
-        return namespace if isinstance(namespace, str) and namespace else None
+        value = metadata.get(key)
+        return value if isinstance(value, str) and value else None
     return None
 
 
@@ -201,15 +201,22 @@ def _encode(document: Any) -> bytes:
 # Paths
 
 
+def _collection_path(info: ResourceInfo, namespace: str | None) -> str:
+    """The path of a collection: in ``namespace``, or across all namespaces (and cluster-scoped) when None."""
+    parts = ["", "apis", info.group, info.version]
+    if namespace:
+        parts += ["namespaces", quote(namespace, safe="")]
+    parts.append(info.plural)
+    return "/".join(parts)
+
+
 def resource_path(
     info: ResourceInfo,
     namespace: str | None,
     name: str | None = None,
     subresource: str | None = None,
-    *,
-    watch: bool = False,
 ) -> str:
-    """The URL path of a collection, an object or one of its subresources.
+    """The URL path of a collection, an object or one of its subresources, checked against the scope.
 
     Names are percent-encoded except for ``:`` and ``@``, which the image API uses inside names
     (``app:latest``, ``app@sha256:…``, ``sha256:…@sig``) and which are legal in a path segment.
@@ -223,28 +230,31 @@ def resource_path(
         raise ValueError(f"{name!r} is not an object name")
     if subresource is not None and name is None:
         raise ValueError("a subresource needs an object name")
-    parts = ["", "apis", info.group, info.version]
-    if watch:
-        parts.append("watch")
-    if namespace:
-        parts += ["namespaces", quote(namespace, safe="")]
-    parts.append(info.plural)
+    path = _collection_path(info, namespace)
     if name is not None:
-        parts.append(quote(name, safe=":@"))
+        path += "/" + quote(name, safe=":@")
     if subresource is not None:
-        parts.append(subresource)
-    return "/".join(parts)
+        path += "/" + subresource
+    return path
 
 
 # --------------------------------------------------------------------------------------------------
 # Requests per verb
 
 
-def _json_headers(content_type: str | None = None) -> tuple[tuple[str, str], ...]:
-    headers = [("Accept", "application/json")]
-    if content_type is not None:
-        headers.append(("Content-Type", content_type))
-    return tuple(headers)
+def _json_request(
+    method: str,
+    path: str,
+    decode: Decoder,
+    params: Sequence[tuple[str, str]] = (),
+    document: Any = None,
+    content_type: str = "application/json",
+) -> ApiRequest:
+    """A request that accepts JSON and sends ``document``, when there is one, as a ``content_type`` body."""
+    if document is None:
+        return ApiRequest(method, path, decode, tuple(params), (("Accept", "application/json"),))
+    headers = (("Accept", "application/json"), ("Content-Type", content_type))
+    return ApiRequest(method, path, decode, tuple(params), headers, _encode(document))
 
 
 def build_get_request(
@@ -258,13 +268,7 @@ def build_get_request(
 ) -> ApiRequest:
     """``GET`` one object (or a subresource such as ``status``, ``layers``, ``secrets``)."""
     params = list_options.params() if list_options is not None else []
-    return ApiRequest(
-        method="GET",
-        path=resource_path(info, namespace, name, subresource),
-        decode=decode,
-        params=tuple(params),
-        headers=_json_headers(),
-    )
+    return _json_request("GET", resource_path(info, namespace, name, subresource), decode, params)
 
 
 def build_create_request(
@@ -275,14 +279,7 @@ def build_create_request(
     options: WriteOptions,
 ) -> ApiRequest:
     """``POST`` a new object to its collection."""
-    return ApiRequest(
-        method="POST",
-        path=resource_path(info, namespace),
-        decode=decode,
-        params=tuple(options.params()),
-        headers=_json_headers("application/json"),
-        content=_encode(body),
-    )
+    return _json_request("POST", resource_path(info, namespace), decode, options.params(), body)
 
 
 def build_replace_request(
@@ -296,14 +293,7 @@ def build_replace_request(
     subresource: str | None = None,
 ) -> ApiRequest:
     """``PUT`` a whole object (its ``metadata.resourceVersion`` makes it conditional)."""
-    return ApiRequest(
-        method="PUT",
-        path=resource_path(info, namespace, name, subresource),
-        decode=decode,
-        params=tuple(options.params()),
-        headers=_json_headers("application/json"),
-        content=_encode(body),
-    )
+    return _json_request("PUT", resource_path(info, namespace, name, subresource), decode, options.params(), body)
 
 
 def resolve_patch_type(body: Any, patch_type: PatchType | None) -> PatchType:
@@ -354,14 +344,8 @@ def build_patch_request(
             params.append(("force", "true" if force else "false"))
     elif force is not None:
         raise ValueError("force applies only to server-side apply (type='apply')")
-    return ApiRequest(
-        method="PATCH",
-        path=resource_path(info, namespace, name, subresource),
-        decode=decode,
-        params=tuple(params),
-        headers=_json_headers(PATCH_CONTENT_TYPES[resolved]),
-        content=_encode(document),
-    )
+    path = resource_path(info, namespace, name, subresource)
+    return _json_request("PATCH", path, decode, params, document, PATCH_CONTENT_TYPES[resolved])
 
 
 def build_delete_request(
@@ -372,14 +356,7 @@ def build_delete_request(
     options: DeleteOptions,
 ) -> ApiRequest:
     """``DELETE`` one object, with a ``DeleteOptions`` body when any option is set."""
-    body = options.body()
-    return ApiRequest(
-        method="DELETE",
-        path=resource_path(info, namespace, name),
-        decode=decode,
-        headers=_json_headers(None if body is None else "application/json"),
-        content=None if body is None else _encode(body),
-    )
+    return _json_request("DELETE", resource_path(info, namespace, name), decode, (), options.body())
 
 
 def build_delete_collection_request(
@@ -390,15 +367,7 @@ def build_delete_collection_request(
     list_options: ListOptions,
 ) -> ApiRequest:
     """``DELETE`` the objects of a collection that match the selectors."""
-    body = options.body()
-    return ApiRequest(
-        method="DELETE",
-        path=resource_path(info, namespace),
-        decode=decode,
-        params=tuple(list_options.params()),
-        headers=_json_headers(None if body is None else "application/json"),
-        content=None if body is None else _encode(body),
-    )
+    return _json_request("DELETE", resource_path(info, namespace), decode, list_options.params(), options.body())
 
 
 def build_list_request(
@@ -408,17 +377,7 @@ def build_list_request(
 
     The seam for the ``list`` verb and its pager.
     """
-    parts = ["", "apis", info.group, info.version]
-    if namespace:
-        parts += ["namespaces", quote(namespace, safe="")]
-    parts.append(info.plural)
-    return ApiRequest(
-        method="GET",
-        path="/".join(parts),
-        decode=decode,
-        params=tuple(list_options.params()),
-        headers=_json_headers(),
-    )
+    return _json_request("GET", _collection_path(info, namespace), decode, list_options.params())
 
 
 def build_watch_request(
@@ -432,15 +391,12 @@ def build_watch_request(
 ) -> ApiRequest:
     """``GET ?watch=true`` on a collection: the seam for the ``watch`` verb (the body is a stream of
     ``WatchEvent`` lines, decoded line by line by the caller, not by ``decode``)."""
-    listing = build_list_request(info, namespace, decode, list_options)
-    params = [*listing.params, ("watch", "true")]
+    params = [*list_options.params(), ("watch", "true")]
     if allow_bookmarks:
         params.append(("allowWatchBookmarks", "true"))
     if timeout_seconds is not None:
         params.append(("timeoutSeconds", str(timeout_seconds)))
-    return ApiRequest(
-        method="GET", path=listing.path, decode=decode, params=tuple(params), headers=listing.headers,
-    )
+    return _json_request("GET", _collection_path(info, namespace), decode, params)
 
 
 # --------------------------------------------------------------------------------------------------
