@@ -32,7 +32,7 @@ import httpx
 import tenacity
 
 from ._redact import redact_url
-from .errors import ApiError, ConflictError, TooManyRequestsError, TransportError
+from .errors import HTTPX_NOT_SENT, ApiError, ConflictError, TooManyRequestsError, TransportError
 
 __all__ = [
     "DEFAULT_CONFLICT_BACKOFF",
@@ -52,9 +52,6 @@ T = TypeVar("T")
 _DEFAULT_RNG = random.Random()
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-# httpx failures raised before the request left the client, for callers that do not wrap them.
-_HTTPX_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -105,10 +102,10 @@ def is_retryable(policy: RetryPolicy, method: str, error: BaseException) -> bool
         return hint is None or hint <= policy.max_retry_after
     if isinstance(error, TransportError):
         return is_read or not error.request_sent
-    if isinstance(error, httpx.TransportError):
+    if isinstance(error, httpx.TransportError):  # from callers that do not wrap httpx's errors
         if isinstance(error, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
             return False  # the same request fails the same way
-        return is_read or isinstance(error, _HTTPX_NOT_SENT)
+        return is_read or isinstance(error, HTTPX_NOT_SENT)
     return False
 
 

@@ -419,8 +419,10 @@ class APITimeoutError(TransportError):
     """The request timed out (connect, read, write, or waiting for a pooled connection)."""
 
 
-# Failures raised before any byte of the request left the client.
-_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol)
+#: httpx failures raised before any byte of the request left the client (the retry rules read it too).
+HTTPX_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
+)
 
 
 def error_from_transport(method: str, url: object, exc: httpx.TransportError) -> TransportError:
@@ -430,7 +432,7 @@ def error_from_transport(method: str, url: object, exc: httpx.TransportError) ->
     detail = redact_text(str(exc)) if str(exc) else ""
     kind = type(exc).__name__
     message = f"{kind}: {detail}" if detail else kind
-    return cls(message, method=method, url=str(url), request_sent=not isinstance(exc, _NOT_SENT))
+    return cls(message, method=method, url=str(url), request_sent=not isinstance(exc, HTTPX_NOT_SENT))
 
 
 class ConfigError(ImageAPIError):
