@@ -130,8 +130,7 @@ def load_config(
     ``service_account_dir`` and ``environ`` replace the service account mount and ``os.environ``
     (for tests, or to read a different mount).
     """
-    env = os.environ if environ is None else environ
-    sa_dir = Path(service_account_dir) if service_account_dir is not None else DEFAULT_SERVICE_ACCOUNT_DIR
+    env, sa_dir = _surroundings(service_account_dir, environ)
     if kubeconfig is not None:
         return load_kubeconfig(kubeconfig, context, service_account_dir=sa_dir, environ=env)
     if context is None and _in_cluster(env, sa_dir):
@@ -162,8 +161,7 @@ def load_kubeconfig(
 
     The namespace is the context's, else (in a pod) the service account's, else ``default``.
     """
-    env = os.environ if environ is None else environ
-    sa_dir = Path(service_account_dir) if service_account_dir is not None else DEFAULT_SERVICE_ACCOUNT_DIR
+    env, sa_dir = _surroundings(service_account_dir, environ)
     return _from_documents([_read(Path(path).expanduser())], context, sa_dir, env)
 
 
@@ -174,8 +172,7 @@ def in_cluster_config(
 ) -> ClientConfig:
     """The configuration of a pod: the API service from ``KUBERNETES_SERVICE_HOST``/``_PORT``, the
     service account token (re-read as the kubelet rotates it), CA bundle and namespace."""
-    env = os.environ if environ is None else environ
-    sa_dir = Path(service_account_dir) if service_account_dir is not None else DEFAULT_SERVICE_ACCOUNT_DIR
+    env, sa_dir = _surroundings(service_account_dir, environ)
     source = "in-cluster"
     host, port = env.get("KUBERNETES_SERVICE_HOST", ""), env.get("KUBERNETES_SERVICE_PORT", "")
     if not host or not port:
@@ -202,6 +199,15 @@ def in_cluster_config(
         verify=verify,
         source=source,
     )
+
+
+def _surroundings(
+    service_account_dir: str | os.PathLike[str] | None, environ: Mapping[str, str] | None
+) -> tuple[Mapping[str, str], Path]:
+    """The environment and service account mount to read: the process's unless the caller gave others."""
+    env = os.environ if environ is None else environ
+    sa_dir = Path(service_account_dir) if service_account_dir is not None else DEFAULT_SERVICE_ACCOUNT_DIR
+    return env, sa_dir
 
 
 def _in_cluster(env: Mapping[str, str], sa_dir: Path) -> bool:
