@@ -28,14 +28,17 @@ def _short(digest: str | None) -> str:
 
 
 def _size(size: int | None) -> str:
+    """A blob size for people: ``512 B``, ``1.5 KiB``, … up to GiB."""
     if size is None:
         return "size unknown"
-    value = float(size)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
         value /= 1024
-    return f"{size} B"
+    return f"{value:.1f} GiB"
 
 
 class _Narrator:
