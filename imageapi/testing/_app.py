@@ -224,7 +224,7 @@ class App:
             return Response(200, [("Content-Type", "text/plain; charset=utf-8")], b"ok")
         self._authenticate(request)
         if request.method == "GET" and (path.count("/") <= 3 or path.startswith("/openapi/")):  # not resources
-            document = self._discovery(path)
+            document = self._discovery(path, request.headers.get("accept", ""))
             if document is not None:
                 return document
         route = resolve(request.method, path, request.query.get("watch", "").lower() in ("true", "1"))
@@ -239,7 +239,7 @@ class App:
         if scheme.lower() != "bearer" or given.strip() != token:
             raise unauthorized()
 
-    def _discovery(self, path: str) -> Response | None:
+    def _discovery(self, path: str, accept: str) -> Response | None:
         path = path.rstrip("/") or "/"
         documents: dict[str, Callable[[], Any]] = {
             "/version": lambda: _discovery.version_info(self.config.flavour),
@@ -256,6 +256,10 @@ class App:
         if path == f"/openapi/v3/{_discovery.OPENAPI_V3_GROUP_PATH}":
             raw = _discovery.openapi_v3_bytes()
         elif path == "/openapi/v2":
+            if _discovery.wants_protobuf_only(accept):
+                # client-go asks for the v2 document only as protobuf (kubectl's validation fallback).
+                return Response(200, [("Content-Type", _discovery.OPENAPI_V2_PROTOBUF)],
+                                _discovery.openapi_v2_protobuf())
             raw = _discovery.openapi_v2_bytes()
         else:
             return None
@@ -340,15 +344,16 @@ class App:
                               f'no kind "{kind}" is registered for version "{expected}"')
 
     def _unknown_fields(self, request: Request, info: ResourceInfo, body: JSON) -> list[tuple[str, str]]:
-        """fieldValidation: Strict fails with 400, Warn (the default) answers with Warning headers."""
+        """Drop the fields the schema does not declare, as decoding into the server's Go types does.
+
+        ``fieldValidation=Strict`` turns them into a 400; ``Warn`` (the default) answers with Warning
+        headers; ``Ignore`` drops them silently."""
         mode = request.query.get("fieldValidation", "Warn")
         if mode not in ("Strict", "Warn", "Ignore"):
             raise bad_request(f'fieldValidation parameter unsupported: {mode}. Valid options are: '
                               '"Ignore", "Warn", "Strict"')
-        if mode == "Ignore":
-            return []
-        unknown = unknown_fields(info.kind, body)
-        if not unknown:
+        unknown = prune_unknown_fields(info.kind, body)
+        if not unknown or mode == "Ignore":
             return []
         if mode == "Strict":
             raise bad_request("strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown))
@@ -774,14 +779,13 @@ def _walk_unknown(schema: JSON, type_ref: JSON, value: Any, path: str, out: list
         if definition is None or definition.get("freeForm"):
             return
         fields = definition.get("fields", {})
-        for key, item in value.items():
+        for key in list(value):
             child = f"{path}.{key}" if path else key
-            if key not in fields:
-                if not path and key in ("kind", "apiVersion"):
-                    continue
+            if key in fields:
+                _walk_unknown(schema, fields[key].get("type", {}), value[key], child, out)
+            elif path or key not in ("kind", "apiVersion"):
                 out.append(child)
-            else:
-                _walk_unknown(schema, fields[key].get("type", {}), item, child, out)
+                del value[key]
     elif kind == "array" and isinstance(value, list):
         for index, item in enumerate(value):
             _walk_unknown(schema, type_ref.get("items", {}), item, f"{path}[{index}]", out)
@@ -790,8 +794,9 @@ def _walk_unknown(schema: JSON, type_ref: JSON, value: Any, path: str, out: list
             _walk_unknown(schema, type_ref.get("values", {}), item, f"{path}[{key}]", out)
 
 
-def unknown_fields(kind: str, body: JSON) -> list[str]:
-    """Paths of the fields in ``body`` that the normalized schema does not declare for ``kind``."""
+def prune_unknown_fields(kind: str, body: JSON) -> list[str]:
+    """Remove the fields of ``body`` that the normalized schema does not declare for ``kind`` and
+    return their paths (``spec.tags[0].bogus``). Kinds the schema does not know are left alone."""
     schema = _discovery.normalized_schema()
     if schema is None or _type_fields(schema, kind) is None:
         return []

@@ -162,6 +162,26 @@ def openapi_v2_bytes() -> bytes | None:
     return json.dumps(_v2_refs(v2), separators=(",", ":")).encode()
 
 
+# Clients ask for "…spec.v2@v1.0+protobuf"; the answer is labelled with the parseable form ("@" is not a
+# valid character in a media type, and Go's mime parser refuses it).
+OPENAPI_V2_PROTOBUF = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+
+
+def wants_protobuf_only(accept: str) -> bool:
+    """Whether an Accept header asks for protobuf and offers no JSON alternative."""
+    offered = [part.split(";", 1)[0].strip().lower() for part in accept.split(",") if part.strip()]
+    return bool(offered) and all("protobuf" in media_type for media_type in offered)
+
+
+def openapi_v2_protobuf() -> bytes:
+    """The v2 document as a gnostic ``openapi_v2.Document`` message that carries only ``swagger: "2.0"``
+    (field 1). Encoding every definition in protobuf is out of the fake's scope; with no definitions a
+    client such as kubectl finds no schema for a kind and skips client-side validation, leaving it to
+    the server (``fieldValidation``), which the fake implements."""
+    version = b"2.0"
+    return bytes([0x0A, len(version)]) + version
+
+
 @functools.lru_cache(maxsize=1)
 def normalized_schema() -> JSON | None:
     """The committed normalized schema (types, metaTypes, resources), or None when absent."""

@@ -341,6 +341,14 @@ def test_unknown_fields_strict_is_400_and_warn_warns(http: httpx.Client) -> None
     warned = http.post(streams_path(), json=body)
     assert warned.status_code == 201
     assert 'unknown field \\"spec.bogus\\"' in warned.headers["Warning"]
+    # Like decoding into the server's types, unknown fields are not stored.
+    stored = http.get(streams_path(name="a")).json()
+    assert "bogus" not in stored["spec"]
+    assert "nope" not in stored["spec"]["tags"][0]
+    ignored = http.post(streams_path(), json={**body, "metadata": {"name": "c"}}, params={"fieldValidation": "Ignore"})
+    assert ignored.status_code == 201
+    assert "Warning" not in ignored.headers
+    assert "bogus" not in ignored.json()["spec"]
     known = http.post(streams_path(), json=stream_body("b", labels={"a": "b"}), params={"fieldValidation": "Strict"})
     assert known.status_code == 201
 

@@ -208,3 +208,13 @@ def test_health_endpoints_need_no_token() -> None:
     cluster = FakeCluster(token="t")
     with httpx.Client(transport=cluster.transport(), base_url="http://fake") as client:
         assert client.get("/healthz").text == "ok"
+
+
+def test_openapi_v2_as_protobuf_is_a_minimal_document(http: httpx.Client) -> None:
+    response = http.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"
+    assert response.content == b"\x0a\x032.0"  # field 1 (swagger), length 3, "2.0"
+    json_too = http.get("/openapi/v2", headers={"Accept": "application/com.github.proto-openapi.spec.v2@v1.0+protobuf,"
+                                                          " application/json"})
+    assert json_too.json()["swagger"] == "2.0"
