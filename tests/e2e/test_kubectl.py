@@ -332,6 +332,29 @@ def test_get_pages_with_chunk_size_through_continue_tokens(kubectl: Kubectl, clu
     assert sum("continue=" in line for line in requests) == 2
 
 
+def test_get_all_includes_imagestreams(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+
+    # "all" is a category; imagestreams are its only member in this API group.
+    result = kubectl.run("get", "all", "-o", "name")
+
+    assert result.stdout.split() == [f"{STREAM_KIND}/app"]
+
+
+@pytest.mark.parametrize(("resource", "reason", "message"), [
+    # The path exists but only serves POST (server-semantics §1).
+    ("imagestreammappings", "MethodNotAllowed", "the server does not allow this method on the requested resource"),
+    # imagestreamimages has no list path at all.
+    ("isimage", "NotFound", "the server could not find the requested resource"),
+])
+def test_listing_a_resource_without_list(kubectl: Kubectl, resource: str, reason: str, message: str) -> None:
+    result = kubectl.run("get", resource, check=False)
+
+    assert result.returncode != 0
+    assert f"Error from server ({reason})" in result.stderr
+    assert message in result.stderr
+
+
 def test_get_istag_itag_and_isimage_after_the_import(kubectl: Kubectl, tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app", tags={"v1": APP_V1, "v2": APP_V2}))
     kubectl.run("create", "-f", manifest)
@@ -481,6 +504,23 @@ def test_client_side_apply_creates_then_three_way_merges(
     assert last_applied["metadata"]["labels"] == {"team": "b"}
 
 
+def test_client_side_apply_deletes_a_spec_tag_dropped_from_the_manifest(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    both = write_manifest(tmp_path, "both.yaml", stream_manifest("app", tags={"v1": APP_V1, "v2": APP_V2}))
+    one = write_manifest(tmp_path, "one.yaml", stream_manifest("app", tags={"v1": APP_V1}))
+    kubectl.run("apply", "-f", both)
+
+    # kubectl finds spec.tags' merge key in the OpenAPI v3 document and sends a strategic merge
+    # patch with $setElementOrder and a {"name": "v2", "$patch": "delete"} directive.
+    result = kubectl.run("apply", "-f", one, "-v=8")
+
+    assert "application/strategic-merge-patch+json" in result.stderr
+    stored = stored_stream(cluster, "app")
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1"]
+    # server-semantics §5.5: removing a spec tag leaves its status tag in place.
+    assert [tag["tag"] for tag in stored["status"]["tags"]] == ["v1", "v2"]
+
+
 def test_server_side_apply_creates_and_updates(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
     first = write_manifest(tmp_path, "v1.yaml", stream_manifest("app", labels={"team": "a"}, tags={"v1": APP_V1}))
     second = write_manifest(tmp_path, "v2.yaml", stream_manifest("app", labels={"team": "b"},
@@ -561,6 +601,32 @@ def test_patch_types_change_spec_tags(kubectl: Kubectl, cluster: FakeCluster, pa
     assert [tag["name"] for tag in after["spec"]["tags"]] == expected_tags
     assert int(after["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
     assert after["metadata"]["generation"] > before["metadata"]["generation"]
+
+
+def test_strategic_patch_directives(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", labels={"a": "1", "b": "2"},
+                                                              tags={"v1": APP_V1, "v2": APP_V2})),
+                   namespace=NAMESPACE)
+    patch = {"metadata": {"labels": {"a": None}}, "spec": {"tags": [{"name": "v1", "$patch": "delete"}]}}
+
+    kubectl.run("patch", "is", "app", "--type=strategic", "-p", json.dumps(patch))
+
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"b": "2"}
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v2"]
+
+
+def test_json_patch_with_a_failing_test_op_is_invalid(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", labels={"b": "2"})), namespace=NAMESPACE)
+    patch = [{"op": "test", "path": "/metadata/labels/b", "value": "3"},
+             {"op": "remove", "path": "/metadata/labels/b"}]
+
+    result = kubectl.run("patch", "is", "app", "--type=json", "-p", json.dumps(patch), check=False)
+
+    # A patch that cannot be applied is a 422 without details, which kubectl words like this.
+    assert result.returncode != 0
+    assert "The request is invalid" in result.stderr
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"b": "2"}
 
 
 def test_patch_of_a_label_only_keeps_the_generation(kubectl: Kubectl, cluster: FakeCluster) -> None:
