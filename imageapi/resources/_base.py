@@ -112,10 +112,10 @@ class Resource:
         return self._client._run(flow, timeout, retries)
 
 
-def with_kind(info_api_version: str, kind: str, body: Mapping[str, Any]) -> JSONDict:
-    """``body`` with ``apiVersion`` and ``kind`` filled in when missing (YAML-loaded dicts often lack
-    neither, hand-written ones often lack both; the server needs them to decode)."""
+def with_kind(api_version: str, kind: str, body: Mapping[str, Any]) -> JSONDict:
+    """A shallow copy of ``body`` with ``apiVersion`` and ``kind`` filled in when missing (YAML-loaded
+    dicts usually carry both, hand-written ones often neither; the server needs them to decode)."""
     document = dict(body)
-    document.setdefault("apiVersion", info_api_version)
+    document.setdefault("apiVersion", api_version)
     document.setdefault("kind", kind)
     return document
