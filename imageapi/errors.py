@@ -37,7 +37,6 @@ from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import httpx
-from dateutil import parser as date_parser
 
 from ._redact import redact_text, redact_url
 
@@ -385,6 +384,10 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         pass
     else:
         return seconds if seconds >= 0 and seconds == seconds and seconds != float("inf") else None
+    # Deferred: dateutil's parser is a tenth of the cost of importing the client, and servers
+    # rarely send an HTTP date.
+    from dateutil import parser as date_parser
+
     try:
         when = date_parser.parse(value)
     except (ValueError, OverflowError):

@@ -227,3 +227,18 @@ def test_errors_survive_pickling() -> None:
     assert isinstance(invalid, InvalidError)
     assert invalid.causes[0].field == "metadata.name"
     assert invalid.headers["retry-after"] == "1"
+
+
+def test_importing_the_clients_and_errors_leaves_the_date_parser_unloaded() -> None:
+    # Only an HTTP-date Retry-After needs dateutil's parser; importing it up front cost ~10 ms.
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from imageapi import AsyncClient, Client, NotFoundError, errors\n"
+        "assert 'dateutil.parser' not in sys.modules, 'loaded at import'\n"
+        "assert errors.parse_retry_after('Wed, 21 Oct 2015 07:28:30 GMT') == 0.0\n"
+        "assert 'dateutil.parser' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True)
