@@ -293,6 +293,16 @@ def test_create_without_strict_validation_drops_the_unknown_field(
     assert "bogusField" not in stored_stream(cluster, "lax")["spec"]
 
 
+def test_create_with_generate_name(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    manifest = json.dumps({"apiVersion": f"{GROUP}/v1", "kind": "ImageStream", "metadata": {"generateName": "gen-"}})
+
+    result = kubectl.run("create", "-f", "-", stdin=manifest)
+
+    names = [item["metadata"]["name"] for item in cluster.list("imagestreams", NAMESPACE)]
+    assert len(names) == 1 and names[0].startswith("gen-") and len(names[0]) == len("gen-") + 5
+    assert f"{STREAM_KIND}/{names[0]} created" in result.stdout
+
+
 def test_create_of_an_existing_stream_is_already_exists(kubectl: Kubectl, tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app"))
     kubectl.run("create", "-f", manifest)
@@ -540,6 +550,40 @@ def test_server_side_apply_creates_and_updates(kubectl: Kubectl, cluster: FakeCl
     assert stored["metadata"]["generation"] > generation
 
 
+def test_server_side_apply_removes_fields_the_manager_no_longer_applies(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    both = write_manifest(tmp_path, "both.yaml", stream_manifest("app", labels={"team": "a", "tier": "web"},
+                                                                 tags={"v1": APP_V1, "v2": APP_V2}))
+    fewer = write_manifest(tmp_path, "fewer.yaml", stream_manifest("app", labels={"team": "a"},
+                                                                   tags={"v1": APP_V1}))
+    kubectl.run("apply", "--server-side", "-f", both)
+
+    kubectl.run("apply", "--server-side", "-f", fewer)
+
+    # The "kubectl" field manager owned tier and spec.tags[name=v2] (an associative list keyed by
+    # name, server-semantics §9) and no longer applies them, so the server removes them.
+    stored = stored_stream(cluster, "app")
+    assert stored["metadata"]["labels"] == {"team": "a"}
+    assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1"]
+
+
+def test_server_side_apply_conflicts_with_another_manager(kubectl: Kubectl, cluster: FakeCluster,
+                                                         tmp_path: Path) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+    kubectl.run("label", "is", "app", "team=ops")        # field manager "kubectl-label"
+    manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app", labels={"team": "dev"}))
+
+    refused = kubectl.run("apply", "--server-side", "-f", manifest, check=False)
+    label_after_refusal = stored_stream(cluster, "app")["metadata"]["labels"]
+    forced = kubectl.run("apply", "--server-side", "--force-conflicts", "-f", manifest)
+
+    assert refused.returncode != 0
+    assert 'conflict with "kubectl-label"' in refused.stderr and ".metadata.labels.team" in refused.stderr
+    assert label_after_refusal == {"team": "ops"}
+    assert f"{STREAM_KIND}/app serverside-applied" in forced.stdout
+    assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "dev"}
+
+
 def test_server_side_apply_refuses_an_unknown_field(
         kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "bad.yaml", stream_manifest("bad", bogusField=1))
@@ -702,6 +746,47 @@ def test_edit_sends_the_change_made_in_the_editor(kubectl: Kubectl, cluster: Fak
     assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "edited"}
 
 
+def test_annotating_an_istag_annotates_the_spec_tag(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+
+    result = kubectl.run("annotate", "istag", "app:v1", "note=hello")
+
+    # server-semantics §6 UPDATE: the istag's metadata.annotations become the spec tag's annotations.
+    assert f"imagestreamtag.{GROUP}/app:v1 annotated" in result.stdout
+    assert stored_stream(cluster, "app")["spec"]["tags"][0]["annotations"] == {"note": "hello"}
+
+
+def test_labelling_an_istag_is_invalid(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+
+    result = kubectl.run("label", "istag", "app:v1", "x=y", check=False)
+
+    # Only tag and metadata.annotations of an istag may change (server-semantics §6).
+    assert result.returncode != 0
+    assert 'The ImageStreamTag "app:v1" is invalid' in result.stderr
+    assert "may not update fields other than metadata.annotations" in result.stderr
+
+
+def test_patching_an_istag_retargets_the_tag(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+    old_image = kubectl.json("get", "istag", "app:v1")["image"]["metadata"]["name"]
+
+    kubectl.run("patch", "istag", "app:v1", "--type=merge", "-p", json.dumps({"tag": {"from": {"name": APP_V2}}}))
+    istag = kubectl.json("get", "istag", "app:v1")
+
+    assert istag["tag"]["from"]["name"] == APP_V2
+    # The changed reference is imported again (simulated import controller): a different image.
+    assert istag["image"]["metadata"]["name"] != old_image
+
+
+def test_patching_an_itag_spec(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app", tags={"v1": APP_V1})), namespace=NAMESPACE)
+
+    kubectl.run("patch", "itag", "app:v1", "--type=merge", "-p", json.dumps({"spec": {"from": {"name": APP_V2}}}))
+
+    assert stored_stream(cluster, "app")["spec"]["tags"][0]["from"]["name"] == APP_V2
+
+
 def test_replace_with_a_stale_resource_version_is_a_conflict(
         kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
     cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
@@ -746,6 +831,30 @@ def test_delete_removes_the_stream_then_reports_not_found(kubectl: Kubectl, clus
     assert f'Error from server (NotFound): imagestreams.{GROUP} "app" not found' in again.stderr
     # Deleting a stream leaves its images alone.
     assert cluster.list("images")
+
+
+def test_delete_with_server_dry_run_keeps_the_stream(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+
+    result = kubectl.run("delete", "is", "app", "--dry-run=server")
+
+    assert f'{STREAM_KIND} "app" deleted (server dry run)' in result.stdout
+    assert stored_stream(cluster, "app")["metadata"]["name"] == "app"
+
+
+def test_wait_for_delete_sees_the_deletion(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+    # kubectl wait succeeds silently when the object is already gone at its first read, so delete
+    # only once its watch (fieldSelector=metadata.name, from the list's resourceVersion) is logged.
+    waiter = kubectl.start("wait", "--for=delete", "is/app", "--timeout=15s", "-v=6", request_timeout="15s")
+    try:
+        waiter.wait_for_log("watch=true")
+        cluster.delete("imagestreams", "app", namespace=NAMESPACE)
+        line = waiter.next_line()
+    finally:
+        waiter.stop()
+
+    assert line == f"{STREAM_KIND}/app condition met"
 
 
 def test_delete_istag_removes_spec_and_status_tag(kubectl: Kubectl, cluster: FakeCluster) -> None:
