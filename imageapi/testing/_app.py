@@ -650,12 +650,24 @@ class App:
                                f"ResourceVersion in record ({meta.get('resourceVersion')}). The object might have "
                                "been modified", info.group)
             self.store.delete(info.plural, route.namespace, route.name, dry_run=dry_run)
+            if info.plural == "namespaces" and not dry_run:
+                self._empty_namespace(route.name)
         details: JSON = {"name": route.name}
         if info.group:
             details["group"] = info.group
         details["kind"] = info.plural
         details["uid"] = meta.get("uid")
         return json_response(200, success_status(details))
+
+    def _empty_namespace(self, namespace: str) -> None:
+        """The namespace controller's work, done at once: a deleted namespace loses its content."""
+        for resource in sorted(self._store_resources):
+            if not self.store.type_info(resource).namespaced:
+                continue
+            snapshot = self.store.snapshot(resource)
+            start, end = snapshot.window(namespace)
+            for obj in snapshot.objects[start:end]:
+                self.store.delete(resource, namespace, obj["metadata"]["name"])
 
     def _delete_collection(self, route: Route, request: Request) -> Response:
         info = route.info

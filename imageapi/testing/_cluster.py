@@ -70,6 +70,9 @@ class FakeCluster:
         continue_token_ttl: seconds a continue token stays consistent before it expires (410).
         bookmark_interval: seconds between watch bookmarks (for watches that allow them).
         default_watch_timeout: seconds a watch without ``timeoutSeconds`` lasts.
+        default_import_mode: the cluster's default ``importPolicy.importMode``.
+        simulate_import_controller: import DockerImage spec tags from ``cluster.registry`` after stream
+            writes, as the image import controller would (False: tags wait for an explicit import).
 
     Reach it with ``cluster.transport()`` / ``cluster.async_transport()`` (httpx transports) or
     ``with cluster.serve() as server`` (loopback HTTP). ``cluster.faults`` injects failures.
@@ -89,12 +92,14 @@ class FakeCluster:
         bookmark_interval: float = 60.0,
         default_watch_timeout: float = 1800.0,
         default_import_mode: str = "Legacy",
+        simulate_import_controller: bool = True,
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}, not {flavour!r}")
         self.config = ServerConfig(internal_registry_hostname=registry_hostname,
                                    external_registry_hostname=external_registry_hostname,
-                                   flavour=flavour, default_import_mode=default_import_mode)
+                                   flavour=flavour, default_import_mode=default_import_mode,
+                                   simulate_import_controller=simulate_import_controller)
         self.token = token
         self.store = Store(_store_types(), history_size=watch_history_size, continue_token_ttl=continue_token_ttl,
                            now=utc_now)

@@ -385,3 +385,23 @@ def test_strict_patch_judges_the_patched_object(http: httpx.Client) -> None:
                          headers={"Content-Type": "application/merge-patch+json"})
     assert unknown.status_code == 400
     assert unknown.json()["message"] == 'strict decoding error: unknown field "spec.bogus"'
+
+
+def test_deleting_a_namespace_deletes_its_content(cluster: FakeCluster, http: httpx.Client) -> None:
+    http.post(streams_path("doomed"), json=stream_body("a"))
+    http.post(streams_path("kept"), json=stream_body("b"))
+    cluster.add_secret("doomed", "pull")
+    assert http.delete("/api/v1/namespaces/doomed").status_code == 200
+    assert http.get(streams_path("doomed", "a")).status_code == 404
+    assert http.get("/api/v1/namespaces/doomed/secrets/pull").status_code == 404
+    assert http.get(streams_path("kept", "b")).status_code == 200
+
+
+def test_import_controller_can_be_switched_off() -> None:
+    cluster = FakeCluster(simulate_import_controller=False)
+    assert cluster.registry is not None
+    cluster.registry.add_image("quay.io/example/app:1.0")
+    created = cluster.create("imagestreams", stream_body("a", tags=[
+        {"name": "1.0", "from": {"kind": "DockerImage", "name": "quay.io/example/app:1.0"}}]), namespace="ns1")
+    assert "tags" not in cluster.get("imagestreams", "a", namespace="ns1")["status"]
+    assert created["metadata"]["generation"] == 1
