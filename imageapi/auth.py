@@ -162,8 +162,12 @@ class RefreshingAuth(httpx.Auth):
                 self._apply(request)
                 yield request
 
+    # The two drivers replace httpx's own, so they honour ``requires_request_body`` themselves:
+    # without reading it first, a streamed body cannot be sent again after a 401.
+
     def sync_auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         """Drive the flow, doing blocking work inline."""
+        request.read()
         flow = self._flow(request)
         step = next(flow)
         while True:
@@ -179,6 +183,7 @@ class RefreshingAuth(httpx.Auth):
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
         """Drive the flow, doing blocking work in a worker thread."""
+        await request.aread()
         flow = self._flow(request)
         step = next(flow)
         while True:

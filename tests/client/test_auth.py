@@ -8,6 +8,7 @@ import ssl
 import stat
 import sys
 import textwrap
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import anyio
@@ -136,6 +137,59 @@ async def test_token_file_async(tmp_path: Path) -> None:
     async with httpx.AsyncClient(transport=httpx.MockTransport(server), auth=TokenFileAuth(token_file)) as client:
         assert (await client.get(URL)).status_code == 200
     assert server.seen == ["Bearer tok"]
+
+
+class StreamConsumingServer(httpx.BaseTransport, httpx.AsyncBaseTransport):
+    """Reads request bodies off their stream as a network transport does (MockTransport would buffer
+    them first), rejecting the first request with a 401 after rotating the token file."""
+
+    def __init__(self, token_file: Path) -> None:
+        self.token_file = token_file
+        self.seen: list[tuple[str | None, bytes]] = []
+
+    def _answer(self, request: httpx.Request, body: bytes) -> httpx.Response:
+        self.seen.append((request.headers.get("Authorization"), body))
+        if len(self.seen) == 1:
+            rewrite_unnoticed(self.token_file, "new")
+            return httpx.Response(401)
+        return httpx.Response(200)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.SyncByteStream)
+        return self._answer(request, b"".join(request.stream))
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        return self._answer(request, b"".join([chunk async for chunk in request.stream]))
+
+
+def test_a_streamed_body_is_sent_again_after_a_401(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("old")
+    server = StreamConsumingServer(token_file)
+
+    def body() -> Iterator[bytes]:
+        yield b"first,"
+        yield b"second"
+
+    with httpx.Client(transport=server, auth=TokenFileAuth(token_file, clock=Clock())) as client:
+        assert client.post(URL, content=body()).status_code == 200
+    assert server.seen == [("Bearer old", b"first,second"), ("Bearer new", b"first,second")]
+
+
+@pytest.mark.anyio
+async def test_a_streamed_body_is_sent_again_after_a_401_async(tmp_path: Path) -> None:
+    token_file = tmp_path / "token"
+    token_file.write_text("old")
+    server = StreamConsumingServer(token_file)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b"first,"
+        yield b"second"
+
+    async with httpx.AsyncClient(transport=server, auth=TokenFileAuth(token_file, clock=Clock())) as client:
+        assert (await client.post(URL, content=body())).status_code == 200
+    assert server.seen == [("Bearer old", b"first,second"), ("Bearer new", b"first,second")]
 
 
 # --- exec plugins ---------------------------------------------------------------------------------
