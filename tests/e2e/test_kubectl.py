@@ -879,6 +879,39 @@ def test_delete_by_label_selector(kubectl: Kubectl, cluster: FakeCluster) -> Non
     assert [item["metadata"]["name"] for item in cluster.list("imagestreams", NAMESPACE)] == ["b1"]
 
 
+# -- pull secrets (core v1) -----------------------------------------------------------------------
+
+
+def _secrets_seen_by_streams(kubectl: Kubectl) -> list[tuple[str, str]]:
+    listed = json.loads(kubectl.run("get", "--raw",
+                                    f"/apis/{GROUP}/v1/namespaces/{NAMESPACE}/imagestreams/any/secrets").stdout)
+    assert listed["kind"] == "SecretList" and listed["apiVersion"] == f"{GROUP}/v1"
+    return [(item["metadata"]["name"], item["type"]) for item in listed["items"]]
+
+
+def test_imagestream_secrets_lists_the_pull_secrets_created_from_manifests(kubectl: Kubectl,
+                                                                           tmp_path: Path) -> None:
+    secrets = {"pull": ("kubernetes.io/dockerconfigjson", {".dockerconfigjson": "e30="}),
+               "plain": ("Opaque", {"a": "Yg=="})}
+    for name, (secret_type, data) in secrets.items():
+        manifest = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name}, "type": secret_type,
+                    "data": data}
+        kubectl.run("create", "-f", write_manifest(tmp_path, f"{name}.json", json.dumps(manifest)))
+
+    # server-semantics §5.8: only dockercfg/dockerconfigjson secrets; the stream need not exist.
+    assert _secrets_seen_by_streams(kubectl) == [("pull", "kubernetes.io/dockerconfigjson")]
+
+
+def test_create_secret_docker_registry(kubectl: Kubectl) -> None:
+    # "kubectl create secret" builds a typed core/v1 Secret and, like every typed client-go client
+    # of a built-in kind, sends it as application/vnd.kubernetes.protobuf.
+    result = kubectl.run("create", "secret", "docker-registry", "pull", "--docker-server=quay.io",
+                         "--docker-username=user", "--docker-password=secret")
+
+    assert "secret/pull created" in result.stdout
+    assert _secrets_seen_by_streams(kubectl) == [("pull", "kubernetes.io/dockerconfigjson")]
+
+
 # -- explain ---------------------------------------------------------------------------------------
 
 
