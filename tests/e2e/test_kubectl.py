@@ -293,6 +293,20 @@ def test_create_without_strict_validation_drops_the_unknown_field(
     assert "bogusField" not in stored_stream(cluster, "lax")["spec"]
 
 
+def test_create_ignores_a_status_in_the_manifest(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    manifest = json.loads(stream_manifest("app"))
+    manifest["status"] = {"dockerImageRepository": "evil.example/x", "tags": [
+        {"tag": "forged", "items": [{"created": "2020-01-01T00:00:00Z", "generation": 1,
+                                      "dockerImageReference": "evil.example/x@sha256:" + "a" * 64,
+                                      "image": "sha256:" + "a" * 64}]}]}
+
+    kubectl.run("create", "-f", write_manifest(tmp_path, "app.json", json.dumps(manifest)))
+
+    # server-semantics §5.2: the whole status is replaced on create.
+    assert stored_stream(cluster, "app")["status"] == {
+        "dockerImageRepository": f"image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/app"}
+
+
 def test_create_with_generate_name(kubectl: Kubectl, cluster: FakeCluster) -> None:
     manifest = json.dumps({"apiVersion": f"{GROUP}/v1", "kind": "ImageStream", "metadata": {"generateName": "gen-"}})
 
@@ -939,30 +953,40 @@ def test_explain_by_short_name_follows_nested_fields(kubectl: Kubectl) -> None:
 WATCH_TEMPLATE = '{.type} {.object.metadata.name} {.object.metadata.labels.step}{"\\n"}'
 
 
-def _set_label(cluster: FakeCluster, name: str, **labels: str) -> None:
+def _set_label(cluster: FakeCluster, name: str, **labels: str) -> dict[str, Any]:
+    """Merge-patch labels onto a stream in process; returns the patched stream."""
     status, body = cluster.request("PATCH", cluster.url_path("imagestreams", NAMESPACE, name),
                                    body={"metadata": {"labels": labels}},
                                    headers={"Content-Type": "application/merge-patch+json"})
     assert status == 200, body
+    assert isinstance(body, dict)
+    return body
 
 
 def test_watch_prints_the_list_then_each_change(kubectl: Kubectl, cluster: FakeCluster) -> None:
     cluster.create("imagestreams", json.loads(stream_manifest("first", labels={"step": "0"})), namespace=NAMESPACE)
-    watch = kubectl.start("get", "is", "-w", "--output-watch-events", "-o", f"jsonpath={WATCH_TEMPLATE}",
+    with_revision = '{.type} {.object.metadata.name} {.object.metadata.labels.step} ' \
+                    '{.object.metadata.resourceVersion}{"\\n"}'
+    watch = kubectl.start("get", "is", "-w", "--output-watch-events", "-o", f"jsonpath={with_revision}",
                           request_timeout="15s")
     try:
         # The initial list comes first; changes made after it reach kubectl's watch, which starts
         # from the list's resourceVersion, whenever it connects.
-        assert watch.next_line() == "ADDED first 0"
-        _set_label(cluster, "first", step="1")
-        cluster.create("imagestreams", json.loads(stream_manifest("second", labels={"step": "2"})),
-                       namespace=NAMESPACE)
+        initial = watch.next_line()
+        modified = _set_label(cluster, "first", step="1")
+        created = cluster.create("imagestreams", json.loads(stream_manifest("second", labels={"step": "2"})),
+                                 namespace=NAMESPACE)
         cluster.delete("imagestreams", "first", namespace=NAMESPACE)
+        deleted_at = cluster.resource_version
         events = [watch.next_line() for _ in range(3)]
     finally:
         watch.stop()
 
-    assert events == ["MODIFIED first 1", "ADDED second 2", "DELETED first 1"]
+    assert initial.startswith("ADDED first 0 ")
+    # server-semantics §14: DELETED carries the last state at the deletion's resourceVersion.
+    assert events == [f"MODIFIED first 1 {modified['metadata']['resourceVersion']}",
+                      f"ADDED second 2 {created['metadata']['resourceVersion']}",
+                      f"DELETED first 1 {deleted_at}"]
 
 
 def test_watch_with_a_selector_sees_objects_enter_and_leave(kubectl: Kubectl, cluster: FakeCluster) -> None:
