@@ -277,11 +277,11 @@ class WatchMachine(Generic[ModelT]):
 
     def stream_ended(self, error: ImageAPIError | None) -> None:
         """The stream ended (``error`` None: cleanly). Plan the reconnect, or raise ``error``."""
-        self.reconnects += 1
         if self._lines_this_stream:
             # The connection worked: whatever happened now is a new run of failures.
             self._failures = 0
         if error is None and self._lines_this_stream:
+            self.reconnects += 1
             return  # the server's timeout: reconnect at once
         if isinstance(error, ResourceExpiredError):
             raise error  # never again with the same resourceVersion
@@ -290,6 +290,7 @@ class WatchMachine(Generic[ModelT]):
         self._failures += 1
         if error is not None and self._failures >= max(1, self._policy.attempts):
             raise error
+        self.reconnects += 1
         hint = error.retry_after_seconds if isinstance(error, ApiError) else None
         self._wait = min(hint, self._policy.max_retry_after) if hint is not None \
             else self._policy.backoff(self._failures)

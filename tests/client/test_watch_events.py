@@ -177,19 +177,23 @@ def test_410_after_compaction_is_raised_and_not_retried(rclient: Any, cluster: A
     create(cluster, "b")
     cluster.faults.compact_history()
 
+    watcher = rclient.image_streams.watch(resource_version=old)
     with pytest.raises(ResourceExpiredError) as raised:
-        consumer.events(rclient.image_streams.watch(resource_version=old), None)
+        consumer.events(watcher, None)
 
     assert raised.value.code == 410
     assert len(recording.watch_requests()) == 1
+    assert watcher.reconnects == 0
 
 
 def test_410_response_is_raised_and_not_retried(rclient: Any, cluster: Any, consumer: Consumer,
                                                 recording: Recording) -> None:
     cluster.faults.fail_next(1, method="GET", path="*/imagestreams", status=410, reason="Expired")
+    watcher = rclient.image_streams.watch(resource_version=str(cluster.resource_version))
     with pytest.raises(ResourceExpiredError):
-        consumer.events(rclient.image_streams.watch(resource_version=str(cluster.resource_version)), None)
+        consumer.events(watcher, None)
     assert len(recording.watch_requests()) == 1
+    assert watcher.reconnects == 0
 
 
 def test_failed_connections_are_retried_with_backoff(rclient: Any, cluster: Any, consumer: Consumer,
