@@ -317,6 +317,17 @@ def test_create_with_generate_name(kubectl: Kubectl, cluster: FakeCluster) -> No
     assert f"{STREAM_KIND}/{names[0]} created" in result.stdout
 
 
+def test_patch_with_an_unknown_field_warns_and_drops_it(kubectl: Kubectl, cluster: FakeCluster) -> None:
+    cluster.create("imagestreams", json.loads(stream_manifest("app")), namespace=NAMESPACE)
+
+    # kubectl patch sends no fieldValidation, so the server's default (Warn) applies.
+    result = kubectl.run("patch", "is", "app", "--type=merge", "-p", '{"spec":{"bogus":1}}')
+
+    assert f"{STREAM_KIND}/app patched" in result.stdout
+    assert 'Warning: unknown field "spec.bogus"' in result.stderr
+    assert "bogus" not in stored_stream(cluster, "app")["spec"]
+
+
 def test_create_of_an_existing_stream_is_already_exists(kubectl: Kubectl, tmp_path: Path) -> None:
     manifest = write_manifest(tmp_path, "app.yaml", stream_manifest("app"))
     kubectl.run("create", "-f", manifest)
@@ -543,6 +554,30 @@ def test_client_side_apply_deletes_a_spec_tag_dropped_from_the_manifest(
     assert [tag["name"] for tag in stored["spec"]["tags"]] == ["v1"]
     # server-semantics §5.5: removing a spec tag leaves its status tag in place.
     assert [tag["tag"] for tag in stored["status"]["tags"]] == ["v1", "v2"]
+
+
+def test_apply_of_imagestreamtags(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    def istag_manifest(tag: str, reference: str) -> str:
+        return write_manifest(tmp_path, f"{tag}.json", json.dumps({
+            "apiVersion": f"{GROUP}/v1", "kind": "ImageStreamTag", "metadata": {"name": f"app:{tag}"},
+            "tag": {"name": tag, "from": {"kind": "DockerImage", "name": reference}}}))
+    imported = istag_manifest("v1", APP_V1)
+    pending = istag_manifest("none", "quay.io/example/missing:1")
+
+    first = kubectl.run("apply", "-f", imported)
+    # Create does not copy metadata.annotations (kubectl's last-applied annotation) into the tag.
+    annotations_after_create = stored_stream(cluster, "app")["spec"]["tags"][0]["annotations"]
+    again = kubectl.run("apply", "-f", imported)
+    kubectl.run("apply", "-f", pending)
+    # An istag whose import failed has no image, so GET is 404 (server-semantics §6): apply cannot
+    # see it and creates again, which the existing spec tag refuses.
+    refused = kubectl.run("apply", "-f", pending, check=False)
+
+    assert f"imagestreamtag.{GROUP}/app:v1 created" in first.stdout
+    assert annotations_after_create is None
+    assert f"imagestreamtag.{GROUP}/app:v1 configured" in again.stdout
+    assert refused.returncode != 0
+    assert f'imagestreamtag.{GROUP} "app:none" already exists' in refused.stderr
 
 
 def test_server_side_apply_creates_and_updates(kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
