@@ -17,23 +17,25 @@ REDACTED = "<redacted>"
 # Query parameter names whose values are credentials (OAuth redirects, signed URLs, proxies).
 _SECRET_PARAM = re.compile(r"token|password|passwd|secret|signature|sig|auth|credential|key|code", re.I)
 
-_TOKEN_PATTERNS = (
+# Each pattern with its replacement, which keeps the "key: " or "Bearer " part so that a message
+# still says what was removed.
+_TOKEN_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # "Bearer <x>" / "Basic <x>" as written in an Authorization header.
-    re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[^\s\"',;]+"), rf"\1 {REDACTED}"),
     # key=value / key: value / "key": "value" where the key names a secret.
-    re.compile(
+    (re.compile(
         r"""(?ix)
         (["']?(?:access[_-]?token|id[_-]?token|refresh[_-]?token|token|password|passwd|secret|
              client[_-]?key[_-]?data|clientKeyData|api[_-]?key)["']?\s*[:=]\s*)
         (["']?)[^\s"',;}]+\2
         """
-    ),
+    ), rf"\1{REDACTED}"),
     # JSON web tokens (service account tokens, OIDC id tokens).
-    re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), REDACTED),
     # OpenShift OAuth access tokens.
-    re.compile(r"\bsha256~[A-Za-z0-9_-]+"),
+    (re.compile(r"\bsha256~[A-Za-z0-9_-]+"), REDACTED),
     # PEM private keys.
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S),
+    (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)", re.S), REDACTED),
 )
 
 # Long opaque runs holding both letters and digits (hex or base64 secrets). Only for text that
@@ -50,20 +52,11 @@ def redact_text(text: str, secrets: Iterable[str] = (), *, opaque_runs: bool = F
     """
     for secret in sorted({s for s in secrets if s}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    for pattern in _TOKEN_PATTERNS:
-        text = pattern.sub(_replacement, text)
+    for pattern, replacement in _TOKEN_PATTERNS:
+        text = pattern.sub(replacement, text)
     if opaque_runs:
         text = _OPAQUE_RUN.sub(REDACTED, text)
     return text
-
-
-def _replacement(match: re.Match[str]) -> str:
-    # Keep the "key: " or "Bearer " part so the message still says what was removed.
-    if match.re is _TOKEN_PATTERNS[0]:
-        return f"{match.group(1)} {REDACTED}"
-    if match.re is _TOKEN_PATTERNS[1]:
-        return f"{match.group(1)}{REDACTED}"
-    return REDACTED
 
 
 def redact_url(url: object) -> str:
