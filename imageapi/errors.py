@@ -326,7 +326,7 @@ def error_from_response(
     else:
         code, reason, details = status_code, None, StatusDetails()
         message = _excerpt(body) or _default_message(status_code)
-    cls = _class_for(reason, status_code if status is None else code)
+    cls = _class_for(reason, code)
     return cls(
         message, code=code, reason=reason, details=details, status=status,
         method=method, url=str(url), headers=headers,
