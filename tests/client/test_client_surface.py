@@ -99,9 +99,11 @@ def probe(client: Client, aclient: AsyncClient) -> None:
     client.images.get("sha256:abc", namespace="demo")
     client.image_stream_mappings.get("x")
     status: Status = client.image_stream_mappings.create({"metadata": {"name": "app"}})
+    other: Client = client.with_options(namespace="other")
 
 async def aprobe(aclient: AsyncClient) -> None:
     stream: ImageStream = await aclient.image_streams.get("app")
+    other: AsyncClient = aclient.with_options(retries=0)
 """
 
 
