@@ -191,6 +191,12 @@ def stored_stream(cluster: FakeCluster, name: str) -> dict[str, Any]:
     return cluster.get("imagestreams", name, namespace=NAMESPACE)
 
 
+def _port(kubectl: Kubectl) -> str:
+    """The served port, read back from the kubeconfig kubectl uses."""
+    text = kubectl.kubeconfig.read_text()
+    return text.split("http://127.0.0.1:", 1)[1].split('"', 1)[0]
+
+
 def parse_table(text: str) -> list[dict[str, str]]:
     """Rows of kubectl's column output, cut at the header's column starts (cells may be empty)."""
     header, *rows = text.splitlines()
@@ -1071,9 +1077,3 @@ def test_watch_ends_with_the_request_timeout(kubectl: Kubectl, cluster: FakeClus
     result = kubectl.run("get", "is", "-w", "-o", "name", request_timeout="2s", check=False)
 
     assert result.stdout.split() == [f"{STREAM_KIND}/app"]
-
-
-def _port(kubectl: Kubectl) -> str:
-    """The served port, read back from the kubeconfig kubectl uses."""
-    text = kubectl.kubeconfig.read_text()
-    return text.split("http://127.0.0.1:", 1)[1].split('"', 1)[0]
