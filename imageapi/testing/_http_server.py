@@ -65,6 +65,10 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {key.lower(): value for key, value in self.headers.items()}
         try:
             body = self._read_body(headers)
+        except ValueError:  # a Content-Length or chunk size that is not a number
+            self.close_connection = True
+            self._write(status_response(StatusError(400, "BadRequest", "malformed request body framing")))
+            return
         except StatusError as error:
             self.close_connection = True
             self._write(status_response(error))

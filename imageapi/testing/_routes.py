@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from .._resource_info import GROUP, VERSION, ResourceInfo, SubresourceInfo
 from .._resource_table import RESOURCES as _GENERATED_RESOURCES
-from ._status import method_not_allowed, path_not_found, qualified
+from ._status import StatusError, method_not_allowed, path_not_found, qualified
 
 IMAGE_RESOURCES: Mapping[str, ResourceInfo] = _GENERATED_RESOURCES
 
@@ -116,8 +116,9 @@ def resolve(method: str, path: str, watch_param: bool) -> Route:
     verb = _verb_for(method, verbs)
     if verb == "list" and watch_param:
         if not info.supports("watch"):
-            raise method_not_allowed(
-                f'watch is not supported on resources of kind "{qualified(info.plural, info.group)}"')
+            raise StatusError(405, "MethodNotAllowed",
+                              f'watch is not supported on resources of kind "{qualified(info.plural, info.group)}"',
+                              {"group": info.group, "kind": info.plural})
         verb = "watch"
     return Route(info, verb, namespace, None, None, False)
 

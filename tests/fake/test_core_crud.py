@@ -405,3 +405,9 @@ def test_import_controller_can_be_switched_off() -> None:
         {"name": "1.0", "from": {"kind": "DockerImage", "name": "quay.io/example/app:1.0"}}]), namespace="ns1")
     assert "tags" not in cluster.get("imagestreams", "a", namespace="ns1")["status"]
     assert created["metadata"]["generation"] == 1
+
+
+def test_deeply_nested_body_is_400(http: httpx.Client) -> None:
+    body = b'{"metadata": {"name": "a"}, "spec": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    response = http.post(streams_path(), content=body)
+    assert response.status_code == 400

@@ -183,3 +183,27 @@ def test_serve_command(tmp_path: Path) -> None:
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=20) == 0
+
+
+def test_malformed_content_length_is_400(server: FakeServer) -> None:
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n".encode())
+        reply = sock.makefile("rb").read()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400")
+    assert json.loads(body)["reason"] == "BadRequest"
+
+
+def test_chunked_request_body(server: FakeServer) -> None:
+    payload = json.dumps(stream_body("chunky")).encode()
+    parts = urlsplit(server.url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        chunks = b"".join(f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
+                          for piece in (payload[:10], payload[10:]))
+        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + chunks + b"0\r\n\r\n")
+        reply = sock.makefile("rb").read()
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 201")
+    assert json.loads(body)["metadata"]["name"] == "chunky"

@@ -85,6 +85,7 @@ def test_wrong_method_is_405(http: httpx.Client, method: str, path: str) -> None
     status = _status_of(response)
     assert status["reason"] == "MethodNotAllowed"
     assert status["message"] == NOT_ALLOWED
+    assert status["details"] == {}
 
 
 @pytest.mark.parametrize(("method", "path"), NO_SUCH_PATH)
@@ -94,6 +95,8 @@ def test_unknown_path_is_404(http: httpx.Client, method: str, path: str) -> None
     status = _status_of(response)
     assert status["reason"] == "NotFound"
     assert status["message"] == NOT_FOUND
+    assert list(status) == ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"]
+    assert status["details"] == {}
 
 
 @pytest.mark.parametrize("resource", ["imagestreamtags", "imagetags"])
@@ -102,6 +105,7 @@ def test_watch_param_on_tag_lists_is_405_with_kind(http: httpx.Client, resource:
     assert response.status_code == 405
     assert response.json()["message"] == \
         f'watch is not supported on resources of kind "{resource}.image.openshift.io"'
+    assert response.json()["details"] == {"group": "image.openshift.io", "kind": resource}
 
 
 def test_export_parameter_is_rejected(http: httpx.Client) -> None:
