@@ -40,6 +40,8 @@ if TYPE_CHECKING:
         TooManyRequestsError,
         UnauthorizedError,
     )
+    from .pagination import AsyncPager, Pager
+    from .watch import AsyncWatcher, Event, Watcher
 
 __version__ = "0.1.0"
 
@@ -49,22 +51,27 @@ __all__ = [
     "AlreadyExistsError",
     "ApiError",
     "AsyncClient",
+    "AsyncPager",
+    "AsyncWatcher",
     "BadRequestError",
     "Client",
     "ConfigError",
     "ConflictError",
+    "Event",
     "ForbiddenError",
     "ImageAPIError",
     "InvalidError",
     "MethodNotAllowedError",
     "NotFoundError",
     "NotGiven",
+    "Pager",
     "ResourceExpiredError",
     "RetryPolicy",
     "ServerError",
     "ServerTimeoutError",
     "TooManyRequestsError",
     "UnauthorizedError",
+    "Watcher",
     "__version__",
     "async_retry_on_conflict",
     "retry_on_conflict",
@@ -75,6 +82,11 @@ _MODULE_OF: dict[str, str] = {
     "AsyncClient": "._client",
     "Client": "._client",
     "NotGiven": "._base_client",
+    "AsyncPager": ".pagination",
+    "Pager": ".pagination",
+    "AsyncWatcher": ".watch",
+    "Event": ".watch",
+    "Watcher": ".watch",
     "RetryPolicy": "._retry",
     "async_retry_on_conflict": "._retry",
     "retry_on_conflict": "._retry",
