@@ -13,6 +13,7 @@ HTTP request and a subprocess timeout for the whole command.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -145,15 +146,31 @@ class LineReader:
                 pipe.close()
 
 
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
+def make_cluster(**options: Any) -> FakeCluster:
     """A cluster with an ``e2e`` namespace and two importable images.
 
-    No token: kubectl (client-go's clientcmd) only loads a kubeconfig's credentials for TLS servers,
-    and the fake serves plain HTTP, so kubectl never sends one (see the Unauthorized test)."""
-    fake = FakeCluster(namespaces=[NAMESPACE])
+    No token by default: kubectl (client-go's clientcmd) only loads a kubeconfig's credentials for
+    TLS servers, and the fake serves plain HTTP, so kubectl never sends one (see the Unauthorized test)."""
+    fake = FakeCluster(namespaces=[NAMESPACE], **options)
     fake.registry.add_image(APP_V1)
     fake.registry.add_image(APP_V2)
+    return fake
+
+
+@contextlib.contextmanager
+def kubectl_for(cluster: FakeCluster, tmp_path: Path) -> Iterator[Kubectl]:
+    """Serve ``cluster`` on loopback for the block and point an isolated kubectl at it (namespace e2e)."""
+    home = tmp_path / "home"
+    home.mkdir(exist_ok=True)
+    with cluster.serve() as server:
+        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
+        yield Kubectl(kubeconfig=kubeconfig, home=home)
+
+
+@pytest.fixture
+def cluster() -> Iterator[FakeCluster]:
+    """See :func:`make_cluster`."""
+    fake = make_cluster()
     yield fake
     fake.close()
 
@@ -161,11 +178,8 @@ def cluster() -> Iterator[FakeCluster]:
 @pytest.fixture
 def kubectl(cluster: FakeCluster, tmp_path: Path) -> Iterator[Kubectl]:
     """kubectl pointed at ``cluster`` served on loopback, default namespace ``e2e``."""
-    home = tmp_path / "home"
-    home.mkdir()
-    with cluster.serve() as server:
-        kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig", namespace=NAMESPACE)
-        yield Kubectl(kubeconfig=kubeconfig, home=home)
+    with kubectl_for(cluster, tmp_path) as client:
+        yield client
 
 
 def stream_manifest(name: str, *, labels: dict[str, str] | None = None,
@@ -234,11 +248,8 @@ def test_api_resources_lists_the_image_group_with_short_names_scope_and_verbs(ku
 def test_a_token_protected_cluster_refuses_kubectl_over_plain_http(tmp_path: Path) -> None:
     # kubectl drops the kubeconfig's token for a non-TLS server, so the fake's 401 Status must come
     # back and be understood by kubectl as "log in first".
-    protected = FakeCluster(token=TOKEN, namespaces=[NAMESPACE])
-    home = tmp_path / "home"
-    home.mkdir()
-    with protected.serve() as server:
-        client = Kubectl(kubeconfig=server.write_kubeconfig(tmp_path / "kubeconfig"), home=home)
+    protected = make_cluster(token=TOKEN)
+    with kubectl_for(protected, tmp_path) as client:
         assert f"token: {TOKEN}" in client.run("config", "view", "--raw").stdout
         result = client.run("get", "is", check=False)
     protected.close()
@@ -1048,25 +1059,32 @@ def test_watch_with_a_selector_sees_objects_enter_and_leave(kubectl: Kubectl, cl
     assert events == ["DELETED app 0", "ADDED app 3"]
 
 
-def test_watch_of_one_stream_ignores_the_others(kubectl: Kubectl, cluster: FakeCluster) -> None:
+@pytest.mark.parametrize("flavour", ["current", "4.17"])
+def test_watch_of_one_stream_ignores_the_others(tmp_path: Path, flavour: str) -> None:
+    # Both flavours answer a watch from resourceVersion "0" with the current state first: "current"
+    # through the defaulted initial events, "4.17" as a plain watch from any state.
+    cluster = make_cluster(flavour=flavour)
     for name in ("app", "other"):
         cluster.create("imagestreams", json.loads(stream_manifest(name, labels={"step": "0"})), namespace=NAMESPACE)
-    # For a single object kubectl GETs it, then watches with fieldSelector=metadata.name and
-    # resourceVersion=0 and drops the watch's first (synthetic ADDED) event. A change made before the
-    # watch is established would be folded into that dropped event, so wait for kubectl's log of the
-    # watch response (-v=6) before changing anything.
-    watch = kubectl.start("get", "is", "app", "-w", "--output-watch-events", "-o", f"jsonpath={WATCH_TEMPLATE}",
-                          "-v=6", request_timeout="15s")
-    try:
-        assert watch.next_line() == "ADDED app 0"
-        established = watch.wait_for_log("watch=true")
-        _set_label(cluster, "other", step="1")
-        _set_label(cluster, "app", step="2")
-        event = watch.next_line()
-    finally:
-        watch.stop()
+    with kubectl_for(cluster, tmp_path) as kubectl:
+        # For a single object kubectl GETs it, then watches with fieldSelector=metadata.name and
+        # resourceVersion=0 and drops the watch's first (synthetic ADDED) event. A change made before
+        # the watch is established would be folded into that dropped event, so wait for kubectl's log
+        # of the watch response (-v=6) before changing anything.
+        watch = kubectl.start("get", "is", "app", "-w", "--output-watch-events",
+                              "-o", f"jsonpath={WATCH_TEMPLATE}", "-v=6", request_timeout="15s")
+        try:
+            assert watch.next_line() == "ADDED app 0"
+            established = watch.wait_for_log("watch=true")
+            _set_label(cluster, "other", step="1")
+            _set_label(cluster, "app", step="2")
+            event = watch.next_line()
+        finally:
+            watch.stop()
+    cluster.close()
 
-    assert "fieldSelector=metadata.name%3Dapp" in established and "200 OK" in established
+    assert "fieldSelector=metadata.name%3Dapp" in established and "resourceVersion=0" in established
+    assert "200 OK" in established
     assert event == "MODIFIED app 2"
 
 
