@@ -32,7 +32,14 @@ import httpx
 import tenacity
 
 from ._redact import redact_url
-from .errors import HTTPX_NOT_SENT, ApiError, ConflictError, TooManyRequestsError, TransportError
+from .errors import (
+    HTTPX_NOT_SENT,
+    HTTPX_PERMANENT,
+    ApiError,
+    ConflictError,
+    TooManyRequestsError,
+    TransportError,
+)
 
 __all__ = [
     "DEFAULT_CONFLICT_BACKOFF",
@@ -101,9 +108,9 @@ def is_retryable(policy: RetryPolicy, method: str, error: BaseException) -> bool
         hint = error.retry_after_seconds
         return hint is None or hint <= policy.max_retry_after
     if isinstance(error, TransportError):
-        return is_read or not error.request_sent
+        return not error.permanent and (is_read or not error.request_sent)
     if isinstance(error, httpx.TransportError):  # from callers that do not wrap httpx's errors
-        if isinstance(error, (httpx.UnsupportedProtocol, httpx.LocalProtocolError)):
+        if isinstance(error, HTTPX_PERMANENT):
             return False  # the same request fails the same way
         return is_read or isinstance(error, HTTPX_NOT_SENT)
     return False

@@ -402,10 +402,15 @@ class TransportError(ImageAPIError):
     """No HTTP response was received. ``request_sent`` is False when the request surely never
     reached the server (a connect failure or pool timeout), so even a write can be retried safely."""
 
-    def __init__(self, message: str, *, method: str = "", url: str = "", request_sent: bool = True) -> None:
+    def __init__(
+        self, message: str, *, method: str = "", url: str = "", request_sent: bool = True, permanent: bool = False
+    ) -> None:
         self.method = method.upper()
         self.url = redact_url(url) if url else ""
         self.request_sent = request_sent
+        #: The same request would fail the same way (an unsupported URL scheme, a malformed request),
+        #: so no retry policy retries it.
+        self.permanent = permanent
         self.message = message
         super().__init__(str(self))
 
@@ -427,6 +432,9 @@ HTTPX_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
     httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.UnsupportedProtocol,
 )
 
+#: httpx failures that sending the same request again would repeat (the retry rules read it too).
+HTTPX_PERMANENT: tuple[type[httpx.TransportError], ...] = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+
 
 def error_from_transport(method: str, url: object, exc: httpx.TransportError) -> TransportError:
     """Wrap an httpx transport failure as :class:`APITimeoutError` or :class:`APIConnectionError`
@@ -435,7 +443,10 @@ def error_from_transport(method: str, url: object, exc: httpx.TransportError) ->
     detail = redact_text(str(exc)) if str(exc) else ""
     kind = type(exc).__name__
     message = f"{kind}: {detail}" if detail else kind
-    return cls(message, method=method, url=str(url), request_sent=not isinstance(exc, HTTPX_NOT_SENT))
+    return cls(
+        message, method=method, url=str(url), request_sent=not isinstance(exc, HTTPX_NOT_SENT),
+        permanent=isinstance(exc, HTTPX_PERMANENT),
+    )
 
 
 class ConfigError(ImageAPIError):

@@ -306,3 +306,22 @@ async def test_async_retry_on_conflict() -> None:
         return None
 
     assert await async_retry_on_conflict(update, sleep=no_sleep) == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx.UnsupportedProtocol("no ftp"), httpx.LocalProtocolError("malformed request")],
+    ids=["unsupported-scheme", "local-protocol-error"],
+)
+@pytest.mark.parametrize("method", ["GET", "POST"])
+def test_wrapped_permanent_transport_errors_are_not_retried(failure: httpx.TransportError, method: str) -> None:
+    # A request that cannot be sent as built fails the same way every time: retrying only adds delay.
+    wrapped = error_from_transport(method, BASE, failure)
+    assert wrapped.permanent
+    assert not is_retryable(NO_JITTER, method, wrapped)
+
+
+def test_wrapped_connect_errors_stay_retryable_for_writes() -> None:
+    wrapped = error_from_transport("POST", BASE, httpx.ConnectError("refused"))
+    assert not wrapped.permanent and not wrapped.request_sent
+    assert is_retryable(NO_JITTER, "POST", wrapped)
