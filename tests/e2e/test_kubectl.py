@@ -978,6 +978,25 @@ def test_create_secret_docker_registry(kubectl: Kubectl) -> None:
     assert _secrets_seen_by_streams(kubectl) == [("pull", "kubernetes.io/dockerconfigjson")]
 
 
+def test_namespaces_created_and_deleted_with_kubectl(tmp_path: Path) -> None:
+    strict = make_cluster(require_namespaces=True)
+    manifest = write_manifest(tmp_path, "app.json", stream_manifest("app"))
+    with kubectl_for(strict, tmp_path) as kubectl:
+        missing = kubectl.run("create", "-f", manifest, "-n", "team", check=False)
+        # "kubectl create namespace" is another typed (protobuf) client-go call.
+        kubectl.run("create", "namespace", "team")
+        kubectl.run("create", "-f", manifest, "-n", "team")
+        streams_before = kubectl.run("get", "is", "-A", "-o", "name").stdout.split()
+        kubectl.run("delete", "namespace", "team")
+        streams_after = kubectl.run("get", "is", "-A", "-o", "name").stdout.split()
+    strict.close()
+
+    # server-semantics §2 (NamespaceLifecycle): creating in a missing namespace is 404.
+    assert missing.returncode != 0 and 'namespaces "team" not found' in missing.stderr
+    assert streams_before == [f"{STREAM_KIND}/app"]
+    assert streams_after == []
+
+
 # -- explain ---------------------------------------------------------------------------------------
 
 
