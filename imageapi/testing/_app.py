@@ -34,6 +34,7 @@ from ._lists import (
     parse_resource_version,
     validate_list_options,
 )
+from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
 from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._status import (
@@ -47,7 +48,7 @@ from ._status import (
     success_status,
     unauthorized,
 )
-from ._store import Store, copy_json
+from ._store import Store, copy_json, format_time
 from ._watch import WatchSpec, WatchStream
 
 logger = logging.getLogger("imageapi.testing")
@@ -192,6 +193,7 @@ class App:
         self.stopping = stopping
         self._default_strategy = DefaultStrategy()
         self._store_resources = store.resources()
+        self._field_sets = FieldSets(_discovery.normalized_schema())
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -479,14 +481,14 @@ class App:
         body = self._object_body(request, info)
         warnings = self._unknown_fields(request, info, body)
         self._check_namespace_for_create(route)
-        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        ctx = self._write_context(request)
         created = self.create_object(info, route.namespace, body, ctx)
         return json_response(201, created, warnings)
 
-    def create_object(self, info: ResourceInfo, namespace: str | None, body: JSON, ctx: RequestContext) -> JSON:
-        """The generic create path: namespace and name checks, strategy, store, after-write hooks.
-
-        Returns the created object as the response shows it (decorated); ``body`` is consumed."""
+    def create_object(self, info: ResourceInfo, namespace: str | None, body: JSON, ctx: RequestContext, *,
+                      record_managers: bool = True) -> JSON:
+        """The generic create path: namespace and name checks, strategy, managedFields, store, after-write
+        hooks. Returns the created object as the response shows it (decorated); ``body`` is consumed."""
         meta = body["metadata"]
         if info.namespaced:
             given = meta.get("namespace")
@@ -512,6 +514,8 @@ class App:
             errors = strategy.validate_create(candidate, ctx)
             if errors:
                 raise invalid(info.kind, name, errors, info.group)
+            if record_managers:
+                self._record_update(info, None, candidate, ctx, None)
             try:
                 created = self.store.create(info.plural, namespace, candidate, dry_run=ctx.dry_run)
             except StatusError as error:
@@ -520,6 +524,23 @@ class App:
                 raise
             return self._respond_after_write(info, created, ctx)
         raise already_exists_generated(info, generate_from)
+
+    def _write_context(self, request: Request) -> RequestContext:
+        """The context of a write: dry run, and the field manager (``fieldManager``, else the
+        User-Agent's product, as the server derives it)."""
+        manager = request.query.get("fieldManager") or default_manager(request.headers.get("user-agent", ""))
+        return self.context(request.query, dry_run=_dry_run(request.query), field_manager=manager)
+
+    def _record_update(self, info: ResourceInfo, old: JSON | None, new: JSON, ctx: RequestContext,
+                       subresource: str | None) -> None:
+        record_update(self._field_sets, info.kind, old, new, ctx.field_manager or "unknown", self._api_version(info),
+                      format_time(ctx.now()), skip_status=_skips_status(info, subresource))
+
+    def _apply_ownership(self, info: ResourceInfo, live: JSON | None, applied: JSON, merged: JSON,
+                         ctx: RequestContext, subresource: str | None, force: bool) -> None:
+        apply_ownership(self._field_sets, info.kind, live, applied, merged, ctx.field_manager or "unknown",
+                        self._api_version(info), format_time(ctx.now()), force=force,
+                        skip_status=_skips_status(info, subresource))
 
     def _respond_after_write(self, info: ResourceInfo, written: JSON, ctx: RequestContext) -> JSON:
         """Run the after-write hook (the simulated controllers) and return the decorated response body.
@@ -539,13 +560,13 @@ class App:
         assert route.name is not None
         body = self._object_body(request, info)
         warnings = self._unknown_fields(request, info, body)
-        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        ctx = self._write_context(request)
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
                                      require_resource_version=bool(info.group))
         return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
-                      subresource: str | None, *, require_resource_version: bool) -> JSON:
+                      subresource: str | None, *, require_resource_version: bool, record_managers: bool = True) -> JSON:
         """The generic update path shared by PUT and PATCH; returns the response body (decorated)."""
         meta = body["metadata"]
         body_name = meta.get("name") or ""
@@ -564,6 +585,7 @@ class App:
             raise invalid(info.plural, name, [FieldError("FieldValueInvalid", "metadata.resourceVersion",
                                                          "must be specified for an update", _RawValue("0x0"), True)],
                           info.group)
+        managed_fields = meta.get("managedFields")
         old_meta = old.get("metadata", {})
         for kept in ("uid", "creationTimestamp", "deletionTimestamp", "generation"):
             if kept in old_meta:
@@ -575,6 +597,11 @@ class App:
         errors = strategy.validate_update(body, old, ctx, subresource)
         if errors:
             raise invalid(info.kind, name, errors, info.group)
+        if record_managers:
+            self._record_update(info, old, body, ctx, subresource)
+        else:
+            # An apply has set managedFields already; the strategy must not have the last word on them.
+            body["metadata"]["managedFields"] = managed_fields
         updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
         return self._respond_after_write(info, updated, ctx)
 
@@ -603,8 +630,10 @@ class App:
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info
         assert route.name is not None
-        content_type, engine, _patch = self._patch_engine(request, info)
-        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=request.query.get("fieldManager"))
+        content_type, engine, patch = self._patch_engine(request, info)
+        ctx = self._write_context(request)
+        is_apply = content_type == "application/apply-patch+yaml"
+        force = request.query.get("force", "").lower() in ("true", "1")
         for attempt in range(_PATCH_ATTEMPTS):
             live = self.store.get(info.plural, route.namespace, route.name)
             if live is None:
@@ -617,7 +646,8 @@ class App:
                     raise bad_request(f"the name of the object ({created_body['metadata']['name']}) does not match "
                                       f"the name on the URL ({route.name})")
                 self._check_namespace_for_create(route)
-                created = self.create_object(info, route.namespace, created_body, ctx)
+                self._apply_ownership(info, None, patch, created_body, ctx, None, force)
+                created = self.create_object(info, route.namespace, created_body, ctx, record_managers=False)
                 return json_response(201, created, warnings)
             live_rv = live["metadata"].get("resourceVersion")
             patched = _as_object(engine(live))
@@ -631,9 +661,11 @@ class App:
             explicit_rv = patched["metadata"].get("resourceVersion")
             if not explicit_rv:
                 patched["metadata"]["resourceVersion"] = live_rv
+            if is_apply:
+                self._apply_ownership(info, live, patch, patched, ctx, route.subresource, force)
             try:
                 updated = self.update_object(info, route.namespace, route.name, patched, ctx, route.subresource,
-                                             require_resource_version=False)
+                                             require_resource_version=False, record_managers=not is_apply)
             except StatusError as error:
                 # A patch without its own resourceVersion is retried on a concurrent write, like
                 # GuaranteedUpdate does; one that names a stale version fails.
@@ -769,6 +801,11 @@ class App:
                 ctx.dry_run = True
             return json_response(200, virtual.delete(ctx, route.namespace, route.name, options))
         raise StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+
+def _skips_status(info: ResourceInfo, subresource: str | None) -> bool:
+    """Writes to the main resource of a kind with a /status subresource do not own its status."""
+    return subresource is None and "status" in info.subresources
 
 
 def _as_object(value: Any) -> JSON:
