@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +49,7 @@ from ._status import (
     unauthorized,
 )
 from ._store import Store, copy_json, format_time
+from ._unknown_fields import prune_unknown_fields
 from ._watch import WatchSpec, WatchStream
 
 logger = logging.getLogger("imageapi.testing")
@@ -840,57 +841,6 @@ def already_exists_generated(info: ResourceInfo, base: str) -> StatusError:
 @functools.cache
 def _patch_schema(kind: str) -> Any:
     return PatchSchema.for_kind(_discovery.normalized_schema() or {}, kind)
-
-
-def _type_fields(schema: JSON, type_name: str) -> JSON | None:
-    for section in ("types", "metaTypes"):
-        found = schema.get(section, {}).get(type_name)
-        if found is not None:
-            return dict(found)
-    return None
-
-
-def _walk_unknown(schema: JSON, type_ref: JSON, value: Any, path: str, out: list[str]) -> None:
-    kind = type_ref.get("type")
-    if kind == "ref" and isinstance(value, dict):
-        definition = _type_fields(schema, type_ref.get("name", ""))
-        if definition is None or definition.get("freeForm"):
-            return
-        fields = definition.get("fields", {})
-        for key in list(value):
-            child = f"{path}.{key}" if path else key
-            if key in fields:
-                _walk_unknown(schema, fields[key].get("type", {}), value[key], child, out)
-            elif path or key not in ("kind", "apiVersion"):
-                out.append(child)
-                del value[key]
-    elif kind == "array" and isinstance(value, list):
-        for index, item in enumerate(value):
-            _walk_unknown(schema, type_ref.get("items", {}), item, f"{path}[{index}]", out)
-    elif kind == "map" and isinstance(value, dict):
-        for key, item in value.items():
-            _walk_unknown(schema, type_ref.get("values", {}), item, f"{path}[{key}]", out)
-
-
-def prune_unknown_fields(kind: str, body: JSON) -> list[str]:
-    """Remove the fields of ``body`` that the normalized schema does not declare for ``kind`` and
-    return their paths (``spec.tags[0].bogus``). Kinds the schema does not know are left alone."""
-    schema = _discovery.normalized_schema()
-    if schema is None or _type_fields(schema, kind) is None:
-        return []
-    out: list[str] = []
-    _walk_unknown(schema, {"type": "ref", "name": kind}, body, "", out)
-    return out
-
-
-def iter_chunks(stream: WatchStream, wait: float) -> Iterator[bytes]:
-    """Pull a watch stream to its end in the calling thread (for the sync transports)."""
-    while True:
-        chunk = stream.next_chunk(wait)
-        if chunk is None:
-            return
-        if chunk:
-            yield chunk
 
 
 __all__ = ["App", "AppSettings", "Request", "Response", "Semantics", "json_response", "status_response"]

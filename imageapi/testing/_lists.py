@@ -52,11 +52,6 @@ class ListOptions:
     send_initial_events: bool | None = None
     timeout_seconds: float | None = None
 
-    @property
-    def has_selectors(self) -> bool:
-        """Whether a label or field selector narrows the list."""
-        return bool(self.label_selector.strip() or self.field_selector.strip())
-
 
 def _bool(value: str) -> bool:
     return value.lower() in ("true", "1")
