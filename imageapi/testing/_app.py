@@ -32,6 +32,7 @@ from ._lists import (
     list_objects,
     parse_list_options,
     parse_resource_version,
+    timeout_too_large,
     validate_list_options,
 )
 from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
@@ -395,6 +396,13 @@ class App:
             raise bad_request("the export parameter, deprecated since v1.14, is no longer supported")
         assert route.name is not None
         info = route.info
+        rv_text = request.query.get("resourceVersion")
+        if rv_text not in (None, "", "0"):
+            # "Not older than": the fake always has the latest state, unless asked for one it never reached.
+            assert rv_text is not None
+            requested, current = parse_resource_version(rv_text), self.store.current_resource_version()
+            if requested > current:
+                raise timeout_too_large(requested, current)
         stored = self.store.get(info.plural, route.namespace, route.name)
         if stored is None:
             raise not_found(info.plural, route.name, info.group)

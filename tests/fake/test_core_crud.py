@@ -411,3 +411,15 @@ def test_deeply_nested_body_is_400(http: httpx.Client) -> None:
     body = b'{"metadata": {"name": "a"}, "spec": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
     response = http.post(streams_path(), content=body)
     assert response.status_code == 400
+
+
+def test_get_with_resource_version(http: httpx.Client) -> None:
+    created = http.post(streams_path(), json=stream_body("a")).json()
+    rv = created["metadata"]["resourceVersion"]
+    assert http.get(streams_path(name="a"), params={"resourceVersion": rv}).status_code == 200
+    assert http.get(streams_path(name="a"), params={"resourceVersion": "0"}).status_code == 200
+    assert http.get(streams_path(name="a"), params={"resourceVersion": "1"}).status_code == 200  # not older than
+    ahead = http.get(streams_path(name="a"), params={"resourceVersion": str(int(rv) + 100)})
+    assert ahead.status_code == 504
+    assert ahead.json()["reason"] == "Timeout"
+    assert http.get(streams_path(name="a"), params={"resourceVersion": "x"}).status_code == 400
