@@ -167,6 +167,11 @@ class Store:
         copied: JSON = copy_json(stored)
         return copied
 
+    def peek(self, resource: str, namespace: str | None, name: str) -> JSON | None:
+        """The stored object itself, not a copy: read-only, for callers that cache by identity (an
+        update replaces the dict, so an unchanged identity means an unchanged object)."""
+        return self._objects[resource].get(object_key(namespace if self._types[resource].namespaced else None, name))
+
     def list(self, resource: str, namespace: str | None) -> list[JSON]:
         """Deep copies of the stored objects in key order; all namespaces for None."""
         snapshot = self.snapshot(resource)

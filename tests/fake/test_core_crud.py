@@ -423,3 +423,14 @@ def test_get_with_resource_version(http: httpx.Client) -> None:
     assert ahead.status_code == 504
     assert ahead.json()["reason"] == "Timeout"
     assert http.get(streams_path(name="a"), params={"resourceVersion": "x"}).status_code == 400
+
+
+def test_repeated_gets_follow_writes_and_configuration(cluster: FakeCluster, http: httpx.Client) -> None:
+    http.post(streams_path(), json=stream_body("a"))
+    first = http.get(streams_path(name="a")).json()
+    assert http.get(streams_path(name="a")).json() == first
+    http.patch(streams_path(name="a"), json={"metadata": {"labels": {"v": "2"}}}, headers=MERGE)
+    assert http.get(streams_path(name="a")).json()["metadata"]["labels"] == {"v": "2"}
+    cluster.config.internal_registry_hostname = "registry.example:5000"
+    assert http.get(streams_path(name="a")).json()["status"]["dockerImageRepository"] == \
+        "registry.example:5000/ns1/a"
