@@ -366,7 +366,10 @@ def test_get_is_json_returns_the_stored_streams(kubectl: Kubectl, cluster: FakeC
     assert listed["kind"] == "List"
     assert [item["metadata"]["name"] for item in listed["items"]] == ["one", "two"]
     assert all(item["kind"] == "ImageStream" for item in listed["items"])
-    assert single == stored_stream(cluster, "two")
+    # kubectl hides metadata.managedFields in its output (--show-managed-fields is off by default).
+    stored = stored_stream(cluster, "two")
+    assert stored["metadata"].pop("managedFields")
+    assert single == stored
     assert single["status"]["dockerImageRepository"] == \
         f"image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/two"
 
