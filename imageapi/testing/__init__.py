@@ -2,7 +2,7 @@
 
 >>> from imageapi.testing import FakeCluster
 >>> cluster = FakeCluster()
->>> client = httpx.Client(transport=cluster.transport(), base_url="http://fake")   # in process
+>>> client = cluster.client()                                                       # in process
 >>> with cluster.serve() as server:                                                # or on loopback
 ...     server.write_kubeconfig("fake.kubeconfig")
 
@@ -15,6 +15,7 @@ See ``docs/testing.md`` and the pytest fixtures in :mod:`imageapi.testing.pytest
 from ._cluster import FakeCluster
 from ._faults import Faults
 from ._http_server import FakeServer
+from ._registry import FakeRegistry
 from ._status import StatusError
 
-__all__ = ["FakeCluster", "FakeServer", "Faults", "StatusError"]
+__all__ = ["FakeCluster", "FakeRegistry", "FakeServer", "Faults", "StatusError"]

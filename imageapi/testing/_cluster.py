@@ -6,42 +6,38 @@ import base64
 import json
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 import httpx
 
 from .._resource_info import GROUP
+from . import _semantics as _image_semantics
 from ._app import App, AppSettings, Request, Semantics
 from ._contracts import JSON, ServerConfig
 from ._faults import Faults
 from ._http_server import FakeServer
+from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, CORE_RESOURCES, GROUP_PREFIX, IMAGE_RESOURCES
 from ._status import StatusError
 from ._store import Store, TypeInfo, utc_now
 from ._transport import AsyncFakeTransport, FakeTransport
 
+if TYPE_CHECKING:
+    from .._client import AsyncClient, Client
+
 DEFAULT_REGISTRY_HOSTNAME = "image-registry.openshift-image-registry.svc:5000"
 FLAVOURS = ("current", "4.17")
 
 
-def _load_semantics() -> tuple[Semantics, Any]:
-    """The image semantics layer's registries and a fresh fake registry (empty until they land)."""
-    try:
-        from . import _semantics
-    except ImportError:  # pragma: no cover - until the semantics layer lands
-        return Semantics(), None
-    semantics = Semantics(
-        strategies=getattr(_semantics, "STRATEGIES", {}),
-        virtual_resources=getattr(_semantics, "VIRTUAL_RESOURCES", {}),
-        subresource_handlers=getattr(_semantics, "SUBRESOURCE_HANDLERS", {}),
-        after_write_hooks=getattr(_semantics, "AFTER_WRITE_HOOKS", {}),
+def _semantics() -> Semantics:
+    """The image semantics layer's strategies and handlers, as the core's dispatch takes them."""
+    return Semantics(
+        strategies=_image_semantics.STRATEGIES,
+        virtual_resources=_image_semantics.VIRTUAL_RESOURCES,
+        subresource_handlers=_image_semantics.SUBRESOURCE_HANDLERS,
+        after_write_hooks=_image_semantics.AFTER_WRITE_HOOKS,
     )
-    try:
-        from ._registry import FakeRegistry
-    except ImportError:  # pragma: no cover
-        return semantics, None
-    return semantics, FakeRegistry()
 
 
 def _store_types() -> dict[str, TypeInfo]:
@@ -103,7 +99,8 @@ class FakeCluster:
         self.token = token
         self.store = Store(_store_types(), history_size=watch_history_size, continue_token_ttl=continue_token_ttl,
                            now=utc_now)
-        semantics, self.registry = _load_semantics()
+        self.registry = FakeRegistry()
+        semantics = _semantics()
         self.faults = Faults(self.store)
         self._stopping = threading.Event()
         self.app = App(self.store, self.config, self.registry, semantics, self.faults,
@@ -125,6 +122,19 @@ class FakeCluster:
     def async_transport(self) -> httpx.AsyncBaseTransport:
         """An async httpx transport serving requests in process (watch streams included)."""
         return AsyncFakeTransport(self.app)
+
+    def client(self, **options: Any) -> Client:
+        """An :class:`imageapi.Client` talking to this cluster in process, with the cluster's token if it
+        has one (``options`` as for ``Client``: ``namespace=``, ``retries=``, ``timeout=``…)."""
+        from .._testing_clients import fake_client
+
+        return fake_client(self, **options)
+
+    def async_client(self, **options: Any) -> AsyncClient:
+        """An :class:`imageapi.AsyncClient` talking to this cluster in process (see :meth:`client`)."""
+        from .._testing_clients import fake_async_client
+
+        return fake_async_client(self, **options)
 
     def serve(self, port: int = 0) -> FakeServer:
         """Start a loopback HTTP/1.1 server on 127.0.0.1 (``port`` 0: any free port)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 from _core_helpers import stream_body, streams_path
 
+from imageapi import AsyncClient, Client
 from imageapi.testing import FakeCluster, FakeServer
 
 
@@ -44,3 +46,27 @@ def test_merge_patch_on_an_istag_goes_through_the_virtual_update(fake_cluster: F
         assert patched.json()["metadata"]["annotations"] == {"note": "hi"}
     spec_tags = fake_cluster.get("imagestreams", "app", namespace="ns1")["spec"]["tags"]
     assert spec_tags[0]["annotations"] == {"note": "hi"}
+
+
+def test_fake_client_fixture_talks_to_the_fake_cluster(fake_cluster: FakeCluster, fake_client: Client) -> None:
+    fake_client.image_streams.create({"metadata": {"name": "app"}}, namespace="demo")
+    assert fake_cluster.get("imagestreams", "app", namespace="demo")["metadata"]["name"] == "app"
+    assert fake_client.namespace == "default"
+
+
+@pytest.mark.anyio
+async def test_fake_async_client_fixture_talks_to_the_fake_cluster(
+    fake_cluster: FakeCluster, fake_async_client: AsyncClient
+) -> None:
+    fake_cluster.create("imagestreams", stream_body("app"), namespace="demo")
+    stream = await fake_async_client.image_streams.get("app", namespace="demo")
+    assert stream.metadata is not None and stream.metadata.name == "app"
+
+
+def test_cluster_client_sends_the_cluster_token() -> None:
+    cluster = FakeCluster(token="s3cret-token")
+    with cluster.client(namespace="demo") as client:
+        client.image_streams.create({"metadata": {"name": "app"}})
+    with httpx.Client(transport=cluster.transport(), base_url="http://fake") as anonymous:
+        assert anonymous.get(streams_path()).status_code == 401
+    assert cluster.get("imagestreams", "app", namespace="demo")["metadata"]["name"] == "app"
