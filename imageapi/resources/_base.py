@@ -22,11 +22,6 @@ from .._request import JSONDict, object_namespace
 if TYPE_CHECKING:
     from .._resource_info import ResourceInfo
 
-# list and watch return pagers and watchers rather than one result; their mixins
-# (``resources/_listing.py``) check them against the table themselves.
-DEFERRED_VERBS = frozenset({"list", "watch"})
-
-
 class Driver(Protocol):
     """What a resource needs from its client: the default namespace and a way to run a flow."""
 
@@ -61,7 +56,7 @@ class Resource:
         info = RESOURCES[plural]
         cls._info = info
         offered = {klass.__dict__["_verb"] for klass in cls.__mro__ if klass.__dict__.get("_verb")}
-        served = set(info.verbs) - DEFERRED_VERBS
+        served = set(info.verbs)
         if offered != served:
             raise TypeError(
                 f"{cls.__name__} offers verbs {sorted(offered)} but the server serves {sorted(served)} "

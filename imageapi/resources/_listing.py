@@ -27,27 +27,8 @@ NamespaceT = TypeVar("NamespaceT")
 PagerT = TypeVar("PagerT")
 WatcherT = TypeVar("WatcherT")
 
-_LISTING_VERBS = frozenset({"list", "watch"})
-
-
 class _Listing(Resource):
-    """Scope handling shared by list and watch, and their check against the resource table."""
-
-    #: The verb a listing mixin provides (kept apart from ``_verb``, which ``Resource`` checks for
-    #: the one-request verbs only).
-    _listing_verb: ClassVar[str | None] = None
-
-    def __init_subclass__(cls, plural: str | None = None, **kwargs: Any) -> None:
-        super().__init_subclass__(plural=plural, **kwargs)
-        if plural is None:
-            return
-        offered = {klass.__dict__["_listing_verb"] for klass in cls.__mro__
-                   if klass.__dict__.get("_listing_verb")}
-        served = set(cls._info.verbs) & _LISTING_VERBS
-        if offered != served:
-            raise TypeError(
-                f"{cls.__name__} offers {sorted(offered)} but the server serves {sorted(served)} on {plural}"
-            )
+    """Scope handling shared by list and watch (``Resource`` checks their verbs against the table)."""
 
     def _listing_namespace(self, namespace: str | None, all_namespaces: bool) -> str | None:
         if not self._info.namespaced:
@@ -67,7 +48,7 @@ class _Listing(Resource):
 class List(_Listing, Generic[NamespaceT, PagerT]):
     """``list``: every object of a namespace (or the cluster), fetched page by page."""
 
-    _listing_verb: ClassVar[str | None] = "list"
+    _verb: ClassVar[str | None] = "list"
 
     def list(
         self,
@@ -122,7 +103,7 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
 class Watch(_Listing, Generic[NamespaceT, WatcherT]):
     """``watch``: the changes to matching objects, as a resumable stream of typed events."""
 
-    _listing_verb: ClassVar[str | None] = "watch"
+    _verb: ClassVar[str | None] = "watch"
 
     def watch(
         self,

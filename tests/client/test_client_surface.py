@@ -75,6 +75,15 @@ def test_a_resource_class_that_disagrees_with_the_table_is_refused() -> None:
             pass
 
 
+def test_a_watch_the_server_does_not_serve_is_refused() -> None:
+    # The same table check covers list and watch: no watch on imagestreamtags (server-semantics §1).
+    from imageapi.resources._listing import Watch
+
+    with pytest.raises(TypeError, match="serves"):
+        class Tags(Watch[str, Any], plural="imagestreamtags"):
+            pass
+
+
 def test_import_imageapi_stays_light() -> None:
     # The models, the resources and the client load on first use, not on `import imageapi`.
     code = "import sys, imageapi; print(sorted(m for m in sys.modules if m.startswith('imageapi')))"
