@@ -46,9 +46,13 @@ from ._status import (
     conflict,
     internal_error,
     invalid,
+    method_not_allowed,
     not_found,
+    path_not_found,
+    request_entity_too_large,
     success_status,
     unauthorized,
+    unsupported_media_type,
 )
 from ._store import Store, copy_json, format_time
 from ._unknown_fields import prune_unknown_fields
@@ -173,13 +177,7 @@ def status_response(error: StatusError) -> Response:
     retry_after = (error.details or {}).get("retryAfterSeconds")
     if isinstance(retry_after, int) and retry_after > 0 and "Retry-After" not in headers:
         headers["Retry-After"] = str(retry_after)
-    body = error.to_status()
-    if error.details is not None and not error.details and "details" not in body:
-        # NewGenericServerResponse always sets a (here empty) details pointer: the server writes "details":{}.
-        code = body.pop("code")
-        body["details"] = {}
-        body["code"] = code
-    return json_response(error.code, body, list(headers.items()))
+    return json_response(error.code, error.to_status(), list(headers.items()))
 
 
 class App:
@@ -277,7 +275,7 @@ class App:
         else:
             return None
         if raw is None:
-            return status_response(StatusError(404, "NotFound", "the server could not find the requested resource", {}))
+            return status_response(path_not_found())
         return Response(200, [("Content-Type", JSON_CONTENT_TYPE)], raw)
 
     # -- routing to handlers --------------------------------------------------------------------
@@ -290,14 +288,14 @@ class App:
             # Computed subresources (layers, secrets) belong to the semantics layer.
             handler = self.semantics.subresource_handlers.get((route.plural, route.subresource))
             if handler is None:
-                raise StatusError(404, "NotFound", "the server could not find the requested resource", {})
+                raise path_not_found()
             assert route.namespace is not None and route.name is not None
             return json_response(200, handler.get(self.context(request.query), route.namespace, route.name))
         virtual = self.semantics.virtual_resources.get(route.plural)
         if virtual is not None:
             return self._serve_virtual(virtual, route, request)
         if route.plural not in self._store_resources:
-            raise StatusError(404, "NotFound", "the server could not find the requested resource", {})
+            raise path_not_found()
         handlers: dict[str, Callable[[Route, Request], Response]] = {
             "get": self._get, "list": self._list, "create": self._create, "update": self._update,
             "patch": self._patch, "delete": self._delete, "deletecollection": self._delete_collection,
@@ -320,7 +318,7 @@ class App:
 
     def _body(self, request: Request, *, required: bool = True) -> Any:
         if len(request.body) > MAX_BODY_BYTES:
-            raise StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY_BYTES}")
+            raise request_entity_too_large(MAX_BODY_BYTES)
         if not request.body.strip():
             if required:
                 raise bad_request("the body of the request was empty")
@@ -341,14 +339,13 @@ class App:
             return "application/json"
         if media_type == _protobuf.MEDIA_TYPE:
             return media_type
-        raise StatusError(415, "UnsupportedMediaType",
-                          "the body of the request was in an unknown format - accepted media types include: "
-                          "application/json, application/yaml", {})
+        raise unsupported_media_type("the body of the request was in an unknown format - accepted media types "
+                                     "include: application/json, application/yaml")
 
     def _object_body(self, request: Request, info: ResourceInfo) -> JSON:
         if self._body_media_type(request) == _protobuf.MEDIA_TYPE:
             if len(request.body) > MAX_BODY_BYTES:
-                raise StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY_BYTES}")
+                raise request_entity_too_large(MAX_BODY_BYTES)
             body: Any = _protobuf.decode_object(request.body)
         else:
             body = self._body(request)
@@ -826,7 +823,7 @@ class App:
             if "All" in (options.get("dryRun") or []):
                 ctx.dry_run = True
             return json_response(200, virtual.delete(ctx, route.namespace, route.name, options))
-        raise StatusError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+        raise method_not_allowed()
 
 
 def _skips_status(info: ResourceInfo, subresource: str | None) -> bool:

@@ -20,7 +20,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ._app import MAX_BODY_BYTES, App, Request, Response, status_response
-from ._status import StatusError
+from ._status import StatusError, bad_request, request_entity_too_large
 from ._watch import WatchCut
 
 _POLL_SECONDS = 0.25
@@ -67,7 +67,7 @@ class _Handler(BaseHTTPRequestHandler):
             body = self._read_body(headers)
         except ValueError:  # a Content-Length or chunk size that is not a number
             self.close_connection = True
-            self._write(status_response(StatusError(400, "BadRequest", "malformed request body framing")))
+            self._write(status_response(bad_request("malformed request body framing")))
             return
         except StatusError as error:
             self.close_connection = True
@@ -98,12 +98,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return b"".join(parts)
                 total += size
                 if total > MAX_BODY_BYTES:
-                    raise _too_large()
+                    raise request_entity_too_large(MAX_BODY_BYTES)
                 parts.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(headers.get("content-length") or 0)
         if length > MAX_BODY_BYTES:
-            raise _too_large()
+            raise request_entity_too_large(MAX_BODY_BYTES)
         return self.rfile.read(length) if length else b""
 
     def _head(self, status: int, headers: list[tuple[str, str]]) -> bytes:
@@ -161,10 +161,6 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         finally:
             stream.close()
-
-
-def _too_large() -> StatusError:
-    return StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {MAX_BODY_BYTES}")
 
 
 class FakeServer:

@@ -38,7 +38,7 @@ from importlib import resources
 from typing import Any
 
 from ._contracts import JSON
-from ._status import FieldError, StatusError, bad_request, invalid, plain_server_error
+from ._status import FieldError, StatusError, bad_request, invalid, plain_server_error, unsupported_media_type
 
 __all__ = [
     "APPLY_PATCH",
@@ -1102,9 +1102,8 @@ def patch_document(patch_type: str, document: JSON | None, patch: Any, schema: P
         return apply_patch(document, patch, schema, field_manager=field_manager, force=bool(force))
     if media_type not in PATCH_TYPES:
         supported = ", ".join(f'"{kind}"' for kind in PATCH_TYPES)
-        raise StatusError(415, "UnsupportedMediaType",
-                          f'the body of the request was in an unknown format - accepted media types include: {supported}',
-                          {})
+        raise unsupported_media_type(
+            f"the body of the request was in an unknown format - accepted media types include: {supported}")
     validate_patch_options(media_type, field_manager=field_manager, force=force)
     base = document if document is not None else {}
     if media_type == JSON_PATCH:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from ._contracts import JSON
-from ._status import StatusError
+from ._status import StatusError, bad_request, unsupported_media_type
 
 MEDIA_TYPE = "application/vnd.kubernetes.protobuf"
 _MAGIC = b"k8s\x00"
@@ -136,16 +136,15 @@ _DECODERS: dict[tuple[str, str], Callable[[bytes], JSON]] = {
 
 def unsupported(kind: str) -> StatusError:
     """415 for a protobuf body the fake cannot read."""
-    return StatusError(415, "UnsupportedMediaType",
-                       f"the fake cluster reads {kind or 'this object'} only as JSON: the body of the request was in "
-                       "an unknown format - accepted media types include: application/json, application/yaml", {})
+    return unsupported_media_type(f"the fake cluster reads {kind or 'this object'} only as JSON: the body of the "
+                                  "request was in an unknown format - accepted media types include: "
+                                  "application/json, application/yaml")
 
 
 def decode_object(body: bytes) -> JSON:
     """The JSON form of a protobuf-encoded core object (415 for kinds the fake does not read)."""
     if not body.startswith(_MAGIC):
-        raise StatusError(400, "BadRequest", "provided data does not appear to be a protobuf message, expected "
-                                             "prefix [107 56 115 0]")
+        raise bad_request("provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]")
     api_version = kind = ""
     raw = b""
     try:
@@ -163,4 +162,4 @@ def decode_object(body: bytes) -> JSON:
             raise unsupported(kind)
         return decoder(raw)
     except (ProtobufError, UnicodeDecodeError) as error:
-        raise StatusError(400, "BadRequest", f"unable to decode protobuf body: {error}") from None
+        raise bad_request(f"unable to decode protobuf body: {error}") from None

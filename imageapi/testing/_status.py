@@ -76,7 +76,12 @@ class StatusError(Exception):
         super().__init__(self.message)
 
     def to_status(self) -> dict[str, Any]:
-        """The JSON body the server writes."""
+        """The JSON body the server writes.
+
+        ``details`` None leaves the field out; an empty dict is written as ``"details":{}``, because
+        ``NewGenericServerResponse`` (generic 404/405, 422 from a patch) always sets a details pointer
+        (server-semantics.md §12). This is the one place that shapes a Status body.
+        """
         metadata: dict[str, Any] = {}
         if self.list_continue is not None:
             metadata["continue"] = self.list_continue
@@ -89,7 +94,7 @@ class StatusError(Exception):
         }
         if self.reason:
             body["reason"] = self.reason
-        if self.details:
+        if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
         return body
@@ -160,6 +165,16 @@ def bad_request(message: str) -> StatusError:
 def method_not_allowed(message: str = "the server does not allow this method on the requested resource") -> StatusError:
     """405 ``MethodNotAllowed``."""
     return StatusError(405, "MethodNotAllowed", message, {})
+
+
+def request_entity_too_large(limit: int) -> StatusError:
+    """413 for a body over the server's size ``limit`` (in bytes)."""
+    return StatusError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
+
+
+def unsupported_media_type(message: str) -> StatusError:
+    """415 ``UnsupportedMediaType`` for a body or patch type the server cannot decode."""
+    return StatusError(415, "UnsupportedMediaType", message, {})
 
 
 def unauthorized() -> StatusError:

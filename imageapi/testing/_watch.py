@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._contracts import JSON
-from ._status import StatusError
+from ._status import expired
 from ._store import ADDED, DELETED, MODIFIED, Event, Store, Subscription, TooOldResourceVersion
 
 INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
@@ -133,7 +133,7 @@ class WatchStream:
         try:
             self._subscription, initial = self._store.subscribe(spec.resource, spec.since)
         except TooOldResourceVersion as error:
-            status = StatusError(410, "Expired", str(error)).to_status()
+            status = expired(str(error)).to_status()
             self._pending.append(encode_event("ERROR", status))
             self._finished = True
             return

@@ -144,3 +144,17 @@ def test_retry_after_seconds_in_a_status_sets_the_header() -> None:
     assert ("Retry-After", "4") in response.headers
     assert json.loads(response.body)["details"]["retryAfterSeconds"] == 4
     assert not any(name == "Retry-After" for name, _ in status_response(StatusError(500, None, "x")).headers)
+
+
+def test_status_body_is_shaped_in_one_place() -> None:
+    """An empty details dict is written as ``details: {}`` (generic 404/405), None leaves it out,
+    and the HTTP layer sends exactly what the error shapes."""
+    from imageapi.testing._app import status_response
+    from imageapi.testing._status import bad_request, path_not_found
+
+    generic = path_not_found().to_status()
+    assert list(generic) == ["kind", "apiVersion", "metadata", "status", "message", "reason", "details", "code"]
+    assert generic["details"] == {}
+    assert "details" not in bad_request("no").to_status()
+    for error in (path_not_found(), bad_request("no")):
+        assert json.loads(status_response(error).body) == error.to_status()
