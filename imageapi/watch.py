@@ -416,7 +416,10 @@ class Watcher(_WatcherBase[ModelT]):
                 self._sleep(action.seconds)
             elif isinstance(action, FetchPage):
                 page = self._client._run(single(action.request), self._request_timeout, self._retries)
-                yield from machine.page_events(page)
+                for event in machine.page_events(page):
+                    if self._stopped.is_set():
+                        return  # stop() between two events of the initial state
+                    yield event
             else:
                 error = yield from self._stream(action.request)
                 if self._stopped.is_set():
@@ -538,6 +541,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
             elif isinstance(action, FetchPage):
                 page = await self._client._run(single(action.request), self._request_timeout, self._retries)
                 for event in machine.page_events(page):
+                    if self._stopped.is_set():
+                        return  # stop() between two events of the initial state
                     yield event
             else:
                 outcome: list[ImageAPIError | None] = []

@@ -343,3 +343,14 @@ def test_machine_reconnects_at_once_after_a_clean_end() -> None:
     action = watch.next_action()
     assert dict(action.request.params)["resourceVersion"] == "9"  # type: ignore[union-attr]
     assert watch.reconnects == 1
+
+
+# -- stopping and closing at awkward moments -------------------------------------------------------
+
+
+def test_stop_during_the_initial_state_ends_the_iteration(client: Any, cluster: Any, consumer: Consumer) -> None:
+    for name in ("a", "b", "c"):
+        create(cluster, name)
+    watcher = client.image_streams.watch()  # the initial state: one page of three ADDED events
+    events = consumer.events(watcher, None, on_event=lambda event: watcher.stop())
+    assert [event.object.metadata.name for event in events] == ["a"]
