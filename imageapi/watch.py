@@ -442,6 +442,10 @@ class Watcher(_WatcherBase[ModelT]):
             return error_from_transport(request.method, http_request.url, exc)
         self._response = response
         try:
+            if self._stopped.is_set():
+                # stop() came while the request was in flight, when it had no response to interrupt:
+                # reading now could block until the next bookmark or the inactivity timeout.
+                return None
             if not 200 <= response.status_code < 300:
                 response.read()
                 return response_error(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import anyio
+import httpx
 import pytest
 
-from imageapi import AsyncClient
+from imageapi import AsyncClient, Client
 from imageapi._resource_table import RESOURCES
 from imageapi._retry import RetryPolicy
 from imageapi.errors import APIConnectionError, ResourceExpiredError, ServerError
@@ -354,3 +356,43 @@ def test_stop_during_the_initial_state_ends_the_iteration(client: Any, cluster: 
     watcher = client.image_streams.watch()  # the initial state: one page of three ADDED events
     events = consumer.events(watcher, None, on_event=lambda event: watcher.stop())
     assert [event.object.metadata.name for event in events] == ["a"]
+
+
+class _ProbedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A watch body that records whether it was read and closed."""
+
+    def __init__(self) -> None:
+        self.read = False
+        self.closed = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        self.read = True
+        yield b'{"type":"BOOKMARK","object":{"metadata":{"resourceVersion":"9"}}}\n'
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        self.read = True
+        yield line("ADDED", "a", 6)
+        yield line("ADDED", "b", 7)
+
+    def close(self) -> None:
+        self.closed = True
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_stop_while_the_stream_is_being_opened_never_reads_it() -> None:
+    # stop() from another thread can land after the request was sent but before the driver knows
+    # the response (nothing to interrupt yet): the driver must not then block reading the stream.
+    body = _ProbedBody()
+    watcher: Any = None
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        watcher.stop()
+        return httpx.Response(200, stream=body)
+
+    with Client(base_url="http://fake", transport=httpx.MockTransport(answer), namespace="demo") as client:
+        watcher = client.image_streams.watch(resource_version="5")
+        with watcher:
+            assert list(watcher) == []
+    assert not body.read and body.closed
