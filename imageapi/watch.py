@@ -47,7 +47,7 @@ import functools
 import json
 import socket
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar, Union, cast
@@ -550,8 +550,11 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                     yield event
             else:
                 outcome: list[ImageAPIError | None] = []
-                async for event in self._stream(action.request, outcome):
-                    yield event
+                # Unlike ``yield from``, ``async for`` does not close the inner generator when this one
+                # is closed: without aclosing the connection would stay open until garbage collection.
+                async with contextlib.aclosing(self._stream(action.request, outcome)) as events:
+                    async for event in events:
+                        yield event
                 if self._stopped.is_set():
                     return
                 machine.stream_ended(outcome[0] if outcome else None)
@@ -566,7 +569,9 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                 await anyio.sleep(seconds)
         self._scope = None
 
-    async def _stream(self, request: ApiRequest, outcome: list[ImageAPIError | None]) -> AsyncIterator[Event[ModelT]]:
+    async def _stream(
+        self, request: ApiRequest, outcome: list[ImageAPIError | None]
+    ) -> AsyncGenerator[Event[ModelT], None]:
         """Yield the events of one stream; append the error that ended it to ``outcome``."""
         client = self._client
         http_request = client._http_request(request, self._timeout)

@@ -396,3 +396,18 @@ def test_stop_while_the_stream_is_being_opened_never_reads_it() -> None:
         with watcher:
             assert list(watcher) == []
     assert not body.read and body.closed
+
+
+@pytest.mark.anyio
+async def test_async_close_releases_the_stream_at_once() -> None:
+    body = _ProbedBody()
+
+    async def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, stream=body)
+
+    async with AsyncClient(base_url="http://fake", transport=httpx.MockTransport(answer),
+                           namespace="demo") as client:
+        async with client.image_streams.watch(resource_version="5") as watcher:
+            async for _event in watcher:
+                break
+        assert body.closed  # on leaving ``async with``, not whenever the generator is collected
