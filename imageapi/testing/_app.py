@@ -38,6 +38,7 @@ from ._lists import (
 )
 from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
 from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
+from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._status import (
     FieldError,
@@ -183,7 +184,7 @@ def status_response(error: StatusError) -> Response:
 class App:
     """The sans-I/O HTTP application of one fake cluster."""
 
-    def __init__(self, store: Store, config: ServerConfig, registry: Any, semantics: Semantics, faults: Faults,
+    def __init__(self, store: Store, config: ServerConfig, registry: FakeRegistry, semantics: Semantics, faults: Faults,
                  settings: AppSettings, now: Callable[[], datetime], stopping: threading.Event) -> None:
         self.store = store
         self.config = config

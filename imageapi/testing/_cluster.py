@@ -11,10 +11,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from .._resource_info import GROUP
 from . import _semantics as _image_semantics
 from ._app import App, AppSettings, Request, Semantics
-from ._contracts import JSON, ServerConfig
+from ._contracts import DEFAULT_REGISTRY_HOSTNAME, JSON, ServerConfig
 from ._faults import Faults
 from ._http_server import FakeServer
 from ._registry import FakeRegistry
@@ -26,7 +25,6 @@ from ._transport import AsyncFakeTransport, FakeTransport
 if TYPE_CHECKING:
     from .._client import AsyncClient, Client
 
-DEFAULT_REGISTRY_HOSTNAME = "image-registry.openshift-image-registry.svc:5000"
 FLAVOURS = ("current", "4.17")
 
 
@@ -253,4 +251,4 @@ class FakeCluster:
         return f"{path}?{urlencode(query)}" if query else path
 
 
-__all__ = ["DEFAULT_REGISTRY_HOSTNAME", "GROUP", "FakeCluster"]
+__all__ = ["DEFAULT_REGISTRY_HOSTNAME", "FakeCluster"]

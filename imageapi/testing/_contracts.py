@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from ._registry import FakeRegistry
 from ._status import FieldError
 
 JSON = dict[str, Any]
+
+# The in-cluster registry service the server reports in status.dockerImageRepository.
+DEFAULT_REGISTRY_HOSTNAME = "image-registry.openshift-image-registry.svc:5000"
 
 
 class ObjectStore(Protocol):
@@ -56,7 +60,7 @@ class ObjectStore(Protocol):
 class ServerConfig:
     """Options of one fake cluster that the semantics need."""
 
-    internal_registry_hostname: str = "image-registry.openshift-image-registry.svc:5000"
+    internal_registry_hostname: str = DEFAULT_REGISTRY_HOSTNAME
     external_registry_hostname: str | None = None
     flavour: str = "current"  # "4.17" or "current"
     default_import_mode: str = "Legacy"
@@ -73,7 +77,7 @@ class RequestContext:
 
     store: ObjectStore
     config: ServerConfig
-    registry: Any  # imageapi.testing._registry.FakeRegistry
+    registry: FakeRegistry
     now: Callable[[], datetime]
     dry_run: bool = False
     field_manager: str | None = None

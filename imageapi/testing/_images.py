@@ -6,6 +6,7 @@ import copy
 import re
 from typing import Any
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._imagestreams import meta_field_value, validate_meta_update
 from ._references import DIGEST_PATTERN, InvalidReference, parse_reference, sha256_digest
@@ -137,7 +138,7 @@ def prepare_image_for_create(image: JSON) -> None:
     for signature in image.get("signatures") or []:
         if isinstance(signature, dict):
             signature.setdefault("kind", "ImageSignature")
-            signature.setdefault("apiVersion", "image.openshift.io/v1")
+            signature.setdefault("apiVersion", API_VERSION)
 
 
 class ImageStrategy:

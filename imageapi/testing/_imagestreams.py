@@ -14,6 +14,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext, ServerConfig
 from ._references import InvalidReference, digest_or_image_match, parse_reference, strip_tag_and_id
 from ._status import FieldError, StatusError, bad_request, conflict, not_found
@@ -106,7 +107,7 @@ def stream_repository(stream: JSON, config: ServerConfig) -> str:
 def new_stream(namespace: str, name: str) -> JSON:
     """An empty stream as the virtual resources start one when none exists."""
     return {
-        "kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStream", "apiVersion": API_VERSION,
         "metadata": {"name": name, "namespace": namespace},
         "spec": {"lookupPolicy": {"local": False}}, "status": {"dockerImageRepository": ""},
     }

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._resource_info import API_VERSION, GROUP
 from ._contracts import JSON, RequestContext
 from ._images import strip_manifest
 from ._imagestreams import (
@@ -31,7 +32,7 @@ from ._imagestreams import (
     validate_stream_name,
 )
 from ._references import DockerImageReference, InvalidReference, parse_reference
-from ._registry import FakeRegistry, RegistryError, RegistryImage, failure_status
+from ._registry import RegistryError, RegistryImage, failure_status
 from ._status import FieldError, StatusError, conflict, invalid, not_found
 from ._virtual import create_image, new_uid, pull_secret_names, write_stream_with_retries
 
@@ -61,7 +62,7 @@ class ImageResult:
 def import_one(ctx: RequestContext, namespace: str, from_name: str, import_policy: Mapping[str, Any] | None,
                include_manifest: bool, preferences: Mapping[str, str] | None = None) -> ImageResult:
     """Resolve ``from_name`` and build its ``ImageImportStatus`` (§11 "Registry access")."""
-    registry: FakeRegistry = ctx.registry
+    registry = ctx.registry
     mode = (import_policy or {}).get("importMode") or ctx.config.default_import_mode
     try:
         reference = parse_reference(from_name)
@@ -219,7 +220,7 @@ class ImageStreamImportResource:
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = now_text(ctx)
         meta.pop("resourceVersion", None)
-        isi["kind"], isi["apiVersion"] = "ImageStreamImport", "image.openshift.io/v1"
+        isi["kind"], isi["apiVersion"] = "ImageStreamImport", API_VERSION
         isi["status"] = status
         return 201, isi
 
@@ -282,14 +283,14 @@ def run_import(ctx: RequestContext, namespace: str, name: str, spec: JSON,
     if spec.get("import"):
         stream = _record(ctx, namespace, name, results)
         if stream is not None:
-            stream["kind"], stream["apiVersion"] = "ImageStream", "image.openshift.io/v1"
+            stream["kind"], stream["apiVersion"] = "ImageStream", API_VERSION
             status["import"] = stream
     return status
 
 
 def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) -> tuple[JSON, list[tuple[JSON, ImageResult]]]:
     """``spec.repository``: every tag of the repository up to the bulk limit, the rest in additionalTags."""
-    registry: FakeRegistry = ctx.registry
+    registry = ctx.registry
     source = str((repository.get("from") or {}).get("name") or "")
     reference = parse_reference(source)
     tags = sorted(registry.tags(source), reverse=True)
@@ -302,7 +303,7 @@ def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) ->
             failure = error.status
         if failure is None or failure.get("reason") == "NotFound":
             failure = failure_status(404, "NotFound", f'dockerimage.image.openshift.io "{reference.repository}" not found',
-                                     {"name": reference.repository, "group": "image.openshift.io",
+                                     {"name": reference.repository, "group": GROUP,
                                       "kind": "dockerimage"})
         return {"status": failure}, []
     results: list[tuple[JSON, ImageResult]] = []
@@ -467,7 +468,7 @@ def import_controller_hook(ctx: RequestContext, stored: JSON) -> None:
     """After a write to a stream, import its pending DockerImage tags as the controller would
     (an ImageStreamImport with ``import: true`` for each such tag). Off when
     ``ctx.config.simulate_import_controller`` is False."""
-    if not getattr(ctx.config, "simulate_import_controller", True):
+    if not ctx.config.simulate_import_controller:
         return
     pending = pending_imports(stored)
     if not pending:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import strip_manifest
 from ._layers import referenced_images
@@ -37,7 +38,7 @@ class ImageStreamImageResource:
         annotations = (stream.get("metadata") or {}).get("annotations")
         if annotations:
             meta["annotations"] = annotations
-        return {"kind": "ImageStreamImage", "apiVersion": "image.openshift.io/v1", "metadata": meta, "image": image}
+        return {"kind": "ImageStreamImage", "apiVersion": API_VERSION, "metadata": meta, "image": image}
 
     def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover - not routed
         """Not served: the core answers 404/405 from the resource table."""

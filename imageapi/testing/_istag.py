@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import empty_docker_metadata, validate_path_segment_name
 from ._imagestreams import (
@@ -67,7 +68,7 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
     if spec_tag and spec_tag.get("annotations"):
         meta["annotations"] = copy.deepcopy(spec_tag["annotations"])
     istag: JSON = {
-        "kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamTag", "apiVersion": API_VERSION,
         "metadata": meta,
         "tag": copy.deepcopy(spec_tag) if spec_tag is not None else None,
         "generation": event.get("generation") or 0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import validate_path_segment_name
 from ._imagestreams import (
@@ -50,7 +51,7 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
         if status_tag.get("conditions"):
             status["conditions"] = copy.deepcopy(status_tag["conditions"])
     return {
-        "kind": "ImageTag", "apiVersion": "image.openshift.io/v1", "metadata": meta,
+        "kind": "ImageTag", "apiVersion": API_VERSION, "metadata": meta,
         "spec": copy.deepcopy(spec_tag) if spec_tag is not None else None,
         "status": status,
         "image": image,

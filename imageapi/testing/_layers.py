@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._imagestreams import status_tags
 from ._virtual import IMAGES, get_stream
@@ -68,7 +69,7 @@ def stream_layers(ctx: RequestContext, stream: JSON) -> JSON:
         images[name] = references
         blobs[name] = {"size": None, "mediaType": media_type}
     return {
-        "kind": "ImageStreamLayers", "apiVersion": "image.openshift.io/v1",
+        "kind": "ImageStreamLayers", "apiVersion": API_VERSION,
         "metadata": copy.deepcopy(stream.get("metadata") or {}),
         "blobs": blobs, "images": images,
     }

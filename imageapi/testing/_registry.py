@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .._resource_info import API_VERSION, GROUP
 from ._references import DockerImageReference, InvalidReference, parse_reference, sha256_digest
 
 JSON = dict[str, Any]
@@ -66,7 +67,7 @@ def failure_status(code: int, reason: str, message: str, details: JSON | None = 
 def not_found_status(reference: str) -> JSON:
     """NotFound ``dockerimage.image.openshift.io "<ref>" not found``."""
     return failure_status(404, "NotFound", f'dockerimage.image.openshift.io "{reference}" not found',
-                          {"name": reference, "group": "image.openshift.io", "kind": "dockerimage"})
+                          {"name": reference, "group": GROUP, "kind": "dockerimage"})
 
 
 def unauthorized_status(reference: str) -> JSON:
@@ -308,7 +309,7 @@ class FakeRegistry:
             "Size": sum(sizes) + len(config_text),
         }
         return {
-            "kind": "Image", "apiVersion": "image.openshift.io/v1",
+            "kind": "Image", "apiVersion": API_VERSION,
             "metadata": {"name": digest, "annotations": {"image.openshift.io/dockerLayersOrder": "ascending"}},
             "dockerImageReference": f"{repository}@{digest}",
             "dockerImageMetadata": metadata,
@@ -332,7 +333,7 @@ class FakeRegistry:
         manifest_text = json.dumps({"schemaVersion": 2, "mediaType": MANIFEST_LIST, "manifests": entries}, indent=3)
         digest = sha256_digest(manifest_text)
         return {
-            "kind": "Image", "apiVersion": "image.openshift.io/v1",
+            "kind": "Image", "apiVersion": API_VERSION,
             "metadata": {"name": digest},
             "dockerImageReference": f"{repository}@{digest}",
             "dockerImageMetadata": {"kind": "DockerImage", "apiVersion": "image.openshift.io/1.0",

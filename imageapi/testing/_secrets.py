@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._lists import decode_continue, encode_continue
 from ._selectors import parse_field_selector, parse_label_selector
@@ -60,7 +61,7 @@ class SecretsHandler:
             secret.pop("kind", None)
             secret.pop("apiVersion", None)
             items.append(secret)
-        return {"kind": "SecretList", "apiVersion": "image.openshift.io/v1", "metadata": list_meta, "items": items}
+        return {"kind": "SecretList", "apiVersion": API_VERSION, "metadata": list_meta, "items": items}
 
 
 def _key(secret: JSON) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import SERVER_SET_SIGNATURE_FIELDS, split_signature_name, validate_signature
 from ._imagestreams import metadata, now_text
@@ -42,7 +43,7 @@ class ImageSignatureResource:
         meta.pop("resourceVersion", None)
         meta["uid"] = new_uid()
         meta["creationTimestamp"] = now_text(ctx)
-        signature["kind"], signature["apiVersion"] = "ImageSignature", "image.openshift.io/v1"
+        signature["kind"], signature["apiVersion"] = "ImageSignature", API_VERSION
         image["signatures"] = [*existing, signature]
         ctx.store.update(IMAGES, None, image)
         return 201, copy.deepcopy(signature)

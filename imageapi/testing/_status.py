@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-GROUP = "image.openshift.io"
+from .._resource_info import GROUP
 
 
 @dataclass(frozen=True)

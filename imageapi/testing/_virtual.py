@@ -7,6 +7,7 @@ import copy
 import uuid
 from collections.abc import Callable, Iterator
 
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import prepare_image_for_create, strip_manifest, validate_image
 from ._imagestreams import (
@@ -57,7 +58,7 @@ def create_image(ctx: RequestContext, image: JSON, *, dry_run: bool = False) -> 
     """Create an Image through the image strategy; an existing one is left alone (returns None)."""
     prepared = copy.deepcopy(image)
     prepared.setdefault("kind", "Image")
-    prepared.setdefault("apiVersion", "image.openshift.io/v1")
+    prepared.setdefault("apiVersion", API_VERSION)
     meta = prepared.setdefault("metadata", {})
     for key in ("uid", "resourceVersion", "creationTimestamp"):
         meta.pop(key, None)
@@ -125,7 +126,7 @@ def _after_stream_write(ctx: RequestContext, stream: JSON) -> None:
 def _write(ctx: RequestContext, namespace: str, name: str, old: JSON | None, target: JSON, dry_run: bool,
            keep_status_on_create: bool) -> JSON:
     target.setdefault("kind", "ImageStream")
-    target.setdefault("apiVersion", "image.openshift.io/v1")
+    target.setdefault("apiVersion", API_VERSION)
     meta = target.setdefault("metadata", {})
     meta["name"], meta["namespace"] = name, namespace
     if old is None:
@@ -252,7 +253,7 @@ def _matches(obj: JSON, ctx: RequestContext, value_of: Callable[[JSON, str], str
 
 def empty_list(kind: str, items: list[JSON]) -> JSON:
     """An istag/itag list: empty metadata, and ``items: null`` when nothing matched (§6 LIST)."""
-    return {"kind": kind, "apiVersion": "image.openshift.io/v1", "metadata": {}, "items": items or None}
+    return {"kind": kind, "apiVersion": API_VERSION, "metadata": {}, "items": items or None}
 
 
 def check_resource_version(stream: JSON | None, sent: str, resource: str, name: str) -> None:
