@@ -70,7 +70,7 @@ from .pagination import ListCursor
 if TYPE_CHECKING:
     from typing_extensions import Self
 
-    from ._base_client import AsyncClientCore, SyncClientCore, TimeoutTypes
+    from ._base_client import AsyncClientCore, NotGiven, RetriesTypes, SyncClientCore, TimeoutTypes
     from ._retry import RetryPolicy
 
 __all__ = [
@@ -336,10 +336,29 @@ def _shutdown_socket(response: httpx.Response) -> bool:
 
 
 class _WatcherBase(Generic[ModelT]):
-    def __init__(self, machine: WatchMachine[ModelT], timeout: httpx.Timeout) -> None:
+    """What both drivers hold: the machine (all protocol decisions), the client that sends what it
+    asks for, with the caller's per-request options, and the stop flag."""
+
+    def __init__(
+        self,
+        client: Any,  # each driver declares the class its I/O needs
+        machine: WatchMachine[ModelT],
+        *,
+        timeout: httpx.Timeout,
+        request_timeout: TimeoutTypes | NotGiven,
+        retries: RetriesTypes | NotGiven,
+    ) -> None:
+        self._client = client
         self._machine = machine
-        self._timeout = timeout
+        self._timeout = timeout  # the stream's: the read timeout is the inactivity timeout
+        self._request_timeout = request_timeout  # the initial list's pages
+        self._retries = retries
         self._stopped = threading.Event()
+        self._events = self._run()
+
+    def _run(self) -> Any:
+        """The driver's event generator, started by ``__init__``."""
+        raise NotImplementedError
 
     @property
     def resource_version(self) -> str | None:
@@ -364,21 +383,10 @@ class Watcher(_WatcherBase[ModelT]):
     ends the iteration from any thread.
     """
 
-    def __init__(
-        self,
-        client: SyncClientCore,
-        machine: WatchMachine[ModelT],
-        *,
-        timeout: httpx.Timeout,
-        request_timeout: Any,
-        retries: Any,
-    ) -> None:
-        super().__init__(machine, timeout)
-        self._client = client
-        self._request_timeout = request_timeout
-        self._retries = retries
-        self._response: httpx.Response | None = None
-        self._events = self._run()
+    _client: SyncClientCore
+    _events: Generator[Event[ModelT], None, None]
+    _response: httpx.Response | None = None
+    """The open stream's response, for :meth:`stop` to interrupt from another thread."""
 
     def __iter__(self) -> Iterator[Event[ModelT]]:
         return self
@@ -479,23 +487,13 @@ class AsyncWatcher(_WatcherBase[ModelT]):
     the iteration from another task, or from another thread when the loop is asyncio's.
     """
 
-    def __init__(
-        self,
-        client: AsyncClientCore,
-        machine: WatchMachine[ModelT],
-        *,
-        timeout: httpx.Timeout,
-        request_timeout: Any,
-        retries: Any,
-    ) -> None:
-        super().__init__(machine, timeout)
-        self._client = client
-        self._request_timeout = request_timeout
-        self._retries = retries
-        self._scope: anyio.CancelScope | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
-        self._events = self._run()
+    _client: AsyncClientCore
+    _events: AsyncGenerator[Event[ModelT], None]
+    _scope: anyio.CancelScope | None = None
+    """The cancel scope around the current wait (for bytes or a backoff), for :meth:`stop`."""
+    _loop: asyncio.AbstractEventLoop | None = None
+    _loop_thread: int | None = None
+    """The loop iterating the watcher and its thread, known from the first ``__anext__``."""
 
     def __aiter__(self) -> Self:
         return self
