@@ -71,36 +71,55 @@ class Selector:
         return ",".join(requirement.text for requirement in self.requirements)
 
 
+def _as_str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"selector values are strings, not {type(value).__name__}")
+    return value
+
+
 def _check_values(values: tuple[str, ...]) -> None:
     if not values:
         raise ValueError("a set-based requirement needs at least one value")
     for value in values:
-        if not isinstance(value, str):
-            raise TypeError(f"selector values are strings, not {type(value).__name__}")
+        _as_str(value)
 
 
-@dataclass(frozen=True)
-class LabelKey:
+class _ComparableKey:
+    """Equality requirements, shared by label keys and field paths: ``==``/``!=`` build a
+    :class:`Requirement` (they do not compare keys), as do :meth:`equals` and :meth:`not_equals`."""
+
+    def _compare(self, operator: str, value: str) -> Requirement:
+        """The requirement ``<key><operator><value>``, the value in its wire form."""
+        raise NotImplementedError
+
+    def __eq__(self, value: object) -> Requirement:  # type: ignore[override]
+        return self._compare("=", _as_str(value))
+
+    def __ne__(self, value: object) -> Requirement:  # type: ignore[override]
+        return self._compare("!=", _as_str(value))
+
+    # Hashed by identity: ``==`` answers with a (truthy) Requirement, so a value hash would make a
+    # dict or set take two different keys whose hashes collide for the same key.
+    __hash__ = object.__hash__
+
+    def equals(self, value: str) -> Requirement:
+        """``key=value``: the label is present with this value, the field has it (escaped)."""
+        return self._compare("=", value)
+
+    def not_equals(self, value: str) -> Requirement:
+        """``key!=value``: the label is absent or has another value, the field has another (escaped)."""
+        return self._compare("!=", value)
+
+
+# eq=False: the comparisons are _ComparableKey's, a generated __eq__ would replace them.
+@dataclass(frozen=True, eq=False)
+class LabelKey(_ComparableKey):
     """A label key, ready to become a requirement: ``label("env").in_("a", "b")``."""
 
     key: str
 
-    # ``==``/``!=`` build requirements rather than compare keys; hashing stays the dataclass's.
-    def __eq__(self, value: object) -> Requirement:  # type: ignore[override]
-        return self.equals(_as_str(value))
-
-    def __ne__(self, value: object) -> Requirement:  # type: ignore[override]
-        return self.not_equals(_as_str(value))
-
-    __hash__ = object.__hash__
-
-    def equals(self, value: str) -> Requirement:
-        """``key=value``: the label is present with this value."""
-        return Requirement(f"{self.key}={value}")
-
-    def not_equals(self, value: str) -> Requirement:
-        """``key!=value``: the label is absent or has another value."""
-        return Requirement(f"{self.key}!={value}")
+    def _compare(self, operator: str, value: str) -> Requirement:
+        return Requirement(f"{self.key}{operator}{value}")
 
     def in_(self, *values: str) -> Requirement:
         """``key in (v1,v2)``: the label is present with one of these values."""
@@ -129,33 +148,14 @@ class LabelKey:
         return Requirement(f"{self.key}<{int(value)}")
 
 
-@dataclass(frozen=True)
-class FieldKey:
+@dataclass(frozen=True, eq=False)
+class FieldKey(_ComparableKey):
     """A field path, ready to become a requirement: ``field("metadata.name") == "app"``."""
 
     path: str
 
-    def __eq__(self, value: object) -> Requirement:  # type: ignore[override]
-        return self.equals(_as_str(value))
-
-    def __ne__(self, value: object) -> Requirement:  # type: ignore[override]
-        return self.not_equals(_as_str(value))
-
-    __hash__ = object.__hash__
-
-    def equals(self, value: str) -> Requirement:
-        """``path=value`` (the value is escaped)."""
-        return Requirement(f"{self.path}={escape_field_value(value)}")
-
-    def not_equals(self, value: str) -> Requirement:
-        """``path!=value`` (the value is escaped)."""
-        return Requirement(f"{self.path}!={escape_field_value(value)}")
-
-
-def _as_str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"selector values are strings, not {type(value).__name__}")
-    return value
+    def _compare(self, operator: str, value: str) -> Requirement:
+        return Requirement(f"{self.path}{operator}{escape_field_value(value)}")
 
 
 def label(key: str) -> LabelKey:
