@@ -16,7 +16,6 @@ import dataclasses
 import functools
 import json
 import logging
-import random
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -43,6 +42,7 @@ from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._status import (
     FieldError,
     StatusError,
+    already_exists,
     bad_request,
     conflict,
     internal_error,
@@ -55,7 +55,7 @@ from ._status import (
     unauthorized,
     unsupported_media_type,
 )
-from ._store import Store, copy_json, format_time
+from ._store import Store, copy_json, format_time, generate_name
 from ._unknown_fields import prune_unknown_fields
 from ._watch import WatchSpec, WatchStream
 
@@ -529,7 +529,7 @@ class App:
             candidate = copy_json(body) if generate_from else body
             candidate_meta = candidate["metadata"]
             if generate_from:
-                candidate_meta["name"] = _generate_name(generate_from)
+                candidate_meta["name"] = generate_name(generate_from)
             name = candidate_meta.get("name") or ""
             if not name:
                 raise invalid(info.kind, "", [FieldError("FieldValueRequired", "metadata.name",
@@ -547,7 +547,8 @@ class App:
                     continue
                 raise
             return self._respond_after_write(info, created, ctx)
-        raise already_exists_generated(info, generate_from)
+        # Every generated name clashed (practically unreachable): the server's 409 names the base.
+        raise already_exists(info.plural, generate_from, info.group)
 
     def _write_context(self, request: Request) -> RequestContext:
         """The context of a write: dry run, and the field manager (``fieldManager``, else the
@@ -847,19 +848,6 @@ def _dry_run(query: Mapping[str, str]) -> bool:
     return True
 
 
-_NAME_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
-
-
-def _generate_name(base: str) -> str:
-    """``SimpleNameGenerator``: the base cut to 58 characters plus 5 random ones."""
-    return base[:58] + "".join(random.choices(_NAME_SUFFIX_ALPHABET, k=5))
-
-
-def already_exists_generated(info: ResourceInfo, base: str) -> StatusError:
-    """The 409 after every generated name clashed (practically unreachable)."""
-    return StatusError(409, "AlreadyExists", f'{info.plural}.{info.group} "{base}" already exists',
-                       {"name": base, "group": info.group, "kind": info.plural})
-
 
 @functools.cache
 def _patch_schema(kind: str) -> Any:
@@ -867,4 +855,3 @@ def _patch_schema(kind: str) -> Any:
 
 
 __all__ = ["App", "AppSettings", "Request", "Response", "Semantics", "json_response", "status_response"]
-

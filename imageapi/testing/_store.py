@@ -59,6 +59,11 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def generate_name(base: str) -> str:
+    """``SimpleNameGenerator``: ``base`` cut to 58 characters plus 5 random ones (unchecked for clashes)."""
+    return base[:_GENERATE_BASE_MAX] + "".join(random.choices(_GENERATE_SUFFIX_ALPHABET, k=5))
+
+
 def object_key(namespace: str | None, name: str) -> str:
     """The storage key, which also gives the list order (namespace, then name)."""
     return f"{namespace}/{name}" if namespace else name
@@ -201,11 +206,7 @@ class Store:
             meta["creationTimestamp"] = format_time(self._now())
             if dry_run:
                 return obj
-            stored = copy_json(obj)
-            rv = self._next_rv()
-            stored["metadata"]["resourceVersion"] = meta["resourceVersion"] = str(rv)
-            objects[key] = stored
-            self._record(Event(rv, resource, ADDED, key, meta.get("namespace"), stored, None))
+            self._commit(resource, key, obj, None)
         return obj
 
     def update(self, resource: str, namespace: str | None, obj: JSON, *, dry_run: bool = False) -> JSON:
@@ -230,11 +231,7 @@ class Store:
             if dry_run:
                 meta["resourceVersion"] = old_meta["resourceVersion"]
                 return obj
-            stored = copy_json(obj)
-            rv = self._next_rv()
-            stored["metadata"]["resourceVersion"] = meta["resourceVersion"] = str(rv)
-            objects[key] = stored
-            self._record(Event(rv, resource, MODIFIED, key, meta.get("namespace"), stored, old))
+            self._commit(resource, key, obj, old)
         return obj
 
     def delete(self, resource: str, namespace: str | None, name: str, *, dry_run: bool = False) -> JSON:
@@ -394,11 +391,20 @@ class Store:
             meta.pop("namespace", None)
 
     def _generate_name(self, objects: Mapping[str, JSON], namespace: str | None, base: str) -> str:
-        base = base[:_GENERATE_BASE_MAX]
         while True:
-            name = base + "".join(random.choices(_GENERATE_SUFFIX_ALPHABET, k=5))
+            name = generate_name(base)
             if object_key(namespace, name) not in objects:
                 return name
+
+    def _commit(self, resource: str, key: str, obj: JSON, old: JSON | None) -> None:
+        """Store a copy of ``obj`` (a create when ``old`` is None) at the next revision, stamp that
+        revision on ``obj`` too, and record the event. The caller holds the lock."""
+        stored = copy_json(obj)
+        rv = self._next_rv()
+        stored["metadata"]["resourceVersion"] = obj["metadata"]["resourceVersion"] = str(rv)
+        self._objects[resource][key] = stored
+        event_type = ADDED if old is None else MODIFIED
+        self._record(Event(rv, resource, event_type, key, stored["metadata"].get("namespace"), stored, old))
 
     def _next_rv(self) -> int:
         self._rv += 1
@@ -432,6 +438,7 @@ __all__ = [
     "TypeInfo",
     "copy_json",
     "format_time",
+    "generate_name",
     "object_key",
     "utc_now",
 ]
