@@ -1,5 +1,7 @@
 """Helpers for the list and watch tests: one test body drives either client.
 
+The fixtures (``consumer``, ``recording``, ``rclient``) are imported by the test modules that use them.
+
 ``consumer`` (a fixture built on ``mode`` and ``portal`` from conftest) iterates a pager or a watcher
 the way its client needs: plainly for :class:`imageapi.Client`, on the portal's event loop for
 :class:`imageapi.AsyncClient` (the BlockingAsyncClient of conftest returns the real async pager or
@@ -116,6 +118,18 @@ async def _async_events(
 def consumer(mode: str, portal: Any) -> Consumer:
     """Iterates pagers and watchers of the current mode's client."""
     return Consumer(mode, portal)
+
+
+@pytest.fixture
+def recording(cluster: Any) -> Recording:
+    """Records the requests of :func:`rclient`."""
+    return Recording(cluster)
+
+
+@pytest.fixture
+def rclient(make_client: Any, recording: Recording) -> Any:
+    """A client of the current mode whose requests are recorded, default namespace ``demo``."""
+    return make_client(transport=recording, async_transport=recording, namespace="demo")
 
 
 class Recording(httpx.BaseTransport, httpx.AsyncBaseTransport):

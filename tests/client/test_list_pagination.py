@@ -9,23 +9,13 @@ import pytest
 from imageapi.errors import ResourceExpiredError
 from imageapi.models import Image, ImageStream, ImageStreamList
 
+from . import _listwatch
 from ._listwatch import Consumer, Recording
 
-
-@pytest.fixture
-def consumer(mode: str, portal: Any) -> Consumer:
-    return Consumer(mode, portal)
-
-
-@pytest.fixture
-def recording(cluster: Any) -> Recording:
-    return Recording(cluster)
-
-
-@pytest.fixture
-def rclient(make_client: Any, recording: Recording) -> Any:
-    """A client whose requests are recorded, default namespace ``demo``."""
-    return make_client(transport=recording, async_transport=recording, namespace="demo")
+# Fixtures shared with the other list and watch tests.
+consumer = _listwatch.consumer
+rclient = _listwatch.rclient
+recording = _listwatch.recording
 
 
 def make_streams(cluster: Any, count: int, namespace: str = "demo", **labels: str) -> list[str]:

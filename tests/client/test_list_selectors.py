@@ -8,7 +8,11 @@ import pytest
 
 from imageapi.selectors import field, label
 
+from . import _listwatch
 from ._listwatch import Consumer
+
+# Fixtures shared with the other list and watch tests.
+consumer = _listwatch.consumer
 
 LABELS = {
     "web-prod": {"app": "web", "env": "prod", "replicas": "3"},
@@ -17,11 +21,6 @@ LABELS = {
     "db-qa": {"app": "db", "env": "qa"},
     "bare": {},
 }
-
-
-@pytest.fixture
-def consumer(mode: str, portal: Any) -> Consumer:
-    return Consumer(mode, portal)
 
 
 @pytest.fixture

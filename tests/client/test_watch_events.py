@@ -20,22 +20,13 @@ from imageapi.models import Image, ImageStream
 from imageapi.testing import FakeCluster
 from imageapi.watch import INITIAL_EVENTS_END_ANNOTATION, WatchMachine
 
+from . import _listwatch
 from ._listwatch import Consumer, Recording
 
-
-@pytest.fixture
-def consumer(mode: str, portal: Any) -> Consumer:
-    return Consumer(mode, portal)
-
-
-@pytest.fixture
-def recording(cluster: Any) -> Recording:
-    return Recording(cluster)
-
-
-@pytest.fixture
-def rclient(make_client: Any, recording: Recording) -> Any:
-    return make_client(transport=recording, async_transport=recording, namespace="demo")
+# Fixtures shared with the other list and watch tests.
+consumer = _listwatch.consumer
+rclient = _listwatch.rclient
+recording = _listwatch.recording
 
 
 def create(cluster: Any, name: str, namespace: str = "demo", **labels: str) -> dict[str, Any]:

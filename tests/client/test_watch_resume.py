@@ -18,14 +18,13 @@ from typing import Any
 
 import pytest
 
+from . import _listwatch
 from ._listwatch import Consumer, StallingProxy
 
+# Fixtures shared with the other list and watch tests.
+consumer = _listwatch.consumer
+
 WRITES = 150
-
-
-@pytest.fixture
-def consumer(mode: str, portal: Any) -> Consumer:
-    return Consumer(mode, portal)
 
 
 def write_script(cluster: Any, count: int, pause: float = 0.0) -> list[tuple[str, str]]:
