@@ -70,17 +70,13 @@ class Consumer:
                 return self._portal.call(  # type: ignore[no-any-return]
                     functools.partial(_async_events, watcher, count, on_event)
                 )
-            received: list[Any] = []
+            taken = _Taken(count, on_event)
             with watcher:
-                if count == 0:
-                    return received
-                for event in watcher:
-                    received.append(event)
-                    if on_event is not None:
-                        on_event(event)
-                    if count is not None and len(received) >= count:
-                        break
-            return received
+                if not taken.enough():
+                    for event in watcher:
+                        if taken.add(event):
+                            break
+            return taken.events
         finally:
             timer.cancel()
 
@@ -101,17 +97,33 @@ async def _async_pages(pager: AsyncPager[Any, Any], between: Callable[[Any], Non
 async def _async_events(
     watcher: AsyncWatcher[Any], count: int | None, on_event: Callable[[Any], None] | None
 ) -> list[Any]:
-    received: list[Any] = []
+    taken = _Taken(count, on_event)
     async with watcher:
-        if count == 0:
-            return received
-        async for event in watcher:
-            received.append(event)
-            if on_event is not None:
-                on_event(event)
-            if count is not None and len(received) >= count:
-                break
-    return received
+        if not taken.enough():
+            async for event in watcher:
+                if taken.add(event):
+                    break
+    return taken.events
+
+
+class _Taken:
+    """The events taken so far, and when to stop taking: shared by the sync and async loops."""
+
+    def __init__(self, count: int | None, on_event: Callable[[Any], None] | None) -> None:
+        self.events: list[Any] = []
+        self._count = count
+        self._on_event = on_event
+
+    def enough(self) -> bool:
+        """Whether ``count`` events were taken (never, without a count: until the watch ends)."""
+        return self._count is not None and len(self.events) >= self._count
+
+    def add(self, event: Any) -> bool:
+        """Take ``event`` and run ``on_event`` on it; True when that was enough."""
+        self.events.append(event)
+        if self._on_event is not None:
+            self._on_event(event)
+        return self.enough()
 
 
 @pytest.fixture
