@@ -848,7 +848,6 @@ def _dry_run(query: Mapping[str, str]) -> bool:
     return True
 
 
-
 @functools.cache
 def _patch_schema(kind: str) -> Any:
     return PatchSchema.for_kind(_discovery.normalized_schema() or {}, kind)

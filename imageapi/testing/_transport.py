@@ -43,7 +43,10 @@ def _truncated(request: httpx.Request) -> httpx.RemoteProtocolError:
     return httpx.RemoteProtocolError("peer closed connection without sending complete message body", request=request)
 
 
-class _SyncWatchBody(httpx.SyncByteStream):
+class _WatchBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A watch response body for either transport: each event as the stream yields it, and a
+    :class:`WatchCut` surfaces as the error a client sees when a server drops the connection."""
+
     def __init__(self, stream: WatchStream, request: httpx.Request) -> None:
         self._stream = stream
         self._request = request
@@ -60,15 +63,6 @@ class _SyncWatchBody(httpx.SyncByteStream):
             raise _truncated(self._request) from None
         finally:
             self._stream.close()
-
-    def close(self) -> None:
-        self._stream.close()
-
-
-class _AsyncWatchBody(httpx.AsyncByteStream):
-    def __init__(self, stream: WatchStream, request: httpx.Request) -> None:
-        self._stream = stream
-        self._request = request
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
@@ -87,11 +81,16 @@ class _AsyncWatchBody(httpx.AsyncByteStream):
         finally:
             self._stream.close()
 
+    def close(self) -> None:
+        self._stream.close()
+
     async def aclose(self) -> None:
         self._stream.close()
 
 
-class _SyncTruncatedBody(httpx.SyncByteStream):
+class _TruncatedBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """The first bytes of a body, then the error of a connection closed mid-body (fault injection)."""
+
     def __init__(self, body: bytes, request: httpx.Request) -> None:
         self._body = body
         self._request = request
@@ -101,33 +100,25 @@ class _SyncTruncatedBody(httpx.SyncByteStream):
             yield self._body
         raise _truncated(self._request)
 
-
-class _AsyncTruncatedBody(httpx.AsyncByteStream):
-    def __init__(self, body: bytes, request: httpx.Request) -> None:
-        self._body = body
-        self._request = request
-
     async def __aiter__(self) -> AsyncIterator[bytes]:
         if self._body:
             yield self._body
         raise _truncated(self._request)
 
 
-def _build_response(response: Response, request: httpx.Request, *, is_async: bool) -> httpx.Response:
+def _build_response(response: Response, request: httpx.Request) -> httpx.Response:
     if response.drop_before_processing:
         raise _dropped(request)
     headers = list(response.headers)
     if response.stream is not None:
         headers.append(("Transfer-Encoding", "chunked"))
-        watch_body: httpx.SyncByteStream | httpx.AsyncByteStream = (
-            _AsyncWatchBody(response.stream, request) if is_async else _SyncWatchBody(response.stream, request))
-        return httpx.Response(response.status, headers=headers, stream=watch_body, request=request)
+        return httpx.Response(response.status, headers=headers, stream=_WatchBody(response.stream, request),
+                              request=request)
     if response.drop_after_bytes is not None:
         headers.append(("Content-Length", str(len(response.body))))
         partial = response.body[:response.drop_after_bytes]
-        truncated: httpx.SyncByteStream | httpx.AsyncByteStream = (
-            _AsyncTruncatedBody(partial, request) if is_async else _SyncTruncatedBody(partial, request))
-        return httpx.Response(response.status, headers=headers, stream=truncated, request=request)
+        return httpx.Response(response.status, headers=headers, stream=_TruncatedBody(partial, request),
+                              request=request)
     return httpx.Response(response.status, headers=headers, content=response.body, request=request)
 
 
@@ -142,7 +133,7 @@ class FakeTransport(httpx.BaseTransport):
         response = self._app.handle(_to_app_request(request, request.read()))
         if response.delay:
             time.sleep(response.delay)
-        return _build_response(response, request, is_async=False)
+        return _build_response(response, request)
 
 
 class AsyncFakeTransport(httpx.AsyncBaseTransport):
@@ -156,4 +147,4 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
         response = self._app.handle(_to_app_request(request, await request.aread()))
         if response.delay:
             await anyio.sleep(response.delay)
-        return _build_response(response, request, is_async=True)
+        return _build_response(response, request)
