@@ -34,7 +34,7 @@ from ._imagestreams import (
 from ._references import DockerImageReference, InvalidReference, parse_reference
 from ._registry import RegistryError, RegistryImage, failure_status
 from ._status import FieldError, StatusError, conflict, invalid, not_found
-from ._virtual import create_image, new_uid, pull_secret_names, write_stream_with_retries
+from ._virtual import UnservedVerbs, create_image, new_uid, pull_secret_names, write_stream_with_retries
 
 DOCKER_REPOSITORY_CHECK = "openshift.io/image.dockerRepositoryCheck"
 PREFER_ARCH = "importer.image.openshift.io/prefer-arch"
@@ -199,8 +199,10 @@ def _default_policies(item: JSON, config_mode: str) -> None:
         reference_policy["type"] = "Source"
 
 
-class ImageStreamImportResource:
+class ImageStreamImportResource(UnservedVerbs):
     """``POST imagestreamimports``: resolve, report, and with ``import: true`` record (dryRun ignored)."""
+
+    resource = "imagestreamimports"
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """201 with the ImageStreamImport and its status (§11)."""
@@ -223,22 +225,6 @@ class ImageStreamImportResource:
         isi["kind"], isi["apiVersion"] = "ImageStreamImport", API_VERSION
         isi["status"] = status
         return 201, isi
-
-    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:  # pragma: no cover - create only
-        """Not served (create only)."""
-        raise not_found("imagestreamimports", name)
-
-    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover - create only
-        """Not served (create only)."""
-        raise not_found("imagestreamimports", "")
-
-    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
-        """Not served (create only)."""
-        raise not_found("imagestreamimports", name)
-
-    def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:  # pragma: no cover
-        """Not served (create only)."""
-        raise not_found("imagestreamimports", name)
 
 
 def _check_preconditions(meta: JSON, existing: JSON | None, name: str) -> None:

@@ -8,7 +8,7 @@ from ._images import strip_manifest
 from ._layers import referenced_images
 from ._references import digest_or_image_match
 from ._status import bad_request, not_found
-from ._virtual import get_image, get_stream
+from ._virtual import UnservedVerbs, get_image, get_stream
 
 
 def split_stream_image_name(name: str) -> tuple[str, str]:
@@ -20,8 +20,10 @@ def split_stream_image_name(name: str) -> tuple[str, str]:
     raise bad_request("ImageStreamImages must be retrieved with <name>@<id>")
 
 
-class ImageStreamImageResource:
+class ImageStreamImageResource(UnservedVerbs):
     """The ``imagestreamimages`` virtual resource (GET only)."""
+
+    resource = "imagestreamimages"
 
     def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:
         """The image of the stream's layers view whose name matches the id (first match wins)."""
@@ -39,19 +41,3 @@ class ImageStreamImageResource:
         if annotations:
             meta["annotations"] = annotations
         return {"kind": "ImageStreamImage", "apiVersion": API_VERSION, "metadata": meta, "image": image}
-
-    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover - not routed
-        """Not served: the core answers 404/405 from the resource table."""
-        raise not_found("imagestreamimages", "")
-
-    def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagestreamimages", "")
-
-    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagestreamimages", name)
-
-    def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagestreamimages", name)

@@ -20,13 +20,15 @@ from ._imagestreams import (
     validate_status_update,
 )
 from ._status import FieldError, StatusError, invalid, not_found, success_status
-from ._virtual import RETRIES, STREAMS, create_image
+from ._virtual import RETRIES, STREAMS, UnservedVerbs, create_image
 
 MANAGED_ANNOTATION = "openshift.io/image.managed"
 
 
-class ImageStreamMappingResource:
+class ImageStreamMappingResource(UnservedVerbs):
     """``POST imagestreammappings`` (create only)."""
+
+    resource = "imagestreammappings"
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Create the Image (existing ones are kept) and add the tag event through the /status path."""
@@ -100,19 +102,3 @@ class ImageStreamMappingResource:
                 last_conflict = error
         assert last_conflict is not None
         raise last_conflict
-
-    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:  # pragma: no cover - create only
-        """Not served."""
-        raise not_found("imagestreammappings", name)
-
-    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover - create only
-        """Not served."""
-        raise not_found("imagestreammappings", "")
-
-    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagestreammappings", name)
-
-    def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagestreammappings", name)

@@ -12,13 +12,15 @@ from ._contracts import JSON, RequestContext
 from ._images import SERVER_SET_SIGNATURE_FIELDS, split_signature_name, validate_signature
 from ._imagestreams import metadata, now_text
 from ._status import already_exists, bad_request, invalid, not_found, success_status
-from ._virtual import IMAGES, get_image, new_uid
+from ._virtual import IMAGES, UnservedVerbs, get_image, new_uid
 
 RESOURCE = "imageSignatures"  # the server's messages use this camel-case resource name
 
 
-class ImageSignatureResource:
+class ImageSignatureResource(UnservedVerbs):
     """The ``imagesignatures`` virtual resource (create and delete only)."""
+
+    resource = "imagesignatures"
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Append the signature to its image; 404 for a missing image, 409 for a duplicate."""
@@ -63,15 +65,3 @@ class ImageSignatureResource:
             image.pop("signatures")
         ctx.store.update(IMAGES, None, image)
         return success_status()
-
-    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:  # pragma: no cover - not served
-        """Not served."""
-        raise not_found("imagesignatures", name)
-
-    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover - not served
-        """Not served."""
-        raise not_found("imagesignatures", "")
-
-    def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
-        """Not served."""
-        raise not_found("imagesignatures", name)

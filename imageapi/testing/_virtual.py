@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import uuid
 from collections.abc import Callable, Iterator
+from typing import ClassVar
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
@@ -30,6 +31,39 @@ IMAGES = "images"
 RETRIES = 10
 DOCKER_SECRET_TYPES = ("kubernetes.io/dockercfg", "kubernetes.io/dockerconfigjson")
 EXCLUDE_SECRET_ANNOTATION = "openshift.io/image.excludeSecret"
+
+
+class UnservedVerbs:
+    """The :class:`~imageapi.testing._contracts.VirtualResource` methods of verbs a resource does not
+    serve; a handler inherits them and defines the verbs it serves.
+
+    The core never calls these (it answers 404/405 from the resource table first); they exist so every
+    handler satisfies the protocol, and would answer 404 for ``resource`` if the table ever let one through.
+    """
+
+    resource: ClassVar[str]
+
+    def get(self, ctx: RequestContext, namespace: str | None, name: str) -> JSON:  # pragma: no cover
+        """Not served."""
+        raise not_found(self.resource, name)
+
+    def list(self, ctx: RequestContext, namespace: str | None) -> JSON:  # pragma: no cover
+        """Not served."""
+        raise not_found(self.resource, "")
+
+    def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:  # pragma: no cover
+        """Not served."""
+        raise not_found(self.resource, "")
+
+    def update(self, ctx: RequestContext, namespace: str | None, name: str,
+               body: JSON) -> tuple[int, JSON]:  # pragma: no cover
+        """Not served."""
+        raise not_found(self.resource, name)
+
+    def delete(self, ctx: RequestContext, namespace: str | None, name: str,
+               options: JSON) -> JSON:  # pragma: no cover
+        """Not served."""
+        raise not_found(self.resource, name)
 
 
 def new_uid() -> str:
