@@ -186,14 +186,13 @@ class WatchMachine(Generic[ModelT]):
         self._wait: float | None = None
         self.reconnects = 0
         """How many times the watch reopened its stream (after a server timeout or a failure)."""
-        self.resource_version: str | None = resource_version or None
+        from_current_state = resource_version in (None, "", "0")
+        self.resource_version: str | None = None if from_current_state else resource_version
         """The resourceVersion the watch continues from: the last event's or bookmark's."""
-        self._listing: ListCursor | None = None
-        if resource_version in (None, "", "0"):
-            self.resource_version = None
-            self._listing = ListCursor(
-                info, namespace, self._selectors, list_decode, chunk_size=chunk_size, on_expired="raise"
-            )
+        # The initial state, until its last page was read (then the stream starts at its version).
+        self._listing = ListCursor(
+            info, namespace, self._selectors, list_decode, chunk_size=chunk_size, on_expired="raise"
+        ) if from_current_state else None
 
     # -- what to do next ----------------------------------------------------------------------
 
@@ -255,7 +254,7 @@ class WatchMachine(Generic[ModelT]):
         data = self._buffer + chunk if self._buffer else chunk
         lines = data.split(b"\n")
         self._buffer = lines.pop()
-        del data
+        del data  # the generator may stay suspended between events: keep only the split lines
         for line in lines:
             if line and not line.isspace():
                 event = self._decode(line)
