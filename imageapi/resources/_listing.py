@@ -27,6 +27,7 @@ NamespaceT = TypeVar("NamespaceT")
 PagerT = TypeVar("PagerT")
 WatcherT = TypeVar("WatcherT")
 
+
 class _Listing(Resource):
     """Scope handling shared by list and watch (``Resource`` checks their verbs against the table)."""
 
@@ -77,7 +78,8 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         info = self._info
         scope = self._listing_namespace(cast("str | None", namespace), all_namespaces)
         options = ListOptions(
-            label_selector=selectors.label_selector(label_selector), field_selector=selectors.field_selector(field_selector),
+            label_selector=selectors.label_selector(label_selector),
+            field_selector=selectors.field_selector(field_selector),
             resource_version=resource_version,
         )
         decode = self._list_decoder()
@@ -156,4 +158,3 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
                 client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries,
             ))
         return cast(WatcherT, Watcher(core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries))
-
