@@ -187,8 +187,7 @@ def _to_string(selector: SelectorInput | None, *, escape_values: bool) -> str | 
         escape = escape_field_value if escape_values else _as_str
         return ",".join(f"{key}={escape(_as_str(value))}" for key, value in selector.items())
     if isinstance(selector, Iterable):
-        parts = [part if isinstance(part, str) else str(part) for part in selector]
-        return ",".join(parts)
+        return ",".join(map(str, selector))  # strings as they are, requirements in their wire form
     raise TypeError(f"a selector is a string, a mapping or requirements, not {type(selector).__name__}")
 
 
