@@ -54,6 +54,8 @@ PageT = TypeVar("PageT")
 
 
 class _ListMetaLike(Protocol):
+    """The fields of a list's ``metadata`` (``ListMeta``) that paging reads."""
+
     continue_: str | None
     remaining_item_count: int | None
     resource_version: str | None
@@ -114,12 +116,14 @@ class ListCursor:
     def accept(self, page: Any) -> None:
         """Record a page the server sent for :meth:`next_request`."""
         metadata: _ListMetaLike | None = page.metadata
-        first_page = self._continue is None
-        token = metadata.continue_ if metadata is not None else None
-        if first_page:
-            self.resource_version = metadata.resource_version if metadata is not None else None
-        self.remaining_item_count = metadata.remaining_item_count if metadata is not None else None
-        self._continue = token or None
+        if metadata is None:  # no list metadata: no snapshot version, nothing more to fetch
+            token, version, remaining = None, None, None
+        else:
+            token, version, remaining = metadata.continue_, metadata.resource_version, metadata.remaining_item_count
+        if self._continue is None:  # the first page: its version is the whole list's
+            self.resource_version = version
+        self.remaining_item_count = remaining
+        self._continue = token or None  # an empty token ends the list like a missing one
         self._done = self._continue is None
 
     def expired(self, error: ResourceExpiredError) -> None:
@@ -141,6 +145,8 @@ def _items(page: Any) -> list[Any]:
 
 
 class _PagerBase:
+    """What both pagers share: a fresh :class:`ListCursor` per iteration, and what it learnt so far."""
+
     def __init__(self, new_cursor: Callable[[], ListCursor]) -> None:
         self._new_cursor = new_cursor
         self._cursor: ListCursor | None = None
