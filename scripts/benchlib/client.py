@@ -154,11 +154,13 @@ def _official_watch(resource: Any, since: str, total: int) -> Callable[[], int]:
     def work() -> int:
         count = 0
         stream = resource.watch(namespace="hot", resource_version=since)
-        for event in stream:
-            count += bool(event["type"] == "MODIFIED" and event["object"].metadata.name)
-            if count >= total:
-                break
-        stream.close()
+        try:
+            for event in stream:
+                count += bool(event["type"] == "MODIFIED" and event["object"].metadata.name)
+                if count >= total:
+                    break
+        finally:
+            stream.close()  # the generator's close releases its connection
         return count
 
     return work
@@ -233,39 +235,43 @@ def run(quick: bool) -> None:
     try:
         configuration = k8s_client.Configuration()
         configuration.host = server.url
-        official = DynamicClient(k8s_client.ApiClient(configuration))
+        api_client = k8s_client.ApiClient(configuration)
+        official = DynamicClient(api_client)
         streams_api = official.resources.get(api_version="image.openshift.io/v1", kind="ImageStream")
-        ours = Client(base_url=server.url, namespace=NAMESPACE)
-
-        listing = _measure({"imageapi": _imageapi_list(ours), "kubernetes": _official_list(streams_api)},
-                           sizes["repeat"], sizes["streams"])
-        per_object = {name: cpu / sizes["streams"] * 1e6 for name, (_, cpu) in listing.items()}
-        ratio = per_object["imageapi"] / per_object["kubernetes"]
-        print(f"  list {sizes['streams']:,} image streams, chunk 500, client CPU per object: "
-              f"imageapi {per_object['imageapi']:.1f} us, kubernetes {per_object['kubernetes']:.1f} us "
-              f"-> {ratio:.2f}x  (goal <= 0.5x: {'met' if ratio <= 0.5 else 'NOT met'})")
-
-        watching = _measure({
-            "imageapi": _imageapi_watch(ours, server.events_from, sizes["events"]),
-            "kubernetes": _official_watch(streams_api, server.events_from, sizes["events"]),
-            "raw": _raw_watch(server.url, server.events_from, sizes["events"]),
-        }, sizes["repeat"], sizes["events"])
-        rates = {name: sizes["events"] / wall for name, (wall, _) in watching.items()}
-        cpu_per_event = {name: cpu / sizes["events"] * 1e6 for name, (_, cpu) in watching.items()}
-        speedup = rates["imageapi"] / rates["kubernetes"]
-        print(f"  watch {sizes['events']:,} MODIFIED events: imageapi {rates['imageapi']:,.0f}/s, "
-              f"kubernetes {rates['kubernetes']:,.0f}/s -> {speedup:.2f}x  "
-              f"(goal >= 2x: {'met' if speedup >= 2 else 'NOT met'}); client CPU per event "
-              f"{cpu_per_event['imageapi']:.1f} us vs {cpu_per_event['kubernetes']:.1f} us")
-        # The server process renders every event (copy, decorate, encode); when imageapi reaches
-        # this rate the figure above measures the server, not the client.
-        print(f"  watch: the server's delivery ceiling (a reader that decodes nothing): {rates['raw']:,.0f}/s; "
-              f"client CPU per event ratio imageapi/kubernetes "
-              f"{cpu_per_event['imageapi'] / cpu_per_event['kubernetes']:.2f}x")
-        ours.close()
+        with api_client, Client(base_url=server.url, namespace=NAMESPACE) as ours:
+            _compare_list_and_watch(ours, streams_api, server, sizes)
 
         growth = _rss_growth_mb(server.url, sizes["images"])
         print(f"  list {sizes['images']:,} images, chunk 500, peak RSS growth: {growth:.1f} MB  "
               f"(goal <= 50 MB: {'met' if growth <= 50 else 'NOT met'})")
     finally:
         server.close()
+
+
+def _compare_list_and_watch(ours: Any, streams_api: Any, server: _Server, sizes: dict[str, int]) -> None:
+    """Print the list and watch figures of both clients."""
+    listing = _measure({"imageapi": _imageapi_list(ours), "kubernetes": _official_list(streams_api)},
+                       sizes["repeat"], sizes["streams"])
+    per_object = {name: cpu / sizes["streams"] * 1e6 for name, (_, cpu) in listing.items()}
+    ratio = per_object["imageapi"] / per_object["kubernetes"]
+    print(f"  list {sizes['streams']:,} image streams, chunk 500, client CPU per object: "
+          f"imageapi {per_object['imageapi']:.1f} us, kubernetes {per_object['kubernetes']:.1f} us "
+          f"-> {ratio:.2f}x  (goal <= 0.5x: {'met' if ratio <= 0.5 else 'NOT met'})")
+
+    watching = _measure({
+        "imageapi": _imageapi_watch(ours, server.events_from, sizes["events"]),
+        "kubernetes": _official_watch(streams_api, server.events_from, sizes["events"]),
+        "raw": _raw_watch(server.url, server.events_from, sizes["events"]),
+    }, sizes["repeat"], sizes["events"])
+    rates = {name: sizes["events"] / wall for name, (wall, _) in watching.items()}
+    cpu_per_event = {name: cpu / sizes["events"] * 1e6 for name, (_, cpu) in watching.items()}
+    speedup = rates["imageapi"] / rates["kubernetes"]
+    print(f"  watch {sizes['events']:,} MODIFIED events: imageapi {rates['imageapi']:,.0f}/s, "
+          f"kubernetes {rates['kubernetes']:,.0f}/s -> {speedup:.2f}x  "
+          f"(goal >= 2x: {'met' if speedup >= 2 else 'NOT met'}); client CPU per event "
+          f"{cpu_per_event['imageapi']:.1f} us vs {cpu_per_event['kubernetes']:.1f} us")
+    # The server process renders every event (copy, decorate, encode); when imageapi reaches
+    # this rate the figure above measures the server, not the client.
+    print(f"  watch: the server's delivery ceiling (a reader that decodes nothing): {rates['raw']:,.0f}/s; "
+          f"client CPU per event ratio imageapi/kubernetes "
+          f"{cpu_per_event['imageapi'] / cpu_per_event['kubernetes']:.2f}x")
