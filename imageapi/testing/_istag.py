@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
@@ -13,7 +14,6 @@ from ._imagestreams import (
     metadata,
     new_stream,
     parse_stream_tag_name,
-    set_spec_tags,
     spec_tags,
     status_tags,
     validate_tag_reference,
@@ -23,14 +23,12 @@ from ._virtual import (
     STREAMS,
     check_resource_version,
     delete_tag,
-    empty_list,
     get_stream,
-    item_matches,
     latest_image_or_none,
-    list_streams_for_tags,
+    list_tag_views,
     metadata_changed,
     resolved_reference,
-    write_stream_with_retries,
+    write_spec_tags,
 )
 
 RESOURCE = "imagestreamtags"
@@ -81,6 +79,19 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
     return istag
 
 
+def _listed_views(stream: JSON) -> Iterator[JSON]:
+    """The list items of one stream: status tags whose latest event has an image. The image is not
+    read (the server's list shows only its name and the resolved reference)."""
+    for tag, entry in sorted(status_tags(stream).items()):
+        event = (entry.get("items") or [None])[0]
+        if not event or not event.get("image"):
+            continue
+        image = {"metadata": {"name": event["image"]},
+                 "dockerImageReference": resolved_reference(stream, tag, event),
+                 "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
+        yield project(stream, tag, image)
+
+
 def _create_name(name: str) -> tuple[str, str]:
     """``SplitImageStreamTag`` on create: cut at the first ``:``.
 
@@ -107,21 +118,7 @@ class ImageStreamTagResource:
 
     def list(self, ctx: RequestContext, namespace: str | None) -> JSON:
         """One item per status tag with an image; stream-level paging; empty metadata; null items."""
-        items: list[JSON] = []
-        for stream in list_streams_for_tags(ctx, namespace):
-            for tag, entry in sorted(status_tags(stream).items()):
-                event = (entry.get("items") or [None])[0]
-                if not event or not event.get("image"):
-                    continue
-                image = {"metadata": {"name": event["image"]},
-                         "dockerImageReference": resolved_reference(stream, tag, event),
-                         "dockerImageMetadata": empty_docker_metadata(), "dockerImageMetadataVersion": "1.0"}
-                item = project(stream, tag, image)
-                item.pop("kind")
-                item.pop("apiVersion")
-                if item_matches(item, ctx):
-                    items.append(item)
-        return empty_list("ImageStreamTagList", items)
+        return list_tag_views(ctx, namespace, "ImageStreamTagList", _listed_views)
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Add a spec tag (creating the stream if needed); 409 when it exists."""
@@ -148,19 +145,15 @@ class ImageStreamTagResource:
             if errors:
                 raise invalid("ImageStreamTag", name, errors)
 
-        def mutate(stream: JSON | None) -> JSON:
-            target = stream if stream is not None else new_stream(namespace, stream_name)
-            tags = spec_tags(target)
+        def add_tag(tags: dict[str, JSON]) -> bool:
             if tag_name in tags:
                 raise already_exists("imagestreamtag", name)
-            if isinstance(tag, dict):
+            if isinstance(tag, dict):  # without a tag the create only starts the stream
                 tags[tag_name] = {**copy.deepcopy(tag), "name": tag_name}
-                set_spec_tags(target, tags)
-            return target
+            return True
 
-        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="create",
-                                               resource=RESOURCE, dry_run=ctx.dry_run)
-        assert written is not None
+        written, _ = write_spec_tags(ctx, namespace, stream_name, add_tag, operation="create", resource=RESOURCE,
+                                     name=name)
         return 201, project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
 
     def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:
@@ -189,29 +182,22 @@ class ImageStreamTagResource:
                                      "may not update fields other than metadata.annotations", "", True))
         if errors:
             raise invalid("ImageStreamTag", name, errors)
-        created_spec_tag = False
 
-        def mutate(stream: JSON | None) -> JSON:
-            nonlocal created_spec_tag
-            check_resource_version(stream, sent_rv, RESOURCE, name)
-            target = stream if stream is not None else new_stream(namespace, stream_name)
-            tags = spec_tags(target)
+        def replace_tag(tags: dict[str, JSON]) -> bool:
             if tag_name not in tags and not isinstance(tag, dict):
                 raise bad_request(f"imagestreamtag {tag_name} is not a spec tag in imagestream "
                                   f"{namespace}/{stream_name}, cannot be updated")
-            created_spec_tag = tag_name not in tags
+            added = tag_name not in tags
             new_tag = copy.deepcopy(tag) if isinstance(tag, dict) else tags[tag_name]
             new_tag["name"] = tag_name
             new_tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
             tags[tag_name] = new_tag
-            set_spec_tags(target, tags)
-            return target
+            return added
 
-        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="update",
-                                               resource=RESOURCE, dry_run=ctx.dry_run)
-        assert written is not None
+        written, added = write_spec_tags(ctx, namespace, stream_name, replace_tag, operation="update",
+                                         resource=RESOURCE, name=name, sent_rv=sent_rv)
         result = project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
-        return (201 if created_spec_tag else 200), result
+        return (201 if added else 200), result
 
     def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:
         """Remove the spec and status tag; 404 when neither exists."""

@@ -10,9 +10,7 @@ from ._images import validate_path_segment_name
 from ._imagestreams import (
     default_tag_reference,
     metadata,
-    new_stream,
     parse_stream_tag_name,
-    set_spec_tags,
     spec_tags,
     status_tags,
     stream_tag_names,
@@ -23,14 +21,12 @@ from ._virtual import (
     STREAMS,
     check_resource_version,
     delete_tag,
-    empty_list,
     get_stream,
-    item_matches,
     latest_image_or_none,
-    list_streams_for_tags,
+    list_tag_views,
     metadata_changed,
     strip_nulls,
-    write_stream_with_retries,
+    write_spec_tags,
 )
 
 RESOURCE = "imagetags"
@@ -71,15 +67,8 @@ class ImageTagResource:
 
     def list(self, ctx: RequestContext, namespace: str | None) -> JSON:
         """One item per spec or status tag, alphabetical within a stream; images null."""
-        items: list[JSON] = []
-        for stream in list_streams_for_tags(ctx, namespace):
-            for tag in stream_tag_names(stream):
-                item = project(stream, tag, None)
-                item.pop("kind")
-                item.pop("apiVersion")
-                if item_matches(item, ctx):
-                    items.append(item)
-        return empty_list("ImageTagList", items)
+        return list_tag_views(ctx, namespace, "ImageTagList",
+                              lambda stream: (project(stream, tag, None) for tag in stream_tag_names(stream)))
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Add the spec tag (stream created if needed); 409 when it exists; 201."""
@@ -101,18 +90,14 @@ class ImageTagResource:
             raise invalid("ImageTag", name, errors)
         assert isinstance(spec, dict)
 
-        def mutate(stream: JSON | None) -> JSON:
-            target = stream if stream is not None else new_stream(namespace, stream_name)
-            tags = spec_tags(target)
+        def add_tag(tags: dict[str, JSON]) -> bool:
             if tag_name in tags:
                 raise already_exists(RESOURCE, name)
             tags[tag_name] = copy.deepcopy(spec)
-            set_spec_tags(target, tags)
-            return target
+            return True
 
-        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="create",
-                                               resource=RESOURCE, dry_run=ctx.dry_run)
-        assert written is not None
+        written, _ = write_spec_tags(ctx, namespace, stream_name, add_tag, operation="create", resource=RESOURCE,
+                                     name=name)
         return 201, project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
 
     def update(self, ctx: RequestContext, namespace: str | None, name: str, body: JSON) -> tuple[int, JSON]:
@@ -142,26 +127,18 @@ class ImageTagResource:
                                          True))
         if errors:
             raise invalid("ImageTag", name, errors)
-        created_spec_tag = False
 
-        def mutate(stream: JSON | None) -> JSON:
-            nonlocal created_spec_tag
-            check_resource_version(stream, sent_rv, RESOURCE, name)
-            target = stream if stream is not None else new_stream(namespace, stream_name)
-            tags = spec_tags(target)
-            created_spec_tag = tag_name not in tags and isinstance(spec, dict)
+        def replace_spec(tags: dict[str, JSON]) -> bool:
+            added = tag_name not in tags and isinstance(spec, dict)
             if isinstance(spec, dict):
                 tags[tag_name] = copy.deepcopy(spec)
             else:
                 tags.pop(tag_name, None)  # a null spec deletes the spec tag and keeps the status
-            set_spec_tags(target, tags)
-            return target
+            return added
 
-        _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation="update",
-                                               resource=RESOURCE, dry_run=ctx.dry_run)
-        assert written is not None
-        return (201 if created_spec_tag else 200), project(written, tag_name,
-                                                           latest_image_or_none(ctx, written, tag_name))
+        written, added = write_spec_tags(ctx, namespace, stream_name, replace_spec, operation="update",
+                                         resource=RESOURCE, name=name, sent_rv=sent_rv)
+        return (201 if added else 200), project(written, tag_name, latest_image_or_none(ctx, written, tag_name))
 
     def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:
         """Remove the spec and status tag; 404 when neither exists."""

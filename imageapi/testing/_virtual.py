@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
 
 from .._resource_info import API_VERSION
@@ -15,8 +15,10 @@ from ._imagestreams import (
     decorate_stream,
     latest_event,
     meta_field_value,
+    new_stream,
     prepare_create,
     prepare_update,
+    set_spec_tags,
     spec_tags,
     tags_changed,
     validate_stream,
@@ -268,9 +270,19 @@ def _stream_key(stream: JSON) -> str:
     return f"{meta.get('namespace', '')}/{meta.get('name', '')}"
 
 
-def item_matches(item: JSON, ctx: RequestContext) -> bool:
-    """The second filter of istag/itag lists: the item's own labels and name/namespace fields."""
-    return _matches(item, ctx, meta_field_value)
+def list_tag_views(ctx: RequestContext, namespace: str | None, list_kind: str,
+                   views_of: Callable[[JSON], Iterable[JSON]]) -> JSON:
+    """An istag/itag list: ``views_of(stream)`` gives the items of each stream the list walks
+    (:func:`list_streams_for_tags`), and the request's selectors filter those items a second time
+    on their own labels and name/namespace fields."""
+    items: list[JSON] = []
+    for stream in list_streams_for_tags(ctx, namespace):
+        for item in views_of(stream):
+            item.pop("kind")
+            item.pop("apiVersion")
+            if _matches(item, ctx, meta_field_value):
+                items.append(item)
+    return empty_list(list_kind, items)
 
 
 def _matches(obj: JSON, ctx: RequestContext, value_of: Callable[[JSON, str], str]) -> bool:
@@ -288,6 +300,32 @@ def _matches(obj: JSON, ctx: RequestContext, value_of: Callable[[JSON, str], str
 def empty_list(kind: str, items: list[JSON]) -> JSON:
     """An istag/itag list: empty metadata, and ``items: null`` when nothing matched (§6 LIST)."""
     return {"kind": kind, "apiVersion": API_VERSION, "metadata": {}, "items": items or None}
+
+
+def write_spec_tags(ctx: RequestContext, namespace: str, stream_name: str,
+                    change: Callable[[dict[str, JSON]], bool], *, operation: str, resource: str, name: str,
+                    sent_rv: str = "") -> tuple[JSON, bool]:
+    """The write behind istag/itag create and update: ``change`` edits the stream's spec tags (a map by
+    name) and says whether it added a spec tag; the stream is started when missing, and the edit is
+    re-applied to a fresh read after a conflict. A ``sent_rv`` is checked on every attempt.
+
+    Returns the written stream and what ``change`` said on the attempt that was written.
+    """
+    added = False
+
+    def mutate(stream: JSON | None) -> JSON:
+        nonlocal added
+        check_resource_version(stream, sent_rv, resource, name)
+        target = stream if stream is not None else new_stream(namespace, stream_name)
+        tags = spec_tags(target)
+        added = change(tags)
+        set_spec_tags(target, tags)
+        return target
+
+    _, written = write_stream_with_retries(ctx, namespace, stream_name, mutate, operation=operation,
+                                           resource=resource, dry_run=ctx.dry_run)
+    assert written is not None  # mutate always returns a stream to write
+    return written, added
 
 
 def check_resource_version(stream: JSON | None, sent: str, resource: str, name: str) -> None:
