@@ -144,8 +144,7 @@ def test_bookmarks_are_requested_always_and_yielded_when_asked(make_client: Any,
         cluster.close()
 
 
-def test_bookmarks_are_not_yielded_by_default(client: Any, cluster: Any, make_client: Any,
-                                              consumer: Consumer) -> None:
+def test_bookmarks_are_not_yielded_by_default(make_client: Any, consumer: Consumer) -> None:
     quick = FakeCluster(bookmark_interval=0.1)
     try:
         quick_client = make_client(transport=quick.transport(), async_transport=quick.async_transport(),
