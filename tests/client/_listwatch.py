@@ -2,7 +2,7 @@
 
 The fixtures (``consumer``, ``recording``, ``rclient``) are imported by the test modules that use them.
 
-``consumer`` (a fixture built on ``mode`` and ``portal`` from conftest) iterates a pager or a watcher
+``consumer`` (a fixture built on ``portal`` from conftest) iterates a pager or a watcher
 the way its client needs: plainly for :class:`imageapi.Client`, on the portal's event loop for
 :class:`imageapi.AsyncClient` (the BlockingAsyncClient of conftest returns the real async pager or
 watcher, whose iteration must happen on that loop).
@@ -31,8 +31,7 @@ event fails the count assertion instead of hanging the run."""
 class Consumer:
     """Iterates pagers and watchers of either client to completion from a blocking test body."""
 
-    def __init__(self, mode: str, portal: Any) -> None:
-        self.mode = mode
+    def __init__(self, portal: Any) -> None:
         self._portal = portal
 
     def items(self, pager: Any) -> list[Any]:
@@ -127,9 +126,9 @@ class _Taken:
 
 
 @pytest.fixture
-def consumer(mode: str, portal: Any) -> Consumer:
-    """Iterates pagers and watchers of the current mode's client."""
-    return Consumer(mode, portal)
+def consumer(portal: Any) -> Consumer:
+    """Iterates pagers and watchers of either client (it tells them apart by their class)."""
+    return Consumer(portal)
 
 
 @pytest.fixture
@@ -188,6 +187,7 @@ class StallingProxy:
             self._frozen.update(self._live)
 
     def close(self) -> None:
+        """Stop accepting and close every connection, frozen ones included."""
         self._closing.set()
         self._listener.close()
         with self._lock:
