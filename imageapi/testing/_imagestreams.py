@@ -7,7 +7,6 @@ them back sorted by name, which is also how every response emits them (server-se
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterable
 from dataclasses import replace
@@ -18,6 +17,7 @@ from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext, ServerConfig
 from ._references import InvalidReference, digest_or_image_match, parse_reference, strip_tag_and_id
 from ._status import FieldError, StatusError, bad_request, conflict, not_found
+from ._store import copy_json
 
 STREAM_NAME_PATTERN = "[a-z0-9]+(?:[._-][a-z0-9]+)*"
 _STREAM_NAME_RE = re.compile(STREAM_NAME_PATTERN)
@@ -521,7 +521,7 @@ def prepare_update(new: JSON, old: JSON, ctx: RequestContext, *, reset_status: b
     old_generation = int(old_meta.get("generation") or 0)
     meta = metadata(new)
     if reset_status:
-        new["status"] = copy.deepcopy(old.get("status") or {})
+        new["status"] = copy_json(old.get("status") or {})
         normalize_stream(new, ctx.config)
     old_tags = spec_tags(old)
     tags = spec_tags(new)
@@ -554,7 +554,7 @@ def prepare_status_update(new: JSON, old: JSON, ctx: RequestContext) -> None:
     spec = new.setdefault("spec", {})
     for key in ("tags", "dockerImageRepository"):
         if key in old_spec:
-            spec[key] = copy.deepcopy(old_spec[key])
+            spec[key] = copy_json(old_spec[key])
         else:
             spec.pop(key, None)
     generation = (old.get("metadata") or {}).get("generation")
@@ -642,7 +642,7 @@ class ImageStreamStrategy:
         errors = validate_stream(obj)
         if errors:
             return errors
-        return wrap_tag_errors(obj, tags_changed(None, copy.deepcopy(obj), ctx))
+        return wrap_tag_errors(obj, tags_changed(None, copy_json(obj), ctx))
 
     def prepare_for_update(self, new: JSON, old: JSON, ctx: RequestContext, subresource: str | None) -> None:
         """The main resource keeps the old status (§5.5); ``/status`` keeps the old spec tags."""
@@ -658,7 +658,7 @@ class ImageStreamStrategy:
         errors = validate_meta_update(new, old) + validate_stream(new)
         if errors:
             return errors
-        return wrap_tag_errors(new, tags_changed(old, copy.deepcopy(new), ctx))
+        return wrap_tag_errors(new, tags_changed(old, copy_json(new), ctx))
 
     def decorate(self, obj: JSON, ctx: RequestContext) -> None:
         """Recompute the repositories and emit the always-present fields on every read."""

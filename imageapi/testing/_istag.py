@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 
 from .._resource_info import API_VERSION
@@ -19,6 +18,7 @@ from ._imagestreams import (
     validate_tag_reference,
 )
 from ._status import FieldError, already_exists, bad_request, invalid, not_found
+from ._store import copy_json
 from ._virtual import (
     STREAMS,
     check_resource_version,
@@ -62,20 +62,20 @@ def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
     # A tag without an event shows the stream's creation time.
     meta["creationTimestamp"] = event.get("created") if event else stream_meta.get("creationTimestamp")
     if stream_meta.get("labels"):
-        meta["labels"] = copy.deepcopy(stream_meta["labels"])
+        meta["labels"] = copy_json(stream_meta["labels"])
     if spec_tag and spec_tag.get("annotations"):
-        meta["annotations"] = copy.deepcopy(spec_tag["annotations"])
+        meta["annotations"] = copy_json(spec_tag["annotations"])
     istag: JSON = {
         "kind": "ImageStreamTag", "apiVersion": API_VERSION,
         "metadata": meta,
-        "tag": copy.deepcopy(spec_tag) if spec_tag is not None else None,
+        "tag": copy_json(spec_tag) if spec_tag is not None else None,
         "generation": event.get("generation") or 0,
-        "lookupPolicy": copy.deepcopy((stream.get("spec") or {}).get("lookupPolicy") or {"local": False}),
+        "lookupPolicy": copy_json((stream.get("spec") or {}).get("lookupPolicy") or {"local": False}),
         "image": image if image is not None else empty_image(stream, tag, event),
     }
     conditions = (status_tags(stream).get(tag) or {}).get("conditions")
     if conditions:
-        istag["conditions"] = copy.deepcopy(conditions)
+        istag["conditions"] = copy_json(conditions)
     return istag
 
 
@@ -123,7 +123,7 @@ class ImageStreamTagResource:
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Add a spec tag (creating the stream if needed); 409 when it exists."""
         namespace = namespace or ""
-        istag = copy.deepcopy(body)
+        istag = copy_json(body)
         meta = metadata(istag)
         name = str(meta.get("name") or "")
         errors = validate_path_segment_name(name, "metadata.name")
@@ -149,7 +149,7 @@ class ImageStreamTagResource:
             if tag_name in tags:
                 raise already_exists("imagestreamtag", name)
             if isinstance(tag, dict):  # without a tag the create only starts the stream
-                tags[tag_name] = {**copy.deepcopy(tag), "name": tag_name}
+                tags[tag_name] = {**copy_json(tag), "name": tag_name}
             return True
 
         written, _ = write_spec_tags(ctx, namespace, stream_name, add_tag, operation="create", resource=RESOURCE,
@@ -160,7 +160,7 @@ class ImageStreamTagResource:
         """Blind PUT allowed; only ``tag`` and ``metadata.annotations`` may change; 201 for a new spec tag."""
         namespace = namespace or ""
         stream_name, tag_name = parse_stream_tag_name(name, TITLE)
-        istag = copy.deepcopy(body)
+        istag = copy_json(body)
         meta = metadata(istag)
         sent_rv = str(meta.get("resourceVersion") or "")
         current = ctx.store.get(STREAMS, namespace, stream_name)
@@ -171,7 +171,7 @@ class ImageStreamTagResource:
         tag = istag.get("tag")
         errors: list[FieldError] = []
         if isinstance(tag, dict):
-            tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
+            tag["annotations"] = copy_json(meta.get("annotations")) or None
             default_tag_reference(tag, ctx.config)
             errors += validate_tag_reference(tag, "tag")
         # A PUT that creates the stream is validated as a create; otherwise only the tag and the
@@ -188,9 +188,9 @@ class ImageStreamTagResource:
                 raise bad_request(f"imagestreamtag {tag_name} is not a spec tag in imagestream "
                                   f"{namespace}/{stream_name}, cannot be updated")
             added = tag_name not in tags
-            new_tag = copy.deepcopy(tag) if isinstance(tag, dict) else tags[tag_name]
+            new_tag = copy_json(tag) if isinstance(tag, dict) else tags[tag_name]
             new_tag["name"] = tag_name
-            new_tag["annotations"] = copy.deepcopy(meta.get("annotations")) or None
+            new_tag["annotations"] = copy_json(meta.get("annotations")) or None
             tags[tag_name] = new_tag
             return added
 

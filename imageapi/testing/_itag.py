@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import validate_path_segment_name
@@ -17,6 +15,7 @@ from ._imagestreams import (
     validate_tag_reference,
 )
 from ._status import FieldError, already_exists, invalid, not_found
+from ._store import copy_json
 from ._virtual import (
     STREAMS,
     check_resource_version,
@@ -37,18 +36,18 @@ COMPARED_METADATA = ("name", "namespace", "labels", "annotations", "finalizers",
 
 def project(stream: JSON, tag: str, image: JSON | None) -> JSON:
     """``newITag``: the stream's whole metadata renamed, spec tag, status tag, image (all nullable)."""
-    meta = copy.deepcopy(stream.get("metadata") or {})
+    meta = copy_json(stream.get("metadata") or {})
     meta["name"] = f"{meta.get('name')}:{tag}"
     spec_tag = spec_tags(stream).get(tag)
     status_tag = status_tags(stream).get(tag)
     status = None
     if status_tag is not None:
-        status = {"tag": tag, "items": copy.deepcopy(status_tag.get("items"))}
+        status = {"tag": tag, "items": copy_json(status_tag.get("items"))}
         if status_tag.get("conditions"):
-            status["conditions"] = copy.deepcopy(status_tag["conditions"])
+            status["conditions"] = copy_json(status_tag["conditions"])
     return {
         "kind": "ImageTag", "apiVersion": API_VERSION, "metadata": meta,
-        "spec": copy.deepcopy(spec_tag) if spec_tag is not None else None,
+        "spec": copy_json(spec_tag) if spec_tag is not None else None,
         "status": status,
         "image": image,
     }
@@ -73,7 +72,7 @@ class ImageTagResource:
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Add the spec tag (stream created if needed); 409 when it exists; 201."""
         namespace = namespace or ""
-        itag = copy.deepcopy(body)
+        itag = copy_json(body)
         meta = metadata(itag)
         name = str(meta.get("name") or "")
         errors = validate_path_segment_name(name, "metadata.name")
@@ -93,7 +92,7 @@ class ImageTagResource:
         def add_tag(tags: dict[str, JSON]) -> bool:
             if tag_name in tags:
                 raise already_exists(RESOURCE, name)
-            tags[tag_name] = copy.deepcopy(spec)
+            tags[tag_name] = copy_json(spec)
             return True
 
         written, _ = write_spec_tags(ctx, namespace, stream_name, add_tag, operation="create", resource=RESOURCE,
@@ -104,7 +103,7 @@ class ImageTagResource:
         """Blind PUT allowed; metadata and status must be sent back unchanged; null spec deletes the spec tag."""
         namespace = namespace or ""
         stream_name, tag_name = parse_stream_tag_name(name, TITLE)
-        itag = copy.deepcopy(body)
+        itag = copy_json(body)
         meta = metadata(itag)
         sent_rv = str(meta.get("resourceVersion") or "")
         current = ctx.store.get(STREAMS, namespace, stream_name)
@@ -131,7 +130,7 @@ class ImageTagResource:
         def replace_spec(tags: dict[str, JSON]) -> bool:
             added = tag_name not in tags and isinstance(spec, dict)
             if isinstance(spec, dict):
-                tags[tag_name] = copy.deepcopy(spec)
+                tags[tag_name] = copy_json(spec)
             else:
                 tags.pop(tag_name, None)  # a null spec deletes the spec tag and keeps the status
             return added

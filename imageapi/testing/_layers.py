@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import copy
-
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._imagestreams import status_tags
+from ._store import copy_json
 from ._virtual import IMAGES, get_stream
 
 SCHEMA2_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
@@ -70,7 +69,7 @@ def stream_layers(ctx: RequestContext, stream: JSON) -> JSON:
         blobs[name] = {"size": None, "mediaType": media_type}
     return {
         "kind": "ImageStreamLayers", "apiVersion": API_VERSION,
-        "metadata": copy.deepcopy(stream.get("metadata") or {}),
+        "metadata": copy_json(stream.get("metadata") or {}),
         "blobs": blobs, "images": images,
     }
 

@@ -3,7 +3,6 @@ projections of a tag onto its image, and the stream-level list pass-through of i
 
 from __future__ import annotations
 
-import copy
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import ClassVar
@@ -27,6 +26,7 @@ from ._imagestreams import (
 from ._lists import decode_continue
 from ._selectors import parse_field_selector, parse_label_selector
 from ._status import StatusError, invalid, not_found, server_timeout
+from ._store import copy_json
 
 STREAMS = "imagestreams"
 IMAGES = "images"
@@ -92,7 +92,7 @@ def get_image(ctx: RequestContext, name: str) -> JSON:
 
 def create_image(ctx: RequestContext, image: JSON, *, dry_run: bool = False) -> JSON | None:
     """Create an Image through the image strategy; an existing one is left alone (returns None)."""
-    prepared = copy.deepcopy(image)
+    prepared = copy_json(image)
     prepared.setdefault("kind", "Image")
     prepared.setdefault("apiVersion", API_VERSION)
     meta = prepared.setdefault("metadata", {})
@@ -134,7 +134,7 @@ def write_stream_with_retries(
     """
     for _ in range(retries):
         old = ctx.store.get(STREAMS, namespace, name)
-        target = mutate(copy.deepcopy(old) if old is not None else None)
+        target = mutate(copy_json(old) if old is not None else None)
         if target is None:
             return old, None
         try:
@@ -156,7 +156,7 @@ def _after_stream_write(ctx: RequestContext, stream: JSON) -> None:
 
     hook = AFTER_WRITE_HOOKS.get(STREAMS)
     if hook is not None:
-        hook(ctx, copy.deepcopy(stream))
+        hook(ctx, copy_json(stream))
 
 
 def _write(ctx: RequestContext, namespace: str, name: str, old: JSON | None, target: JSON, dry_run: bool,
@@ -183,7 +183,7 @@ def _write(ctx: RequestContext, namespace: str, name: str, old: JSON | None, tar
 def _validate_stream_write(stream: JSON, old: JSON | None, ctx: RequestContext) -> None:
     errors = validate_stream(stream)
     if not errors:
-        errors = wrap_tag_errors(stream, tags_changed(old, copy.deepcopy(stream), ctx))
+        errors = wrap_tag_errors(stream, tags_changed(old, copy_json(stream), ctx))
     if errors:
         raise invalid("ImageStream", str((stream.get("metadata") or {}).get("name") or ""), errors)
 
