@@ -102,14 +102,16 @@ class ListCursor:
         """The request for the next page, or None when the list is complete."""
         if self._done:
             return None
+        # An explicit resourceVersion applies to the first page only: the server refuses it together
+        # with a continue token (the token carries the snapshot). A restart sends none: with ``limit``
+        # it names the very snapshot that expired, not the current state.
+        callers_version = self._continue is None and not self.restarts
         options = ListOptions(
             label_selector=self._options.label_selector,
             field_selector=self._options.field_selector,
             limit=self._limit,
             continue_=self._continue,
-            # An explicit resourceVersion applies to the first page only: the server refuses it
-            # together with a continue token (the token carries the snapshot).
-            resource_version=self._options.resource_version if self._continue is None else None,
+            resource_version=self._options.resource_version if callers_version else None,
         )
         return build_list_request(self._info, self._namespace, self._decode, options)
 

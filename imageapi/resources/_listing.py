@@ -70,7 +70,8 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         Selectors are strings, mappings (``{"app": "web"}``) or :mod:`imageapi.selectors`
         requirements. ``chunk_size`` items per page (None: one unpaged request); resources whose
         server ignores ``limit`` (imagestreamtags, imagetags) are always listed whole.
-        ``resource_version`` is sent with the first page only (``"0"``: any cached state).
+        ``resource_version`` is sent with the first page only (``"0"``: any cached state), and not
+        after a restart.
         ``on_expired="restart"`` lists again from the start when a continue token expires (items
         may then repeat) instead of raising ``ResourceExpiredError``. ``timeout`` and ``retries``
         apply to each page request.

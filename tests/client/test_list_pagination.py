@@ -114,6 +114,29 @@ def test_expired_continue_token_restarts_when_asked(client: Any, cluster: Any, c
     assert pager.resource_version == str(cluster.resource_version)
 
 
+def test_a_restart_lists_the_current_state_even_after_an_explicit_resource_version(
+        rclient: Any, cluster: Any, consumer: Consumer, recording: Recording) -> None:
+    """The caller's resourceVersion names the snapshot whose continue token expired: sending it again
+    would ask for that same snapshot (exact, with ``limit``), so the restart sends none."""
+    names = make_streams(cluster, 9)
+    listed_at = str(cluster.resource_version)
+    expired = []
+
+    def expire_once(page: Any) -> None:
+        if not expired:
+            expired.append(True)
+            cluster.create("imagestreams", {"metadata": {"name": "s999"}}, namespace="demo")
+            cluster.faults.expire_continue_tokens()
+
+    pager = rclient.image_streams.list(chunk_size=4, resource_version=listed_at, on_expired="restart")
+    pages = consumer.pages(pager, between=expire_once)
+
+    assert [item.metadata.name for page in pages for item in page.items] == names[:4] + names + ["s999"]
+    assert pager.resource_version == str(cluster.resource_version)
+    first_pages = [url for url in recording.urls if "continue" not in url.params]
+    assert [url.params.get("resourceVersion") for url in first_pages] == [listed_at, None]
+
+
 def test_chunk_size_none_sends_no_limit(rclient: Any, cluster: Any, recording: Recording,
                                         consumer: Consumer) -> None:
     make_streams(cluster, 6)
