@@ -4,7 +4,7 @@ projections of a tag onto its image, and the stream-level list pass-through of i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 from .._resource_info import API_VERSION
@@ -24,7 +24,7 @@ from ._imagestreams import (
     wrap_tag_errors,
 )
 from ._lists import decode_continue
-from ._selectors import parse_field_selector, parse_label_selector
+from ._selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
 from ._status import StatusError, invalid, not_found, server_timeout
 from ._store import copy_json
 
@@ -246,13 +246,39 @@ def latest_image_or_none(ctx: RequestContext, stream: JSON, tag: str, *, missing
         raise
 
 
-def list_streams_for_tags(ctx: RequestContext, namespace: str | None) -> Iterator[JSON]:
+class _RequestSelectors:
+    """The request's label and field selectors for one istag/itag list, each parsed the first time
+    it is needed and then reused for every stream and item (parsing per object cost more than
+    matching). Parsing lazily keeps when a malformed selector is reported: not at all for a list
+    that walks no stream."""
+
+    def __init__(self, query: Mapping[str, str]) -> None:
+        self._label_text = query.get("labelSelector") or ""
+        self._field_text = query.get("fieldSelector") or ""
+        self._labels: LabelSelector | None = None
+        self._fields: FieldSelector | None = None
+
+    def matches(self, obj: JSON) -> bool:
+        """Whether ``obj`` has the selected labels and name/namespace fields."""
+        if self._label_text:
+            if self._labels is None:
+                self._labels = parse_label_selector(self._label_text)
+            if not self._labels.matches((obj.get("metadata") or {}).get("labels") or {}):
+                return False
+        if not self._field_text:
+            return True
+        if self._fields is None:
+            self._fields = parse_field_selector(self._field_text)
+        return self._fields.matches(lambda path: meta_field_value(obj, path))
+
+
+def _streams_for_tags(ctx: RequestContext, namespace: str | None, selectors: _RequestSelectors) -> list[JSON]:
     """The streams an istag/itag list walks: the request's selectors and limit/continue are applied to
     the *stream* list (§6 LIST), and no continue token ever reaches the client."""
     selected = []
     for stream in ctx.store.list(STREAMS, namespace):
         decorate_stream(stream, ctx.config)
-        if _matches(stream, ctx, meta_field_value):
+        if selectors.matches(stream):
             selected.append(stream)
     token = ctx.query.get("continue") or ""
     if token:
@@ -262,7 +288,7 @@ def list_streams_for_tags(ctx: RequestContext, namespace: str | None) -> Iterato
         selected = [stream for stream in selected if _stream_key(stream) >= start]
     limit_text = ctx.query.get("limit") or ""
     limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
-    yield from (selected[:limit] if limit is not None else selected)
+    return selected[:limit] if limit is not None else selected
 
 
 def _stream_key(stream: JSON) -> str:
@@ -272,25 +298,18 @@ def _stream_key(stream: JSON) -> str:
 
 def list_tag_views(ctx: RequestContext, namespace: str | None, list_kind: str,
                    views_of: Callable[[JSON], Iterable[JSON]]) -> JSON:
-    """An istag/itag list: ``views_of(stream)`` gives the items of each stream the list walks
-    (:func:`list_streams_for_tags`), and the request's selectors filter those items a second time
-    on their own labels and name/namespace fields."""
+    """An istag/itag list: ``views_of(stream)`` gives the items of each stream the list walks, and
+    the request's selectors, which chose the streams, filter those items a second time on their own
+    labels and name/namespace fields."""
+    selectors = _RequestSelectors(ctx.query)
     items: list[JSON] = []
-    for stream in list_streams_for_tags(ctx, namespace):
+    for stream in _streams_for_tags(ctx, namespace, selectors):
         for item in views_of(stream):
             item.pop("kind")
             item.pop("apiVersion")
-            if _matches(item, ctx, meta_field_value):
+            if selectors.matches(item):
                 items.append(item)
     return empty_list(list_kind, items)
-
-
-def _matches(obj: JSON, ctx: RequestContext, value_of: Callable[[JSON, str], str]) -> bool:
-    label_text = ctx.query.get("labelSelector") or ""
-    field_text = ctx.query.get("fieldSelector") or ""
-    if label_text and not parse_label_selector(label_text).matches((obj.get("metadata") or {}).get("labels") or {}):
-        return False
-    return not field_text or parse_field_selector(field_text).matches(lambda path: value_of(obj, path))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -268,6 +268,19 @@ def test_itag_list_alphabetical_with_null_images(cluster: FakeCluster) -> None:
     assert body["metadata"] == {}
 
 
+def test_itag_list_selectors_choose_streams_then_items(cluster: FakeCluster) -> None:
+    make_stream(cluster, "a", labels={"team": "x"}, tags={"v1": "quay.io/org/app:1.0", "v2": "quay.io/org/app:2.0"})
+    make_stream(cluster, "b", labels={"team": "y"})
+    make_stream(cluster, "c", labels={"team": "x"})
+    _, body = call(cluster, "GET", "/imagetags", labelSelector="team=x", fieldSelector="metadata.namespace=ns")
+    assert [item["metadata"]["name"] for item in body["items"]] == ["a:v1", "a:v2", "c:latest"]
+    _, body = call(cluster, "GET", "/imagetags", labelSelector="team=x", fieldSelector="metadata.namespace=other")
+    assert body["items"] is None
+    status, body = call(cluster, "GET", "/imagetags", labelSelector="team in (x")
+    assert status == 400
+    assert body["reason"] == "BadRequest"
+
+
 def test_itag_create_validation_and_conflict(cluster: FakeCluster) -> None:
     status, body = call(cluster, "POST", "/imagetags", {"metadata": {"name": "app:v1"}})
     assert status == 422
