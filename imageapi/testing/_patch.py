@@ -431,28 +431,29 @@ def json_patch(document: JSON, operations: Any) -> JSON:
 # --------------------------------------------------------------------------- merge patch (RFC 7386)
 
 
-def _prune_nulls(value: Any) -> Any:
+def _drop_null_members(value: Any) -> Any:
     """A copy of a patch value with null members removed from every object, also inside arrays
-    (arrays keep their null elements), as json-patch's ``pruneNulls`` does."""
+    (arrays keep their null elements): json-patch's ``pruneNulls`` for merge patches and the
+    strategic merge's ``discardNullValuesFromPatch``, which do the same."""
     if isinstance(value, dict):
-        return {key: _prune_nulls(item) for key, item in value.items() if item is not None}
+        return {key: _drop_null_members(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
-        return [_prune_nulls(item) for item in value]
+        return [_drop_null_members(item) for item in value]
     return value
 
 
 def _merge_values(current: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
         # Replacing an object keeps the patch as it is; replacing anything else prunes its nulls.
-        return copy.deepcopy(patch) if isinstance(current, dict) else _prune_nulls(patch)
+        return copy.deepcopy(patch) if isinstance(current, dict) else _drop_null_members(patch)
     if not isinstance(current, dict):
-        return _prune_nulls(patch)
+        return _drop_null_members(patch)
     merged = dict(current)
     for key, value in patch.items():
         if value is None:
             merged.pop(key, None)
         elif merged.get(key) is None:
-            merged[key] = _prune_nulls(value)
+            merged[key] = _drop_null_members(value)
         else:
             merged[key] = _merge_values(merged[key], value)
     return merged
@@ -647,15 +648,6 @@ def _bad_patch_type(directive: Any, item: Mapping[str, Any]) -> _SmpError:
     return _SmpError(f"unknown patch type: {_go_format(directive)} in map: {_go_format(dict(item))}")
 
 
-def _discard_nulls(value: Any) -> Any:
-    """A copy without null object members (``discardNullValuesFromPatch``)."""
-    if isinstance(value, dict):
-        return {key: _discard_nulls(item) for key, item in value.items() if item is not None}
-    if isinstance(value, list):
-        return [_discard_nulls(item) for item in value]
-    return value
-
-
 def _same_json_kind(left: Any, right: Any) -> bool:
     # Go compares reflect types of the decoded values: objects, arrays, strings, bools, numbers.
     def kind(value: Any) -> str:
@@ -719,7 +711,7 @@ def _smp_fresh_value(value: Any, field: tuple[PatchSchema, FieldPatchMeta]) -> A
         return _smp_merge_map(None, value, child)
     if isinstance(value, list) and meta.merges_list and value and all(isinstance(item, dict) for item in value):
         return _smp_merge_list([], value, child.items(), meta.merge_key or "", False)
-    return _discard_nulls(value)
+    return _drop_null_members(value)
 
 
 def _directive_field(key: str, prefix: str, what: str) -> str:
@@ -894,7 +886,7 @@ def _apply_list_directives(original: list[Any], patch: list[Any], merge_key: str
         else:
             raise _bad_patch_type(directive, item)
     if replace:
-        return [_discard_nulls(item) for item in plain], []
+        return [_drop_null_members(item) for item in plain], []
     return remaining, plain
 
 
@@ -1012,7 +1004,7 @@ def _apply_merge(live: Any, applied: Any, schema: PatchSchema, meta: FieldPatchM
             elif key in result:
                 result[key] = _apply_merge(result[key], value, child, child_meta)
             else:
-                result[key] = _discard_nulls(value)
+                result[key] = _drop_null_members(value)
         return result
     if isinstance(live, list) and isinstance(applied, list) and meta.list_type != "atomic":
         keys = meta.association_keys
@@ -1021,7 +1013,7 @@ def _apply_merge(live: Any, applied: Any, schema: PatchSchema, meta: FieldPatchM
         if (meta.list_type == "set" or meta.merges_list) and not any(
                 isinstance(item, (dict, list)) for item in [*live, *applied]):
             return _union(live, applied)
-    return _discard_nulls(applied)
+    return _drop_null_members(applied)
 
 
 def _apply_merge_associative(live: list[Any], applied: list[Any], element_schema: PatchSchema,
@@ -1035,7 +1027,7 @@ def _apply_merge_associative(live: list[Any], applied: list[Any], element_schema
         position = positions.get(identity(item))
         if position is None:
             positions[identity(item)] = len(result)
-            result.append(_discard_nulls(item))
+            result.append(_drop_null_members(item))
         else:
             result[position] = _apply_merge(result[position], item, element_schema, _NO_META)
     return result
@@ -1083,7 +1075,7 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
         )
     _check_applied_type(applied, schema)
     if live is None:
-        return _require_object_result(_discard_nulls(copy.deepcopy(applied)))
+        return _require_object_result(_drop_null_members(copy.deepcopy(applied)))
     return _require_object_result(_apply_merge(copy.deepcopy(live), copy.deepcopy(applied), schema, _NO_META))
 
 
