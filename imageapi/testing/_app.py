@@ -35,7 +35,18 @@ from ._lists import (
     validate_list_options,
 )
 from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
-from ._patch import PatchSchema, apply_patch, json_patch, merge_patch, strategic_merge_patch
+from ._patch import (
+    APPLY_PATCH,
+    JSON_PATCH,
+    MERGE_PATCH,
+    PATCH_TYPES,
+    STRATEGIC_MERGE_PATCH,
+    PatchSchema,
+    apply_patch,
+    json_patch,
+    merge_patch,
+    strategic_merge_patch,
+)
 from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._status import (
@@ -63,12 +74,6 @@ logger = logging.getLogger("imageapi.testing")
 
 MAX_BODY_BYTES = 3 * 1024 * 1024
 JSON_CONTENT_TYPE = "application/json"
-PATCH_CONTENT_TYPES = (
-    "application/json-patch+json",
-    "application/merge-patch+json",
-    "application/strategic-merge-patch+json",
-    "application/apply-patch+yaml",
-)
 _GENERATE_NAME_ATTEMPTS = 8
 _PATCH_ATTEMPTS = 5
 _RENDER_CACHE_SIZE = 4096
@@ -635,18 +640,18 @@ class App:
 
     def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[str, Callable[[JSON | None], JSON], Any]:
         content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type not in PATCH_CONTENT_TYPES:
+        if content_type not in PATCH_TYPES:
             raise StatusError(415, "UnsupportedMediaType",
                               "the body of the request was in an unknown format - accepted media types include: "
-                              + ", ".join(PATCH_CONTENT_TYPES))
+                              + ", ".join(PATCH_TYPES))
         patch = self._body(request)
         field_manager = request.query.get("fieldManager")
-        if content_type == "application/json-patch+json":
+        if content_type == JSON_PATCH:
             return content_type, lambda live: json_patch(live or {}, patch), patch
-        if content_type == "application/merge-patch+json":
+        if content_type == MERGE_PATCH:
             return content_type, lambda live: merge_patch(live or {}, patch), patch
         schema = _patch_schema(info.kind)
-        if content_type == "application/strategic-merge-patch+json":
+        if content_type == STRATEGIC_MERGE_PATCH:
             return content_type, lambda live: strategic_merge_patch(live or {}, patch, schema), patch
         if not field_manager:
             raise invalid("PatchOptions", "", [FieldError("FieldValueRequired", "fieldManager",
@@ -660,12 +665,12 @@ class App:
         assert route.name is not None
         content_type, engine, patch = self._patch_engine(request, info)
         ctx = self._write_context(request)
-        is_apply = content_type == "application/apply-patch+yaml"
+        is_apply = content_type == APPLY_PATCH
         force = request.query.get("force", "").lower() in ("true", "1")
         for attempt in range(_PATCH_ATTEMPTS):
             live = self.store.get(info.plural, route.namespace, route.name)
             if live is None:
-                if content_type != "application/apply-patch+yaml" or route.subresource is not None:
+                if content_type != APPLY_PATCH or route.subresource is not None:
                     raise not_found(info.plural, route.name, info.group)
                 created_body = _as_object(engine(None))
                 warnings = self._unknown_fields(request, info, created_body)
@@ -851,7 +856,7 @@ def _dry_run(query: Mapping[str, str]) -> bool:
 
 
 @functools.cache
-def _patch_schema(kind: str) -> Any:
+def _patch_schema(kind: str) -> PatchSchema:
     return PatchSchema.for_kind(_discovery.normalized_schema() or {}, kind)
 
 

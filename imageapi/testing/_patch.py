@@ -1084,10 +1084,14 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
 
 def patch_document(patch_type: str, document: JSON | None, patch: Any, schema: PatchSchema, *,
                    field_manager: str | None = None, force: bool | None = None) -> JSON:
-    """Apply a PATCH body by its content type (one of :data:`PATCH_TYPES`); the core's single entry point.
+    """Apply a PATCH body by its content type (one of :data:`PATCH_TYPES`), options validated first.
 
     ``document`` is the live object (None only for apply, which then creates). An unsupported content
     type is a 415, as on the server.
+
+    Note: the HTTP core does not call this; ``App._patch_engine`` picks the engine itself (it must
+    re-run it on conflicts) and validates only what apply needs, so ``force`` on a non-apply patch and
+    the fieldManager length/printable checks are enforced here but not yet over HTTP.
     """
     media_type = patch_type.split(";", 1)[0].strip().lower()
     if media_type == APPLY_PATCH:
