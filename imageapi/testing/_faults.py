@@ -21,6 +21,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._status import StatusError
 from ._store import Store
 
 _REASONS = {
@@ -199,12 +200,6 @@ class Faults:
 
     @staticmethod
     def _status(status: int, reason: str | None, message: str | None, retry_after: int | None) -> dict[str, Any]:
-        document: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                                    "message": message or f"injected failure ({status})"}
+        details = {"retryAfterSeconds": retry_after} if retry_after is not None else None
         chosen = reason if reason is not None else _REASONS.get(status)
-        if chosen:
-            document["reason"] = chosen
-        if retry_after is not None:
-            document["details"] = {"retryAfterSeconds": retry_after}
-        document["code"] = status
-        return document
+        return StatusError(status, chosen, message or f"injected failure ({status})", details).to_status()

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._resource_info import API_VERSION, GROUP
+from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import strip_manifest
 from ._imagestreams import (
@@ -32,14 +32,14 @@ from ._imagestreams import (
     validate_stream_name,
 )
 from ._references import DockerImageReference, InvalidReference, parse_reference
-from ._registry import RegistryError, RegistryImage, failure_status
-from ._status import FieldError, StatusError, conflict, invalid, not_found
+from ._registry import RegistryError, RegistryImage, failure_status, not_found_status
+from ._status import FieldError, StatusError, conflict, embedded, invalid, not_found, success_status
 from ._virtual import UnservedVerbs, create_image, new_uid, pull_secret_names, write_stream_with_retries
 
 DOCKER_REPOSITORY_CHECK = "openshift.io/image.dockerRepositoryCheck"
 PREFER_ARCH = "importer.image.openshift.io/prefer-arch"
 PREFER_OS = "importer.image.openshift.io/prefer-os"
-SUCCESS: JSON = {"metadata": {}, "status": "Success"}
+SUCCESS: JSON = embedded(success_status())
 
 
 @dataclass
@@ -288,9 +288,7 @@ def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) ->
         except RegistryError as error:
             failure = error.status
         if failure is None or failure.get("reason") == "NotFound":
-            failure = failure_status(404, "NotFound", f'dockerimage.image.openshift.io "{reference.repository}" not found',
-                                     {"name": reference.repository, "group": GROUP,
-                                      "kind": "dockerimage"})
+            failure = not_found_status(reference.repository)
         return {"status": failure}, []
     results: list[tuple[JSON, ImageResult]] = []
     statuses = []

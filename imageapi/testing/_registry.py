@@ -32,8 +32,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .._resource_info import API_VERSION, GROUP
+from .._resource_info import API_VERSION
 from ._references import DockerImageReference, InvalidReference, parse_reference, sha256_digest
+from ._status import StatusError, embedded, not_found
 
 JSON = dict[str, Any]
 
@@ -55,19 +56,14 @@ class RegistryError(Exception):
         self.status = status
 
 
-def failure_status(code: int, reason: str, message: str, details: JSON | None = None) -> JSON:
+def failure_status(code: int, reason: str, message: str) -> JSON:
     """A failure ``Status`` as it appears inside ``ImageStreamImport.status`` (no kind/apiVersion)."""
-    status: JSON = {"metadata": {}, "status": "Failure", "message": message, "reason": reason}
-    if details:
-        status["details"] = details
-    status["code"] = code
-    return status
+    return embedded(StatusError(code, reason, message).to_status())
 
 
 def not_found_status(reference: str) -> JSON:
     """NotFound ``dockerimage.image.openshift.io "<ref>" not found``."""
-    return failure_status(404, "NotFound", f'dockerimage.image.openshift.io "{reference}" not found',
-                          {"name": reference, "group": GROUP, "kind": "dockerimage"})
+    return embedded(not_found("dockerimage", reference).to_status())
 
 
 def unauthorized_status(reference: str) -> JSON:

@@ -220,6 +220,12 @@ def too_many_requests(message: str, retry_after: int) -> StatusError:
                        headers={"Retry-After": str(retry_after)})
 
 
+def embedded(status: dict[str, Any]) -> dict[str, Any]:
+    """A Status as a field of another object (``ImageImportStatus.status``): Go leaves an embedded
+    Status's TypeMeta empty, so it has no ``kind`` or ``apiVersion``."""
+    return {key: value for key, value in status.items() if key not in ("kind", "apiVersion")}
+
+
 def success_status(details: dict[str, Any] | None = None, code: int | None = None) -> dict[str, Any]:
     """A ``Status`` of success, as delete and ImageStreamMapping create answer."""
     body: dict[str, Any] = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success"}

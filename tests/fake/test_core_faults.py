@@ -158,3 +158,16 @@ def test_status_body_is_shaped_in_one_place() -> None:
     assert "details" not in bad_request("no").to_status()
     for error in (path_not_found(), bad_request("no")):
         assert json.loads(status_response(error).body) == error.to_status()
+
+
+def test_status_inside_an_import_has_no_type_meta() -> None:
+    """ImageStreamImport reports per-image Status values shaped by the same code, without kind/apiVersion."""
+    from imageapi.testing._registry import failure_status, not_found_status
+    from imageapi.testing._status import embedded, success_status
+
+    assert embedded(success_status()) == {"metadata": {}, "status": "Success"}
+    assert not_found_status("quay.io/org/app") == {
+        "metadata": {}, "status": "Failure", "message": 'dockerimage.image.openshift.io "quay.io/org/app" not found',
+        "reason": "NotFound", "details": {"name": "quay.io/org/app", "group": "image.openshift.io", "kind": "dockerimage"},
+        "code": 404}
+    assert list(failure_status(401, "Unauthorized", "no")) == ["metadata", "status", "message", "reason", "code"]
