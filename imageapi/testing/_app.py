@@ -49,6 +49,7 @@ from ._patch import (
 )
 from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
+from ._selectors import metadata_field_value
 from ._status import (
     STALE_OBJECT,
     FieldError,
@@ -137,13 +138,6 @@ class DefaultStrategy:
     def field_value(self, obj: JSON, field_path: str) -> str:
         """Only the metadata fields every resource supports."""
         return metadata_field_value(obj, field_path)
-
-
-def metadata_field_value(obj: JSON, field_path: str) -> str:
-    """``metadata.name`` / ``metadata.namespace``; 400 for anything else."""
-    if field_path in ("metadata.name", "metadata.namespace"):
-        return str(obj.get("metadata", {}).get(field_path.split(".", 1)[1]) or "")
-    raise bad_request(f'"{field_path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
 
 
 @dataclass

@@ -8,8 +8,9 @@ from typing import Any
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._imagestreams import meta_field_value, validate_meta_update
+from ._imagestreams import validate_meta_update
 from ._references import DIGEST_PATTERN, InvalidReference, parse_reference, sha256_digest
+from ._selectors import metadata_field_value
 from ._status import FieldError
 
 MANAGED_SIGNATURE_ANNOTATION = "image.openshift.io/managed-signature"
@@ -180,7 +181,7 @@ class ImageStrategy:
 
     def field_value(self, obj: JSON, field_path: str) -> str:
         """Only ``metadata.name`` (and the meaningless ``metadata.namespace``)."""
-        return meta_field_value(obj, field_path)
+        return metadata_field_value(obj, field_path)
 
 
 def _keep_unless_digest_matches(new: JSON, old: JSON, key: str, expected_digest: str) -> None:

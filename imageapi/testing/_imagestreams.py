@@ -694,16 +694,6 @@ def stream_field_value(obj: JSON, field_path: str) -> str:
                       + ", ".join(f'"{name}"' for name in STREAM_FIELD_SELECTORS))
 
 
-def meta_field_value(obj: JSON, field_path: str) -> str:
-    """The ``metadata.name``/``metadata.namespace`` selectors every other kind supports; 400 otherwise."""
-    meta = obj.get("metadata") or {}
-    if field_path == "metadata.name":
-        return str(meta.get("name") or "")
-    if field_path == "metadata.namespace":
-        return str(meta.get("namespace") or "")
-    raise bad_request(f'"{field_path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
-
-
 def stream_tag_names(stream: JSON) -> Iterable[str]:
     """Every tag present in spec or status, sorted."""
     return sorted(set(spec_tags(stream)) | set(status_tags(stream)))

@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from ._status import bad_request
 
@@ -30,6 +31,7 @@ __all__ = [
     "LabelSelector",
     "Requirement",
     "escape_field_value",
+    "metadata_field_value",
     "parse_field_selector",
     "parse_label_selector",
 ]
@@ -473,6 +475,17 @@ class FieldSelector:
     def __str__(self) -> str:
         """The canonical form the server prints: terms sorted, ``==`` written ``=``, values escaped."""
         return ",".join(f"{field}{operator}{escape_field_value(value)}" for field, operator, value in self.requirements)
+
+
+def metadata_field_value(obj: Mapping[str, Any], field_path: str) -> str:
+    """The value of ``metadata.name`` / ``metadata.namespace``, the field selectors every kind
+    supports (``""`` when unset); 400 for any other field."""
+    meta = obj.get("metadata") or {}
+    if field_path == "metadata.name":
+        return str(meta.get("name") or "")
+    if field_path == "metadata.namespace":
+        return str(meta.get("namespace") or "")
+    raise bad_request(f'"{field_path}" is not a known field selector: only "metadata.name", "metadata.namespace"')
 
 
 def escape_field_value(value: str) -> str:

@@ -13,7 +13,6 @@ from ._images import prepare_image_for_create, strip_manifest, validate_image
 from ._imagestreams import (
     decorate_stream,
     latest_event,
-    meta_field_value,
     new_stream,
     prepare_create,
     prepare_update,
@@ -24,7 +23,13 @@ from ._imagestreams import (
     wrap_tag_errors,
 )
 from ._lists import decode_continue
-from ._selectors import FieldSelector, LabelSelector, parse_field_selector, parse_label_selector
+from ._selectors import (
+    FieldSelector,
+    LabelSelector,
+    metadata_field_value,
+    parse_field_selector,
+    parse_label_selector,
+)
 from ._status import StatusError, invalid, not_found, server_timeout
 from ._store import copy_json
 
@@ -269,7 +274,7 @@ class _RequestSelectors:
             return True
         if self._fields is None:
             self._fields = parse_field_selector(self._field_text)
-        return self._fields.matches(lambda path: meta_field_value(obj, path))
+        return self._fields.matches(lambda path: metadata_field_value(obj, path))
 
 
 def _streams_for_tags(ctx: RequestContext, namespace: str | None, selectors: _RequestSelectors) -> list[JSON]:
