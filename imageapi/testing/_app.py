@@ -16,7 +16,7 @@ import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -100,6 +100,16 @@ class Request:
     query: Mapping[str, str]
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
+
+    @classmethod
+    def from_wire(cls, method: str, path: str, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]],
+                  body: bytes) -> Request:
+        """A request from what a transport read: a repeated query parameter counts with its first value
+        (``url.Values.Get``), and header names are lower-cased. ``path`` is already percent-decoded."""
+        first_values: dict[str, str] = {}
+        for key, value in query:
+            first_values.setdefault(key, value)
+        return cls(method, path, first_values, {name.lower(): value for name, value in headers}, body)
 
 
 @dataclass

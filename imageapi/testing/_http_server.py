@@ -13,6 +13,7 @@ import json
 import select
 import socket
 import threading
+from collections.abc import Mapping
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,12 +60,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _handle(self) -> None:
         url = urlsplit(self.path)
-        query: dict[str, str] = {}
-        for key, value in parse_qsl(url.query, keep_blank_values=True):
-            query.setdefault(key, value)
-        headers = {key.lower(): value for key, value in self.headers.items()}
+        request = Request.from_wire(self.command, unquote(url.path), parse_qsl(url.query, keep_blank_values=True),
+                                    self.headers.items(), b"")
         try:
-            body = self._read_body(headers)
+            request.body = self._read_body(request.headers)
         except ValueError:  # a Content-Length or chunk size that is not a number
             self.close_connection = True
             self._write(status_response(bad_request("malformed request body framing")))
@@ -73,7 +72,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._write(status_response(error))
             return
-        response = self.server.app.handle(Request(self.command, unquote(url.path), query, headers, body))
+        response = self.server.app.handle(request)
         if response.delay:
             self.server.stopping.wait(response.delay)
         if response.drop_before_processing:
@@ -86,7 +85,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
 
-    def _read_body(self, headers: dict[str, str]) -> bytes:
+    def _read_body(self, headers: Mapping[str, str]) -> bytes:
         if "chunked" in headers.get("transfer-encoding", "").lower():
             parts: list[bytes] = []
             total = 0

@@ -28,11 +28,8 @@ _ABANDON_ON_CANCEL: dict[str, Any] = (
 
 
 def _to_app_request(request: httpx.Request, body: bytes) -> Request:
-    query: dict[str, str] = {}
-    for key, value in request.url.params.multi_items():
-        query.setdefault(key, value)
-    headers = {key.lower(): value for key, value in request.headers.items()}
-    return Request(request.method, request.url.path, query, headers, body)
+    return Request.from_wire(request.method, request.url.path, request.url.params.multi_items(),
+                             request.headers.items(), body)
 
 
 def _dropped(request: httpx.Request) -> httpx.RemoteProtocolError:
