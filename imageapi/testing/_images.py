@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
@@ -12,6 +11,7 @@ from ._imagestreams import validate_meta_update
 from ._references import DIGEST_PATTERN, InvalidReference, parse_reference, sha256_digest
 from ._selectors import metadata_field_value
 from ._status import FieldError
+from ._store import copy_json
 
 MANAGED_SIGNATURE_ANNOTATION = "image.openshift.io/managed-signature"
 MANIFEST_BLOB_STORED_ANNOTATION = "image.openshift.io/manifestBlobStored"
@@ -157,7 +157,7 @@ class ImageStrategy:
         """Immutable fields are silently kept; manifest and config change only to matching content."""
         for key in IMMUTABLE_IMAGE_FIELDS:
             if key in old:
-                new[key] = copy.deepcopy(old[key])
+                new[key] = copy_json(old[key])
             else:
                 new.pop(key, None)
         name = str((old.get("metadata") or {}).get("name") or "")

@@ -8,7 +8,6 @@ controller would post for spec tags whose generation is newer than their status,
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -34,6 +33,7 @@ from ._imagestreams import (
 from ._references import DockerImageReference, InvalidReference, parse_reference
 from ._registry import RegistryError, RegistryImage, failure_status, not_found_status
 from ._status import FieldError, StatusError, conflict, embedded, invalid, not_found, success_status
+from ._store import copy_json
 from ._virtual import UnservedVerbs, create_image, new_uid, pull_secret_names, write_stream_with_retries
 
 DOCKER_REPOSITORY_CHECK = "openshift.io/image.dockerRepositoryCheck"
@@ -80,19 +80,19 @@ def import_one(ctx: RequestContext, namespace: str, from_name: str, import_polic
         children = []
     image = _with_reference(entry.image, reference)
     stored = [image, *children]
-    shown = copy.deepcopy(image)
+    shown = copy_json(image)
     if not include_manifest:
         strip_manifest(shown)
-    status: JSON = {"status": copy.deepcopy(SUCCESS), "tag": source_tag, "image": shown}
+    status: JSON = {"status": copy_json(SUCCESS), "tag": source_tag, "image": shown}
     if children:
-        status["manifests"] = [strip_manifest(copy.deepcopy(child)) if not include_manifest else copy.deepcopy(child)
+        status["manifests"] = [strip_manifest(copy_json(child)) if not include_manifest else copy_json(child)
                                for child in children]
     return ImageResult(status, stored)
 
 
 def _with_reference(image: JSON, reference: DockerImageReference) -> JSON:
     """The registry's image with the user's repository and ``@digest`` (``MostSpecific``)."""
-    result = copy.deepcopy(image)
+    result: JSON = copy_json(image)
     result["dockerImageReference"] = reference.with_id(result["metadata"]["name"]).most_specific()
     return result
 
@@ -207,7 +207,7 @@ class ImageStreamImportResource(UnservedVerbs):
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """201 with the ImageStreamImport and its status (§11)."""
         namespace = namespace or ""
-        isi = copy.deepcopy(body)
+        isi = copy_json(body)
         isi.pop("status", None)
         meta = metadata(isi)
         name = str(meta.get("name") or "")
@@ -301,7 +301,7 @@ def _import_repository(ctx: RequestContext, namespace: str, repository: JSON) ->
                 "importPolicy": repository.get("importPolicy"), "referencePolicy": repository.get("referencePolicy")}
         results.append((item, result))
     failed = sum(1 for _, result in results if not result.succeeded)
-    repository_status: JSON = {"status": copy.deepcopy(SUCCESS), "images": statuses}
+    repository_status: JSON = {"status": copy_json(SUCCESS), "images": statuses}
     if failed:
         message = ("one of the images from this repository failed to import" if failed == 1
                    else f"{failed} of the images from this repository failed to import")
@@ -316,7 +316,7 @@ def _record(ctx: RequestContext, namespace: str, name: str, results: list[tuple[
     """``import: true``: store the Images, then tag them into the stream (created when missing)."""
     for _, result in results:
         for index, image in enumerate(result.images_to_store):
-            stored = create_image(ctx, strip_manifest(copy.deepcopy(image)))
+            stored = create_image(ctx, strip_manifest(copy_json(image)))
             shown = result.status.get("image") or {}
             if index == 0 and stored is not None and "dockerImageManifest" not in shown:
                 # A new Image is reported as stored (uid, resourceVersion, creationTimestamp).
@@ -375,7 +375,7 @@ def _import_succeeded(stream: JSON, tag: str, item: JSON, image: JSON, generatio
     if spec_tag is None:
         spec_tag = {"name": tag}
         if item.get("referencePolicy"):
-            spec_tag["referencePolicy"] = copy.deepcopy(item["referencePolicy"])
+            spec_tag["referencePolicy"] = copy_json(item["referencePolicy"])
         tags[tag] = spec_tag
     if changed:
         spec_tag["from"] = {"kind": "DockerImage", "name": (item.get("from") or {}).get("name")}
@@ -383,7 +383,7 @@ def _import_succeeded(stream: JSON, tag: str, item: JSON, image: JSON, generatio
         record_tag_event(stream, tag, {"created": now, "dockerImageReference": reference, "image": digest,
                                        "generation": generation})
     if item.get("importPolicy") is not None and spec_tag.get("importPolicy") != item["importPolicy"]:
-        spec_tag["importPolicy"] = copy.deepcopy(item["importPolicy"])
+        spec_tag["importPolicy"] = copy_json(item["importPolicy"])
         changed = True
     default_tag_reference(spec_tag, ctx.config)
     set_spec_tags(stream, tags)
@@ -419,8 +419,8 @@ def _import_failed(stream: JSON, tag: str, item: JSON, failure: JSON, generation
         changed = True
     if tag not in tags and not item.get("fromRepository"):
         tags[tag] = {"name": tag, "from": {"kind": "DockerImage", "name": (item.get("from") or {}).get("name")},
-                     "generation": 0, "importPolicy": copy.deepcopy(item.get("importPolicy")),
-                     "referencePolicy": copy.deepcopy(item.get("referencePolicy"))}
+                     "generation": 0, "importPolicy": copy_json(item.get("importPolicy")),
+                     "referencePolicy": copy_json(item.get("referencePolicy"))}
         default_tag_reference(tags[tag], ctx.config)
         changed = True
     set_spec_tags(stream, tags)
@@ -462,8 +462,8 @@ def import_controller_hook(ctx: RequestContext, stored: JSON) -> None:
         "import": True,
         "images": [
             {"from": {"kind": "DockerImage", "name": tag["from"]["name"]}, "to": {"name": tag["name"]},
-             "importPolicy": copy.deepcopy(tag.get("importPolicy") or {}),
-             "referencePolicy": copy.deepcopy(tag.get("referencePolicy") or {})}
+             "importPolicy": copy_json(tag.get("importPolicy") or {}),
+             "referencePolicy": copy_json(tag.get("referencePolicy") or {})}
             for tag in pending
         ],
     }

@@ -6,8 +6,6 @@ Status with code 201, not an ImageStreamMapping.
 
 from __future__ import annotations
 
-import copy
-
 from ._contracts import JSON, RequestContext
 from ._images import prepare_image_for_create, validate_image
 from ._imagestreams import (
@@ -20,6 +18,7 @@ from ._imagestreams import (
     validate_status_update,
 )
 from ._status import FieldError, StatusError, invalid, not_found, success_status
+from ._store import copy_json
 from ._virtual import RETRIES, STREAMS, UnservedVerbs, create_image
 
 MANAGED_ANNOTATION = "openshift.io/image.managed"
@@ -33,7 +32,7 @@ class ImageStreamMappingResource(UnservedVerbs):
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Create the Image (existing ones are kept) and add the tag event through the /status path."""
         namespace = namespace or ""
-        mapping = copy.deepcopy(body)
+        mapping = copy_json(body)
         name = str(metadata(mapping).get("name") or "")
         image = mapping.get("image") if isinstance(mapping.get("image"), dict) else {}
         assert isinstance(image, dict)
@@ -84,7 +83,7 @@ class ImageStreamMappingResource(UnservedVerbs):
             if last_conflict is not None and latest != seen:
                 raise last_conflict
             seen = latest
-            new = copy.deepcopy(old)
+            new = copy_json(old)
             full_event = {"created": now_text(ctx), **event,
                           "generation": (old.get("metadata") or {}).get("generation")}
             if not record_tag_event(new, tag, full_event):

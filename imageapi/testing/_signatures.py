@@ -5,13 +5,12 @@ dryRun is **not** honoured: the real REST code updates the image with fresh opti
 
 from __future__ import annotations
 
-import copy
-
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import SERVER_SET_SIGNATURE_FIELDS, split_signature_name, validate_signature
 from ._imagestreams import metadata, now_text
 from ._status import already_exists, bad_request, invalid, not_found, success_status
+from ._store import copy_json
 from ._virtual import IMAGES, UnservedVerbs, get_image, new_uid
 
 RESOURCE = "imageSignatures"  # the server's messages use this camel-case resource name
@@ -24,7 +23,7 @@ class ImageSignatureResource(UnservedVerbs):
 
     def create(self, ctx: RequestContext, namespace: str | None, body: JSON) -> tuple[int, JSON]:
         """Append the signature to its image; 404 for a missing image, 409 for a duplicate."""
-        signature = copy.deepcopy(body)
+        signature = copy_json(body)
         for key in SERVER_SET_SIGNATURE_FIELDS:
             signature.pop(key, None)
         meta = metadata(signature)
@@ -48,7 +47,7 @@ class ImageSignatureResource(UnservedVerbs):
         signature["kind"], signature["apiVersion"] = "ImageSignature", API_VERSION
         image["signatures"] = [*existing, signature]
         ctx.store.update(IMAGES, None, image)
-        return 201, copy.deepcopy(signature)
+        return 201, copy_json(signature)
 
     def delete(self, ctx: RequestContext, namespace: str | None, name: str, options: JSON) -> JSON:
         """Remove the signature; 400 for a malformed name, 404 when it is not there."""
