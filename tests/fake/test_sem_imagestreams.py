@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _memstore import Cluster, docker_tag, stream
+from _semantics_driver import Cluster, docker_tag, stream
 
 from imageapi.testing._contracts import ServerConfig
 from imageapi.testing._status import StatusError

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from _memstore import Cluster, docker_tag, stream
+from _semantics_driver import Cluster, docker_tag, stream
 
 from imageapi.testing._contracts import ServerConfig
 from imageapi.testing._references import sha256_digest

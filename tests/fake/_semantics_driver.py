@@ -1,83 +1,24 @@
-"""A tiny in-memory ObjectStore and a driver that calls the image semantics as the fake core does.
+"""A driver that calls the image semantics as the fake core does, on the fake's real store.
 
 It lets the semantics tests run without the HTTP core: ``Cluster`` prepares, validates and stores
-objects through the strategies, runs the after-write hooks, and decorates on read.
+objects through the strategies, runs the after-write hooks, and decorates on read, with a clock
+that only moves when a test ticks it.
 """
 
 from __future__ import annotations
 
 import copy
-import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from imageapi.testing._cluster import _store_types
 from imageapi.testing._contracts import JSON, RequestContext, ServerConfig
 from imageapi.testing._registry import FakeRegistry
 from imageapi.testing._semantics import AFTER_WRITE_HOOKS, STRATEGIES, SUBRESOURCE_HANDLERS, VIRTUAL_RESOURCES
-from imageapi.testing._status import STALE_OBJECT, already_exists, conflict, invalid, not_found
+from imageapi.testing._status import invalid, not_found
+from imageapi.testing._store import Store
 
 KINDS = {"images": "Image", "imagestreams": "ImageStream", "secrets": "Secret"}
-
-
-class MemStore:
-    """Versioned dict storage with the ObjectStore contract (one cluster-wide revision)."""
-
-    def __init__(self, clock: Any) -> None:
-        self.objects: dict[tuple[str, str | None, str], JSON] = {}
-        self.revision = 0
-        self.clock = clock
-
-    def get(self, resource: str, namespace: str | None, name: str) -> JSON | None:
-        found = self.objects.get((resource, namespace, name))
-        return copy.deepcopy(found) if found is not None else None
-
-    def list(self, resource: str, namespace: str | None) -> list[JSON]:
-        keys = sorted((k for k in self.objects if k[0] == resource and (namespace is None or k[1] == namespace)),
-                      key=lambda k: (k[1] or "", k[2]))
-        return [copy.deepcopy(self.objects[k]) for k in keys]
-
-    def create(self, resource: str, namespace: str | None, obj: JSON, *, dry_run: bool = False) -> JSON:
-        obj = copy.deepcopy(obj)
-        meta = obj.setdefault("metadata", {})
-        key = (resource, namespace, meta["name"])
-        if key in self.objects:
-            raise already_exists(resource, meta["name"])
-        meta["uid"] = str(uuid.uuid4())
-        meta["creationTimestamp"] = self.clock().strftime("%Y-%m-%dT%H:%M:%SZ")
-        if namespace is not None:
-            meta["namespace"] = namespace
-        if dry_run:
-            meta["resourceVersion"] = str(self.revision)
-            return obj
-        self.revision += 1
-        meta["resourceVersion"] = str(self.revision)
-        self.objects[key] = copy.deepcopy(obj)
-        return obj
-
-    def update(self, resource: str, namespace: str | None, obj: JSON, *, dry_run: bool = False) -> JSON:
-        obj = copy.deepcopy(obj)
-        meta = obj["metadata"]
-        key = (resource, namespace, meta["name"])
-        if key not in self.objects:
-            raise not_found(resource, meta["name"])
-        if meta.get("resourceVersion") != self.objects[key]["metadata"]["resourceVersion"]:
-            raise conflict(resource, meta["name"], STALE_OBJECT)
-        if dry_run:
-            return obj
-        self.revision += 1
-        meta["resourceVersion"] = str(self.revision)
-        self.objects[key] = copy.deepcopy(obj)
-        return obj
-
-    def delete(self, resource: str, namespace: str | None, name: str, *, dry_run: bool = False) -> JSON:
-        key = (resource, namespace, name)
-        if key not in self.objects:
-            raise not_found(resource, name)
-        obj = self.objects[key] if dry_run else self.objects.pop(key)
-        return copy.deepcopy(obj)
-
-    def current_resource_version(self) -> int:
-        return self.revision
 
 
 class Cluster:
@@ -86,7 +27,7 @@ class Cluster:
     def __init__(self, config: ServerConfig | None = None) -> None:
         self.elapsed = 0
         self.start = datetime(2026, 1, 1, tzinfo=timezone.utc)
-        self.store = MemStore(self.now)
+        self.store = Store(_store_types(), now=self.now)
         self.config = config or ServerConfig()
         self.registry = FakeRegistry()
 
