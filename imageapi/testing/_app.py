@@ -800,7 +800,6 @@ class App:
     def _serve_virtual(self, virtual: VirtualResource, route: Route, request: Request) -> Response:
         info = route.info
         verb = route.verb
-        field_manager = request.query.get("fieldManager")
         if verb == "get":
             assert route.name is not None
             return json_response(200, virtual.get(self.context(request.query), route.namespace, route.name))
@@ -811,11 +810,10 @@ class App:
         if verb == "create":
             body = self._object_body(request, info)
             self._check_namespace_for_create(route)
-            ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=field_manager)
-            code, document = virtual.create(ctx, route.namespace, body)
+            code, document = virtual.create(self._write_context(request), route.namespace, body)
             return json_response(code, document)
         assert route.name is not None
-        ctx = self.context(request.query, dry_run=_dry_run(request.query), field_manager=field_manager)
+        ctx = self._write_context(request)
         if verb == "update":
             body = self._object_body(request, info)
             code, document = virtual.update(ctx, route.namespace, route.name, body)
