@@ -166,7 +166,7 @@ class Store:
 
     def get(self, resource: str, namespace: str | None, name: str) -> JSON | None:
         """A deep copy of the stored object, or None."""
-        stored = self._objects[resource].get(object_key(namespace, name))
+        stored = self._objects[resource].get(self._key(resource, namespace, name))
         if stored is None:
             return None
         copied: JSON = copy_json(stored)
@@ -175,7 +175,7 @@ class Store:
     def peek(self, resource: str, namespace: str | None, name: str) -> JSON | None:
         """The stored object itself, not a copy: read-only, for callers that cache by identity (an
         update replaces the dict, so an unchanged identity means an unchanged object)."""
-        return self._objects[resource].get(object_key(namespace if self._types[resource].namespaced else None, name))
+        return self._objects[resource].get(self._key(resource, namespace, name))
 
     def list(self, resource: str, namespace: str | None) -> list[JSON]:
         """Deep copies of the stored objects in key order; all namespaces for None."""
@@ -196,9 +196,9 @@ class Store:
             objects = self._objects[resource]
             name = meta.get("name") or ""
             if not name and meta.get("generateName"):
-                name = self._generate_name(objects, namespace, meta["generateName"])
+                name = self._generate_name(resource, namespace, meta["generateName"])
                 meta["name"] = name
-            key = object_key(namespace if info.namespaced else None, name)
+            key = self._key(resource, namespace, name)
             if key in objects:
                 raise already_exists(resource, name, info.group)
             self._stamp(obj, info, namespace)
@@ -216,9 +216,8 @@ class Store:
         meta = obj.setdefault("metadata", {})
         name = meta.get("name") or ""
         with self.lock:
-            objects = self._objects[resource]
-            key = object_key(namespace if info.namespaced else None, name)
-            old = objects.get(key)
+            key = self._key(resource, namespace, name)
+            old = self._objects[resource].get(key)
             if old is None:
                 raise not_found(resource, name, info.group)
             old_meta = old["metadata"]
@@ -240,7 +239,7 @@ class Store:
         info = self._types[resource]
         with self.lock:
             objects = self._objects[resource]
-            key = object_key(namespace if info.namespaced else None, name)
+            key = self._key(resource, namespace, name)
             old = objects.get(key)
             if old is None:
                 raise not_found(resource, name, info.group)
@@ -377,6 +376,10 @@ class Store:
 
     # -- internals ------------------------------------------------------------------------------
 
+    def _key(self, resource: str, namespace: str | None, name: str) -> str:
+        """The storage key of an object: a cluster-scoped resource ignores any namespace given."""
+        return object_key(namespace if self._types[resource].namespaced else None, name)
+
     def _stamp(self, obj: JSON, info: TypeInfo, namespace: str | None) -> None:
         # kind and apiVersion go first, as the real server serializes them.
         rest = {key: value for key, value in obj.items() if key not in ("kind", "apiVersion")}
@@ -390,10 +393,10 @@ class Store:
         else:
             meta.pop("namespace", None)
 
-    def _generate_name(self, objects: Mapping[str, JSON], namespace: str | None, base: str) -> str:
+    def _generate_name(self, resource: str, namespace: str | None, base: str) -> str:
         while True:
             name = generate_name(base)
-            if object_key(namespace, name) not in objects:
+            if self._key(resource, namespace, name) not in self._objects[resource]:
                 return name
 
     def _commit(self, resource: str, key: str, obj: JSON, old: JSON | None) -> None:
