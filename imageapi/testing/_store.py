@@ -12,6 +12,13 @@ deep copies (:func:`copy_json`).
 All mutations happen under one re-entrant lock. Watch subscribers get every event of their resource
 pushed onto their own queue while that lock is held, so a subscriber sees events in revision order and
 never misses one between "read the current state" and "start listening".
+
+Single reads (``get``, ``peek``, a cached ``snapshot``, the current revision) take no lock: a stored
+dict is never mutated and a dict lookup is atomic, so a reader sees the state before a write or after
+it, never half of one. Whatever must be consistent across several reads (a delete's preconditions,
+a snapshot rebuilt from the history, a subscription and its initial state) holds the lock, and
+callers outside the store that need that (``App._delete``, ``FakeCluster.add_namespace``) take
+``store.lock`` themselves: it is the fake's one lock for object state.
 """
 
 from __future__ import annotations
