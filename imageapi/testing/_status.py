@@ -27,15 +27,13 @@ class FieldError:
     def message(self) -> str:
         """The cause message as the server renders it (``Required value``, ``Invalid value: "x": why``)."""
         head = _FIELD_ERROR_HEADS.get(self.reason, self.reason)
-        if self.reason == "FieldValueRequired":
-            return f"{head}: {self.detail}" if self.detail else head
-        if self.reason in ("FieldValueForbidden", "InternalError"):
-            return f"{head}: {self.detail}" if self.detail else head
-        if self.has_value:
-            text = f"{head}: {_render_value(self.value)}"
-            return f"{text}: {self.detail}" if self.detail else text
+        if self.has_value and self.reason not in _VALUELESS_REASONS:
+            head = f"{head}: {_render_value(self.value)}"
         return f"{head}: {self.detail}" if self.detail else head
 
+
+# field.Required, field.Forbidden and field.InternalError never print the value, even when one is given.
+_VALUELESS_REASONS = frozenset({"FieldValueRequired", "FieldValueForbidden", "InternalError"})
 
 _FIELD_ERROR_HEADS = {
     "FieldValueRequired": "Required value",
