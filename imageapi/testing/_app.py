@@ -428,9 +428,7 @@ class App:
         if cached is not None and cached[0] is stored and cached[1] == config:
             body = cached[2]
         else:
-            rendered: JSON = copy_json(stored)
-            self.strategy(info.plural).decorate(rendered, self.context(request.query))
-            body = _dumps(rendered)
+            body = _dumps(self.render(info.plural, stored, self.context(request.query)))
             if len(self._rendered) >= _RENDER_CACHE_SIZE:
                 self._rendered.clear()
             self._rendered[cache_key] = (stored, config, body)
