@@ -69,7 +69,7 @@ from ._status import (
 )
 from ._store import Store, copy_json, format_time, generate_name
 from ._unknown_fields import prune_unknown_fields
-from ._watch import WatchSpec, WatchStream
+from ._watch import WatchSpec, WatchStream, encode_event
 
 logger = logging.getLogger("imageapi.testing")
 
@@ -207,6 +207,7 @@ class App:
         self._store_resources = store.resources()
         self._field_sets = FieldSets(_discovery.normalized_schema())
         self._rendered: dict[tuple[str, str | None, str], tuple[JSON, tuple[Any, ...], bytes]] = {}
+        self._event_lines: dict[tuple[int, str], tuple[JSON, tuple[Any, ...], bytes]] = {}
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -323,6 +324,22 @@ class App:
         rendered: JSON = copy_json(obj)
         self.strategy(resource).decorate(rendered, ctx)
         return rendered
+
+    def _event_line(self, resource: str, event_type: str, obj: JSON, ctx: RequestContext) -> bytes:
+        """The watch line of an event on a stored object. Every watcher of the resource sends the same
+        bytes, so they are rendered and encoded once, not once per watcher. As with GET's cache, an
+        entry counts only for this very (never mutated) object and configuration, and it holds the
+        object, so its id cannot be reused while the entry lives; no lock is needed."""
+        key = (id(obj), event_type)
+        config = tuple(vars(self.config).values())
+        cached = self._event_lines.get(key)
+        if cached is not None and cached[0] is obj and cached[1] == config:
+            return cached[2]
+        line = encode_event(event_type, self.render(resource, obj, ctx))
+        if len(self._event_lines) >= _RENDER_CACHE_SIZE:
+            self._event_lines.clear()
+        self._event_lines[key] = (obj, config, line)
+        return line
 
     # -- request bodies -------------------------------------------------------------------------
 
@@ -491,7 +508,8 @@ class App:
         cut = self.faults.watch_cut()
         spec = WatchSpec(
             resource=info.plural, namespace=route.namespace, kind=info.kind, api_version=self._api_version(info),
-            matcher=matcher, render=lambda obj: self.render(info.plural, obj, ctx), since=since,
+            matcher=matcher, render=lambda obj: self.render(info.plural, obj, ctx),
+            encode=lambda event_type, obj: self._event_line(info.plural, event_type, obj, ctx), since=since,
             send_initial_events_end=bool(opts.send_initial_events), allow_bookmarks=opts.allow_watch_bookmarks,
             timeout=timeout, bookmark_interval=self.settings.bookmark_interval,
             max_events=cut[0] if cut else None, abrupt_cut=cut[1] if cut else False,

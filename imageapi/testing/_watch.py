@@ -38,6 +38,9 @@ class WatchSpec:
     api_version: str
     matcher: Callable[[JSON], bool] | None
     render: Callable[[JSON], JSON]  # copy + decorate an object for the wire
+    # The whole line of an event on a stored object, which every watcher of the resource sends alike
+    # (so the app can encode it once for all of them).
+    encode: Callable[[str, JSON], bytes]
     since: int | None  # None: start with ADDED for the current state
     send_initial_events_end: bool  # a BOOKMARK with the initial-events-end annotation after them
     allow_bookmarks: bool
@@ -174,10 +177,13 @@ class WatchStream:
     def _emit(self, event_type: str, obj: JSON, rv: int | None = None) -> None:
         if self._finished:
             return
-        rendered = self._spec.render(obj)
-        if rv is not None:
+        if rv is None:
+            line = self._spec.encode(event_type, obj)
+        else:  # the object is shown at another revision than its own: not the shared line
+            rendered = self._spec.render(obj)
             rendered.setdefault("metadata", {})["resourceVersion"] = str(rv)
-        self._pending.append(encode_event(event_type, rendered))
+            line = encode_event(event_type, rendered)
+        self._pending.append(line)
         self._count()
 
     def _emit_bookmark(self, rv: int, annotations: dict[str, str] | None = None) -> None:

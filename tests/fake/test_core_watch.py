@@ -322,3 +322,22 @@ async def test_async_watch_timeout_ends_cleanly(ahttp: httpx.AsyncClient) -> Non
                                                            "timeoutSeconds": "1"}) as response:
         lines = [line async for line in response.aiter_lines()]
     assert lines == []
+
+
+def test_watchers_share_event_lines_but_follow_the_server_configuration(cluster: FakeCluster,
+                                                                         http: httpx.Client) -> None:
+    """Every watcher sees the same line for the same write; a changed registry hostname shows in
+    events rendered after the change, even of objects already sent."""
+    params = {"watch": "true", "resourceVersion": "0", "timeoutSeconds": "30"}
+    with http.stream("GET", streams_path(), params=params) as first, \
+            http.stream("GET", streams_path(), params=params) as second:
+        http.post(streams_path(), json=stream_body("a"))
+        lines = [next(first.iter_lines()), next(second.iter_lines())]
+    assert lines[0] == lines[1]
+    assert json.loads(lines[0])["object"]["status"]["dockerImageRepository"].startswith(
+        "image-registry.openshift-image-registry.svc:5000/")
+    cluster.config.internal_registry_hostname = "registry.example.com"
+    with http.stream("GET", streams_path(), params=params) as third:
+        replayed = json.loads(next(third.iter_lines()))
+    assert replayed["type"] == "ADDED"
+    assert replayed["object"]["status"]["dockerImageRepository"] == "registry.example.com/ns1/a"
