@@ -16,7 +16,7 @@ import functools
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -190,6 +190,33 @@ def status_response(error: StatusError) -> Response:
     return json_response(error.code, error.to_status(), list(headers.items()))
 
 
+class _RenderedCache:
+    """Wire bytes of stored objects, reused while the object and the server configuration are the same.
+
+    A read is decorated from the object and the configuration only (as Strategy.Decorate is), and the
+    store never mutates a stored dict, so an entry is valid exactly while it names this very dict and
+    an equal configuration. The loopback server's threads share the cache without a lock: a lost or
+    stale entry costs a re-render, never wrong bytes.
+    """
+
+    def __init__(self, size: int = _RENDER_CACHE_SIZE) -> None:
+        self._entries: dict[Hashable, tuple[JSON, tuple[Any, ...], bytes]] = {}
+        self._size = size
+
+    def get(self, key: Hashable, obj: JSON, config: tuple[Any, ...]) -> bytes | None:
+        """The bytes kept for ``obj`` under ``key``, or None."""
+        entry = self._entries.get(key)
+        if entry is not None and entry[0] is obj and entry[1] == config:
+            return entry[2]
+        return None
+
+    def put(self, key: Hashable, obj: JSON, config: tuple[Any, ...], data: bytes) -> None:
+        """Keep ``data`` for ``obj`` (everything is dropped when the cache is full: a cheap bound)."""
+        if len(self._entries) >= self._size:
+            self._entries.clear()
+        self._entries[key] = (obj, config, data)
+
+
 class App:
     """The sans-I/O HTTP application of one fake cluster."""
 
@@ -206,8 +233,8 @@ class App:
         self._default_strategy = DefaultStrategy()
         self._store_resources = store.resources()
         self._field_sets = FieldSets(_discovery.normalized_schema())
-        self._rendered: dict[tuple[str, str | None, str], tuple[JSON, tuple[Any, ...], bytes]] = {}
-        self._event_lines: dict[tuple[int, str], tuple[JSON, tuple[Any, ...], bytes]] = {}
+        self._get_bodies = _RenderedCache()  # by (resource, namespace, name)
+        self._event_lines = _RenderedCache()  # by (id(obj), event type)
 
     # -- entry point ----------------------------------------------------------------------------
 
@@ -327,19 +354,19 @@ class App:
 
     def _event_line(self, resource: str, event_type: str, obj: JSON, ctx: RequestContext) -> bytes:
         """The watch line of an event on a stored object. Every watcher of the resource sends the same
-        bytes, so they are rendered and encoded once, not once per watcher. As with GET's cache, an
-        entry counts only for this very (never mutated) object and configuration, and it holds the
-        object, so its id cannot be reused while the entry lives; no lock is needed."""
-        key = (id(obj), event_type)
-        config = tuple(vars(self.config).values())
-        cached = self._event_lines.get(key)
-        if cached is not None and cached[0] is obj and cached[1] == config:
-            return cached[2]
-        line = encode_event(event_type, self.render(resource, obj, ctx))
-        if len(self._event_lines) >= _RENDER_CACHE_SIZE:
-            self._event_lines.clear()
-        self._event_lines[key] = (obj, config, line)
+        bytes, so they are rendered and encoded once, not once per watcher."""
+        key = (id(obj), event_type)  # the entry holds obj, so its id is not reused while it lives
+        config = self._config_key()
+        line = self._event_lines.get(key, obj, config)
+        if line is None:
+            line = encode_event(event_type, self.render(resource, obj, ctx))
+            self._event_lines.put(key, obj, config, line)
         return line
+
+    def _config_key(self) -> tuple[Any, ...]:
+        # ServerConfig is flat, so its field values identify it (dataclasses.astuple's deep copy cost
+        # microseconds per GET).
+        return tuple(vars(self.config).values())
 
     # -- request bodies -------------------------------------------------------------------------
 
@@ -433,22 +460,13 @@ class App:
         stored = self.store.peek(info.plural, route.namespace, route.name)
         if stored is None:
             raise not_found(info.plural, route.name, info.group)
-        # A read is decorated from the object and the server configuration only (as Strategy.Decorate
-        # is), so the rendered body of an unchanged object can be reused: GETs are the hot path of
-        # polling clients and benchmarks.
-        # The cache is shared by the loopback server's threads without a lock: an entry is only used
-        # when it names this very stored dict and configuration, so a lost or stale entry costs a
-        # re-render, never a wrong body.
+        # GETs are the hot path of polling clients and benchmarks: reuse the body of an unchanged object.
         cache_key = (info.plural, route.namespace, route.name)
-        config = tuple(vars(self.config).values())  # ServerConfig is flat; astuple's deep copy costs µs per GET
-        cached = self._rendered.get(cache_key)
-        if cached is not None and cached[0] is stored and cached[1] == config:
-            body = cached[2]
-        else:
+        config = self._config_key()
+        body = self._get_bodies.get(cache_key, stored, config)
+        if body is None:
             body = _dumps(self.render(info.plural, stored, self.context(request.query)))
-            if len(self._rendered) >= _RENDER_CACHE_SIZE:
-                self._rendered.clear()
-            self._rendered[cache_key] = (stored, config, body)
+            self._get_bodies.put(cache_key, stored, config, body)
         return Response(200, [("Content-Type", JSON_CONTENT_TYPE)], body)
 
     def _list_options(self, route: Route, request: Request, *, is_watch: bool) -> ListOptions:
