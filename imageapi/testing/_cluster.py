@@ -204,11 +204,11 @@ class FakeCluster:
     def request(self, method: str, path: str, *, body: Any = None, query: Mapping[str, str] | None = None,
                 headers: Mapping[str, str] | None = None) -> tuple[int, Any]:
         """Send one request in process and return ``(status, decoded JSON body)`` (never raises)."""
-        all_headers = {key.lower(): value for key, value in (headers or {}).items()}
-        if self.token is not None:
-            all_headers.setdefault("authorization", f"Bearer {self.token}")
         raw = b"" if body is None else (body if isinstance(body, bytes) else json.dumps(body).encode())
-        response = self.app.handle(Request(method, path, dict(query or {}), all_headers, raw))
+        request = Request.from_wire(method, path, (query or {}).items(), (headers or {}).items(), raw)
+        if self.token is not None:
+            request.headers = {"authorization": f"Bearer {self.token}", **request.headers}
+        response = self.app.handle(request)
         if response.stream is not None:
             response.stream.close()
             return response.status, None
