@@ -16,10 +16,12 @@ there is exactly one place that decides what goes on the wire. :func:`build_list
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import json
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from urllib.parse import quote
@@ -446,13 +448,61 @@ def status_or(type_name: str) -> Decoder:
     """A decoder for answers that are either a ``Status`` or a ``type_name`` object.
 
     Delete answers a Status when the object is gone at once, and the object itself when finalizers
-    keep it (``propagationPolicy=Foreground`` on image streams).
+    keep it (``propagationPolicy=Foreground`` on image streams). The choice is made by the decoded
+    ``kind``, wherever it sits in the body, in the same single pass over the bytes that builds the model.
     """
+    validator = _status_or_adapter(type_name)
 
     def decode(content: bytes) -> Any:
-        # The server writes ``kind`` near the front; peeking at it avoids parsing the body twice.
-        if b'"kind":"Status"' in content[:256].replace(b" ", b""):
-            return model_class("Status").from_json(content)
+        from pydantic import ValidationError
+
+        try:
+            with _gc_pause_for(content):
+                return validator.validate_json(content)
+        except ValidationError as error:
+            if error.errors()[0]["type"] not in _UNTAGGED:
+                raise
+        # No ``kind`` (or an unexpected one): not a Status, so it can only be the object. The
+        # server always writes ``kind``, so this second pass is for odd proxies and fakes only.
         return model_class(type_name).from_json(content)
 
     return decode
+
+
+# pydantic's error types for a tagged union whose tag is missing or names no choice.
+_UNTAGGED = frozenset({"union_tag_not_found", "union_tag_invalid"})
+
+
+def _status_or_adapter(type_name: str) -> Any:
+    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``type_name`` by the body's ``kind`` key.
+
+    A tagged union reads the tag from the parsed JSON and then validates that same parsed document
+    with the chosen model, so the body is parsed once (the models' ``kind`` fields are plain strings,
+    not ``Literal``, hence the hand-built core schema instead of ``Field(discriminator=...)``).
+    """
+    from typing import Annotated
+
+    from pydantic import GetPydanticSchema, TypeAdapter
+    from pydantic_core import core_schema
+
+    status_class, object_class = model_class("Status"), model_class(type_name)
+
+    def schema(_source: Any, handler: Any) -> core_schema.CoreSchema:
+        return core_schema.tagged_union_schema(
+            choices={
+                "Status": handler.generate_schema(status_class),
+                object_class.__kind__ or type_name: handler.generate_schema(object_class),
+            },
+            discriminator="kind",
+        )
+
+    return TypeAdapter(Annotated[Any, GetPydanticSchema(schema)])
+
+
+def _gc_pause_for(content: bytes) -> AbstractContextManager[object]:
+    """The models' hold on full GC passes for a large body (what ``ApiModel.from_json`` does), else nothing."""
+    from .models import _base as model_base
+
+    if len(content) < model_base._GC_PAUSE_MIN_BYTES:
+        return contextlib.nullcontext()
+    return model_base._gc_paused()

@@ -346,3 +346,35 @@ def test_base_url_and_a_configuration_are_exclusive() -> None:
 
     with pytest.raises(TypeError, match="not both"):
         Client(base_url=BASE_URL, config=ClientConfig(server=BASE_URL))
+
+
+def test_delete_recognises_a_status_by_its_decoded_kind_wherever_kind_appears(make_client: Any) -> None:
+    # A proxy or another server may reorder keys and pretty-print: ``kind`` comes last, far from the front.
+    status = {"apiVersion": "v1", "metadata": {}, "status": "Success",
+              "details": {"name": "app", "group": "image.openshift.io", "kind": "imagestreams", "uid": "u" * 300},
+              "kind": "Status"}
+    recorder = Recorder(httpx.Response(200, content=json.dumps(status, indent=4).encode(),
+                                       headers={"Content-Type": "application/json"}))
+    client = make_client(transport=recorder.transport(), namespace="demo")
+    result = client.image_streams.delete("app")
+    assert isinstance(result, Status)
+    assert result.status == "Success"
+    assert result.details is not None and result.details.name == "app"
+
+
+def test_delete_decodes_an_object_that_merely_mentions_status_as_the_object(make_client: Any) -> None:
+    # The text '"kind":"Status"' inside an annotation near the front must not turn the object into a Status.
+    stream = {"metadata": {"name": "app", "namespace": "demo", "annotations": {"note": '{"kind":"Status"}'},
+                           "finalizers": ["foregroundDeletion"]},
+              "kind": "ImageStream", "apiVersion": "image.openshift.io/v1"}
+    recorder = Recorder(httpx.Response(200, json=stream))
+    client = make_client(transport=recorder.transport(), namespace="demo")
+    result = client.image_streams.delete("app", propagation_policy="Foreground")
+    assert isinstance(result, ImageStream)
+    assert result.metadata is not None and result.metadata.finalizers == ["foregroundDeletion"]
+
+
+def test_delete_answer_without_kind_decodes_as_the_object(make_client: Any) -> None:
+    recorder = Recorder(httpx.Response(200, json={"metadata": {"name": "app", "namespace": "demo"}}))
+    client = make_client(transport=recorder.transport(), namespace="demo")
+    assert isinstance(client.image_streams.delete("app"), ImageStream)
