@@ -35,18 +35,7 @@ from ._lists import (
     validate_list_options,
 )
 from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
-from ._patch import (
-    APPLY_PATCH,
-    JSON_PATCH,
-    MERGE_PATCH,
-    PATCH_TYPES,
-    STRATEGIC_MERGE_PATCH,
-    PatchSchema,
-    apply_patch,
-    json_patch,
-    merge_patch,
-    strategic_merge_patch,
-)
+from ._patch import PatchOptions, PatchSchema, patch_query_bool
 from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._selectors import metadata_field_value
@@ -676,39 +665,28 @@ class App:
         updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
         return self._respond_after_write(info, updated, ctx)
 
-    def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[str, Callable[[JSON | None], JSON], Any]:
-        content_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-        if content_type not in PATCH_TYPES:
-            raise StatusError(415, "UnsupportedMediaType",
-                              "the body of the request was in an unknown format - accepted media types include: "
-                              + ", ".join(PATCH_TYPES))
+    def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[PatchOptions, Callable[[JSON | None], JSON],
+                                                                             Any]:
+        """The checked options, the engine and the decoded body of a PATCH. Type and options are
+        checked (415, 422) before the body is read, as the server's handler does; the dispatch is
+        ``_patch.PatchOptions``, the same one ``patch_document`` uses."""
+        options = PatchOptions.checked(request.headers.get("content-type", ""),
+                                       field_manager=request.query.get("fieldManager"),
+                                       force=patch_query_bool(request.query.get("force")))
         patch = self._body(request)
-        field_manager = request.query.get("fieldManager")
-        if content_type == JSON_PATCH:
-            return content_type, lambda live: json_patch(live or {}, patch), patch
-        if content_type == MERGE_PATCH:
-            return content_type, lambda live: merge_patch(live or {}, patch), patch
-        schema = _patch_schema(info.kind)
-        if content_type == STRATEGIC_MERGE_PATCH:
-            return content_type, lambda live: strategic_merge_patch(live or {}, patch, schema), patch
-        if not field_manager:
-            raise invalid("PatchOptions", "", [FieldError("FieldValueRequired", "fieldManager",
-                                                          "is required for apply patch")], group="meta.k8s.io")
-        force = request.query.get("force", "").lower() in ("true", "1")
-        return content_type, lambda live: apply_patch(live, patch, schema, field_manager=field_manager,
-                                                      force=force), patch
+        return options, options.engine(patch, _patch_schema(info.kind)), patch
 
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info
         assert route.name is not None
-        content_type, engine, patch = self._patch_engine(request, info)
+        options, engine, patch = self._patch_engine(request, info)
         ctx = self._write_context(request)
-        is_apply = content_type == APPLY_PATCH
-        force = request.query.get("force", "").lower() in ("true", "1")
+        is_apply = options.is_apply
+        force = bool(options.force)
         for attempt in range(_PATCH_ATTEMPTS):
             live = self.store.get(info.plural, route.namespace, route.name)
             if live is None:
-                if content_type != APPLY_PATCH or route.subresource is not None:
+                if not is_apply or route.subresource is not None:
                     raise not_found(info.plural, route.name, info.group)
                 created_body = _as_object(engine(None))
                 warnings = self._unknown_fields(request, info, created_body)
@@ -853,7 +831,7 @@ class App:
             code, document = virtual.update(ctx, route.namespace, route.name, body)
             return json_response(code, document)
         if verb == "patch":
-            _content_type, engine, _patch = self._patch_engine(request, info)
+            _options, engine, _patch = self._patch_engine(request, info)
             try:
                 live: JSON | None = virtual.get(ctx, route.namespace, route.name)
             except StatusError as error:

@@ -48,11 +48,13 @@ __all__ = [
     "PATCH_TYPES",
     "STRATEGIC_MERGE_PATCH",
     "FieldPatchMeta",
+    "PatchOptions",
     "PatchSchema",
     "apply_patch",
     "json_patch",
     "merge_patch",
     "patch_document",
+    "patch_query_bool",
     "strategic_merge_patch",
     "validate_patch_options",
 ]
@@ -1068,6 +1070,11 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
     other writes.
     """
     validate_patch_options(APPLY_PATCH, field_manager=field_manager, force=force)
+    return _apply_checked(live, applied, schema)
+
+
+def _apply_checked(live: JSON | None, applied: Any, schema: PatchSchema) -> JSON:
+    """:func:`apply_patch` once its options have been validated."""
     if not isinstance(applied, dict):
         raise bad_request(
             f"error decoding YAML: json: cannot unmarshal {_go_type_name(applied)} into Go value of type "
@@ -1082,28 +1089,66 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
 # --------------------------------------------------------------------------- dispatch
 
 
+# The 415 lists the types the server's patch handler accepts for a built-in resource, in its order
+# (``negotiation.NewUnsupportedMediaTypeError``: no details, types joined by ", ").
+_UNSUPPORTED_PATCH_MESSAGE = ("the body of the request was in an unknown format - accepted media types include: "
+                              + ", ".join(PATCH_TYPES))
+
+
+def patch_query_bool(value: str | None) -> bool | None:
+    """A ``*bool`` query parameter (``force``) as the server decodes it: absent is None; present, only
+    ``false`` and ``0`` (any case) are false, and anything else, the empty string included, is true."""
+    if value is None:
+        return None
+    return value.lower() not in ("false", "0")
+
+
+@dataclass(frozen=True)
+class PatchOptions:
+    """A PATCH request's type and options, checked in the server's order (``PatchResource``): the
+    content type first (415), then ``ValidatePatchOptions`` (422), both before the body is read.
+
+    Build one with :meth:`checked`; :meth:`engine` then gives the function that applies a patch body
+    to the live object, so a caller that retries on conflicts re-runs it without re-validating.
+    """
+
+    patch_type: str
+    field_manager: str | None
+    force: bool | None
+
+    @classmethod
+    def checked(cls, content_type: str, *, field_manager: str | None, force: bool | None) -> PatchOptions:
+        """Options for a ``Content-Type`` (parameters such as ``charset`` ignored); 415 for a type
+        that is not one of :data:`PATCH_TYPES`, 422 ``PatchOptions`` for invalid options."""
+        patch_type = content_type.split(";", 1)[0].strip().lower()
+        if patch_type not in PATCH_TYPES:
+            raise unsupported_media_type(_UNSUPPORTED_PATCH_MESSAGE)
+        validate_patch_options(patch_type, field_manager=field_manager, force=force)
+        return cls(patch_type, field_manager, force)
+
+    @property
+    def is_apply(self) -> bool:
+        """Whether this is server-side apply (which may create, and owns managedFields itself)."""
+        return self.patch_type == APPLY_PATCH
+
+    def engine(self, patch: Any, schema: PatchSchema) -> Callable[[JSON | None], JSON]:
+        """The function applying ``patch`` to a live object (None: there is none; only apply creates,
+        the other types patch an empty object)."""
+        if self.patch_type == APPLY_PATCH:
+            return lambda live: _apply_checked(live, patch, schema)
+        if self.patch_type == JSON_PATCH:
+            return lambda live: json_patch(live or {}, patch)
+        if self.patch_type == MERGE_PATCH:
+            return lambda live: merge_patch(live or {}, patch)
+        return lambda live: strategic_merge_patch(live or {}, patch, schema)
+
+
 def patch_document(patch_type: str, document: JSON | None, patch: Any, schema: PatchSchema, *,
                    field_manager: str | None = None, force: bool | None = None) -> JSON:
     """Apply a PATCH body by its content type (one of :data:`PATCH_TYPES`), options validated first.
 
-    ``document`` is the live object (None only for apply, which then creates). An unsupported content
-    type is a 415, as on the server.
-
-    Note: the HTTP core does not call this; ``App._patch_engine`` picks the engine itself (it must
-    re-run it on conflicts) and validates only what apply needs, so ``force`` on a non-apply patch and
-    the fieldManager length/printable checks are enforced here but not yet over HTTP.
+    ``document`` is the live object (None only for apply, which then creates). This is the dispatch
+    the HTTP handlers use (through :class:`PatchOptions`), so the 415 and the 422s are the same here.
     """
-    media_type = patch_type.split(";", 1)[0].strip().lower()
-    if media_type == APPLY_PATCH:
-        return apply_patch(document, patch, schema, field_manager=field_manager, force=bool(force))
-    if media_type not in PATCH_TYPES:
-        supported = ", ".join(f'"{kind}"' for kind in PATCH_TYPES)
-        raise unsupported_media_type(
-            f"the body of the request was in an unknown format - accepted media types include: {supported}")
-    validate_patch_options(media_type, field_manager=field_manager, force=force)
-    base = document if document is not None else {}
-    if media_type == JSON_PATCH:
-        return json_patch(base, patch)
-    if media_type == MERGE_PATCH:
-        return merge_patch(base, patch)
-    return strategic_merge_patch(base, patch, schema)
+    options = PatchOptions.checked(patch_type, field_manager=field_manager, force=force)
+    return options.engine(patch, schema)(document)

@@ -171,8 +171,9 @@ def request_entity_too_large(limit: int) -> StatusError:
 
 
 def unsupported_media_type(message: str) -> StatusError:
-    """415 ``UnsupportedMediaType`` for a body or patch type the server cannot decode."""
-    return StatusError(415, "UnsupportedMediaType", message, {})
+    """415 ``UnsupportedMediaType`` for a body or patch type the server cannot decode. Like the
+    server's ``errUnsupportedMediaType`` Status, it carries no details."""
+    return StatusError(415, "UnsupportedMediaType", message)
 
 
 def unauthorized() -> StatusError:
