@@ -19,6 +19,8 @@ Every exception the SDK raises on purpose derives from :class:`ImageAPIError`::
     ├── TransportError              no HTTP response (carries .method and .url)
     │   ├── APIConnectionError          could not connect, connection dropped, protocol error
     │   └── APITimeoutError             connect, read, write or pool timeout
+    ├── ProtocolError               a 2xx answer that is not the API's protocol (a proxy's HTML page
+    │                                   on a watch stream); carries .url and .excerpt
     ├── ConfigError                 kubeconfig / in-cluster configuration problems
     └── CredentialError             obtaining credentials failed (exec plugin, token file)
 
@@ -54,6 +56,7 @@ __all__ = [
     "InvalidError",
     "MethodNotAllowedError",
     "NotFoundError",
+    "ProtocolError",
     "ResourceExpiredError",
     "ServerError",
     "ServerTimeoutError",
@@ -447,6 +450,28 @@ def error_from_transport(method: str, url: object, exc: httpx.TransportError) ->
         message, method=method, url=str(url), request_sent=not isinstance(exc, HTTPX_NOT_SENT),
         permanent=isinstance(exc, HTTPX_PERMANENT),
     )
+
+
+class ProtocolError(ImageAPIError):
+    """The server, or something between it and the client, answered 2xx with data that is not the
+    API's protocol: for example a proxy's HTML page, or a line that is not a watch event, on a watch
+    stream. Retrying would read the same thing, so it is raised rather than retried.
+
+    ``url`` is the request URL (secret query values removed) and ``excerpt`` a short, single-line,
+    tag-free piece of what was received.
+    """
+
+    def __init__(self, problem: str, *, method: str = "GET", url: str = "", received: bytes = b"") -> None:
+        self.problem = problem
+        self.method = method.upper()
+        self.url = redact_url(url) if url else ""
+        self.excerpt = _excerpt(received)
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.url})" if self.url else ""
+        received = f"; received: {self.excerpt!r}" if self.excerpt else ""
+        return f"{self.problem}{where}{received}"
 
 
 class ConfigError(ImageAPIError):

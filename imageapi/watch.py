@@ -26,6 +26,10 @@ How the stream is kept alive, invisibly to the caller:
 * An ``ERROR`` event becomes the matching :mod:`imageapi.errors` exception. 410 (the
   resourceVersion was compacted away) raises :class:`~imageapi.errors.ResourceExpiredError` and is
   never retried with the same resourceVersion: list again and watch from the new list's version.
+* A whole line that is not a watch event (a proxy's HTML page on a 200, a line of garbage) raises
+  :class:`~imageapi.errors.ProtocolError` naming the URL and an excerpt: reading the stream again
+  would read the same thing. Only a line cut short by a dropped connection is a transport failure,
+  and it never reaches the decoder (it has no newline), so that case reconnects as above.
 
 Without ``resource_version`` (or with ``"0"``) the watch starts from the current state: it first
 lists (page by page, one consistent snapshot) and yields an ``ADDED`` event per object, then
@@ -54,13 +58,14 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, T
 
 import anyio
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from ._request import ApiRequest, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
     ApiError,
     ImageAPIError,
+    ProtocolError,
     ResourceExpiredError,
     error_from_response,
     error_from_transport,
@@ -182,6 +187,7 @@ class WatchMachine(Generic[ModelT]):
         self._decode_line = _line_decoder(cast(Any, model)).validate_json
         self._buffer = b""
         self._lines_this_stream = 0
+        self._stream_url = ""
         self._failures = 0
         self._wait: float | None = None
         self.reconnects = 0
@@ -239,10 +245,12 @@ class WatchMachine(Generic[ModelT]):
 
     # -- the stream -----------------------------------------------------------------------------
 
-    def stream_opened(self) -> None:
-        """A new stream answered 200: start with an empty line buffer."""
+    def stream_opened(self, url: str = "") -> None:
+        """A new stream answered 200: start with an empty line buffer. ``url`` (the request's) is
+        named in the :class:`~imageapi.errors.ProtocolError` of a line that is not an event."""
         self._buffer = b""
         self._lines_this_stream = 0
+        self._stream_url = url
 
     def feed(self, chunk: bytes) -> Iterator[Event[ModelT]]:
         """Decode the complete lines in ``chunk`` (a partial last line waits for the next chunk).
@@ -250,16 +258,31 @@ class WatchMachine(Generic[ModelT]):
         Events are produced one at a time, as the caller takes them: a chunk can hold a thousand
         events, and holding them all at once would make the garbage collector walk them over and
         over (it tripled the cost per event). Raises the :mod:`imageapi.errors` exception of an
-        ``ERROR`` event."""
+        ``ERROR`` event, and :class:`~imageapi.errors.ProtocolError` for a whole line that is not a
+        watch event (never for the cut last line of a dropped connection: that waits in the buffer)."""
         data = self._buffer + chunk if self._buffer else chunk
         lines = data.split(b"\n")
         self._buffer = lines.pop()
         del data  # the generator may stay suspended between events: keep only the split lines
-        for line in lines:
+        for position, line in enumerate(lines):
             if line and not line.isspace():
-                event = self._decode(line)
+                try:
+                    event = self._decode(line)
+                except ValidationError as error:
+                    # The excerpt starts at the bad line but goes on: the first line of a proxy's
+                    # page is often only markup, and the text saying what happened comes after it.
+                    following = b"\n".join(lines[position:position + _EXCERPT_LINES])
+                    raise self._not_an_event(error, following) from error
                 if event is not None:
                     yield event
+
+    def _not_an_event(self, error: ValidationError, received: bytes) -> ProtocolError:
+        # A complete line (it ended with a newline) that is not an event: a proxy's page or
+        # garbage, which a reconnect would read again. Raised, not retried.
+        return ProtocolError(
+            f"watch stream line is not a watch event ({error.errors()[0]['msg']})",
+            url=self._stream_url, received=received,
+        )
 
     def _decode(self, line: bytes) -> Event[ModelT] | None:
         event = self._decode_line(line)
@@ -293,6 +316,10 @@ class WatchMachine(Generic[ModelT]):
         hint = error.retry_after_seconds if isinstance(error, ApiError) else None
         self._wait = min(hint, self._policy.max_retry_after) if hint is not None \
             else self._policy.backoff(self._failures)
+
+
+_EXCERPT_LINES = 20
+"""How many lines, from the first that is not an event, a ProtocolError's excerpt is taken from."""
 
 
 def _no_decode(content: bytes) -> Any:
@@ -458,7 +485,7 @@ class Watcher(_WatcherBase[ModelT]):
                 return response_error(
                     request.method, http_request.url, response.status_code, response.headers, response.content
                 )
-            self._machine.stream_opened()
+            self._machine.stream_opened(str(http_request.url))
             try:
                 for chunk in response.iter_bytes():
                     if self._stopped.is_set():
@@ -584,7 +611,7 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                     request.method, http_request.url, response.status_code, response.headers, response.content
                 ))
                 return
-            self._machine.stream_opened()
+            self._machine.stream_opened(str(http_request.url))
             chunks = response.aiter_bytes()
             while True:
                 chunk: bytes | None = None
