@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 import httpx
 
 from ._redact import redact_url
-from ._request import ApiRequest, check_response
+from ._request import ApiRequest, check_namespace, check_response
 from .errors import ImageAPIError, error_from_transport
 
 if TYPE_CHECKING:
@@ -176,9 +176,7 @@ class ClientCore:
         clone.__dict__.update(self.__dict__)
         clone._owns_http = False
         if not isinstance(namespace, NotGiven):
-            if not namespace:
-                raise ValueError("namespace must not be empty")
-            clone._namespace = namespace
+            clone._namespace = check_namespace(namespace)
         if not isinstance(timeout, NotGiven):
             clone._timeout = timeout
         if not isinstance(retries, NotGiven):

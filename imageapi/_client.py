@@ -30,6 +30,7 @@ from ._base_client import (
     SyncClientCore,
     TimeoutTypes,
 )
+from ._request import check_namespace
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -85,7 +86,13 @@ def _connection(
     kubeconfig: str | PathLike[str] | None,
     context: str | None,
 ) -> _Connection:
-    """Explicit arguments win; without ``base_url`` the configuration is loaded like kubectl does."""
+    """Explicit arguments win; without ``base_url`` the configuration is loaded like kubectl does.
+
+    ``namespace=None`` means the configuration's namespace (or ``default``); an empty or non-string
+    ``namespace`` is refused here, as ``with_options`` and the verbs refuse it.
+    """
+    if namespace is not None:
+        check_namespace(namespace)
     if base_url is None:
         if config is None:
             from .config import load_config
@@ -93,6 +100,7 @@ def _connection(
             config = load_config(kubeconfig, context)
         return _Connection(
             base_url=str(config.server),
+            # An empty namespace in a kubeconfig context means "not set", as it does for kubectl.
             namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
             auth=_token_auth(token) if token is not None else config.auth,
             verify=config.verify if verify is None else verify,
@@ -158,8 +166,8 @@ class Client(_Accessors, SyncClientCore):
     context), else the in-cluster service account. Or be explicit: ``Client(base_url=…, token=…,
     verify=…, namespace=…)``, ``Client.from_kubeconfig(path, context=…)``, ``Client(config=…)``.
 
-    ``namespace`` is the default of namespaced calls (the context's namespace, the pod's, or
-    ``default``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
+    ``namespace`` is the default of namespaced calls (``None``: the context's namespace, the pod's,
+    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
     ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
     between retries (tests). Use as a context manager, or call :meth:`close`.

@@ -181,6 +181,20 @@ def object_name(body: JSONDict) -> str | None:
     return _metadata_string(body, "name")
 
 
+def check_namespace(namespace: object) -> str:
+    """``namespace`` itself when it is a usable namespace name given by a caller.
+
+    Raises ``TypeError`` for a non-string and ``ValueError`` for ``""``: an empty namespace is never
+    what a caller means, and quietly reading it as "the default" would send writes somewhere the
+    caller did not choose. Callers that accept ``None`` ("use the default") check for it first.
+    """
+    if not isinstance(namespace, str):
+        raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
+    if not namespace:
+        raise ValueError("namespace must not be empty (pass None, or leave it out, to use the default)")
+    return namespace
+
+
 def object_namespace(body: JSONDict) -> str | None:
     """``metadata.namespace`` of a JSON object, if any."""
     return _metadata_string(body, "namespace")

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .._base_client import Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import JSONDict, object_namespace
+from .._request import JSONDict, check_namespace, object_namespace
 
 if TYPE_CHECKING:
     from .._resource_info import ResourceInfo
@@ -92,11 +92,7 @@ class Resource:
                 raise TypeError(f"{self._info.plural} are cluster-scoped: they take no namespace")
             return None
         if namespace is not None:
-            if not isinstance(namespace, str):
-                raise TypeError(f"namespace must be a str, not {type(namespace).__name__}")
-            if not namespace:
-                raise ValueError("namespace must not be empty")
-            return namespace
+            return check_namespace(namespace)
         if body is not None:
             from_body = object_namespace(body)
             if from_body:
