@@ -137,13 +137,14 @@ def parse_resource_version(text: str) -> int:
 
 
 def build_matcher(opts: ListOptions, field_value: FieldValue) -> Matcher | None:
-    """A predicate for the selectors (None when there are none). Unknown fields fail now, with 400,
-    even when nothing would be listed."""
+    """A predicate for the selectors (None when there are none). Syntax errors and unknown fields fail
+    now, with 400, even when nothing would be listed (the server converts the selectors while it
+    decodes the query)."""
     checks: list[Matcher] = []
-    if opts.label_selector.strip():
+    if opts.label_selector.strip():  # labels.Parse skips whitespace: a blank selector selects everything
         labels = parse_label_selector(opts.label_selector)
         checks.append(lambda obj: labels.matches(obj.get("metadata", {}).get("labels") or {}))
-    if opts.field_selector.strip():
+    if opts.field_selector:  # fields.ParseSelector trims nothing: a blank term is a 400, as on the server
         fields = parse_field_selector(opts.field_selector)
         probe: JSON = {"metadata": {}}
         for field_path, _op, _value in fields.requirements:

@@ -4,7 +4,7 @@ projections of a tag onto its image, and the stream-level list pass-through of i
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from .._resource_info import API_VERSION
@@ -22,14 +22,8 @@ from ._imagestreams import (
     validate_stream,
     wrap_tag_errors,
 )
-from ._lists import decode_continue
-from ._selectors import (
-    FieldSelector,
-    LabelSelector,
-    metadata_field_value,
-    parse_field_selector,
-    parse_label_selector,
-)
+from ._lists import ListOptions, Matcher, build_matcher, decode_continue, parse_list_options
+from ._selectors import metadata_field_value
 from ._status import StatusError, invalid, not_found, server_timeout
 from ._store import copy_json
 
@@ -251,49 +245,21 @@ def latest_image_or_none(ctx: RequestContext, stream: JSON, tag: str, *, missing
         raise
 
 
-class _RequestSelectors:
-    """The request's label and field selectors for one istag/itag list, each parsed the first time
-    it is needed and then reused for every stream and item (parsing per object cost more than
-    matching). Parsing lazily keeps when a malformed selector is reported: not at all for a list
-    that walks no stream."""
-
-    def __init__(self, query: Mapping[str, str]) -> None:
-        self._label_text = query.get("labelSelector") or ""
-        self._field_text = query.get("fieldSelector") or ""
-        self._labels: LabelSelector | None = None
-        self._fields: FieldSelector | None = None
-
-    def matches(self, obj: JSON) -> bool:
-        """Whether ``obj`` has the selected labels and name/namespace fields."""
-        if self._label_text:
-            if self._labels is None:
-                self._labels = parse_label_selector(self._label_text)
-            if not self._labels.matches((obj.get("metadata") or {}).get("labels") or {}):
-                return False
-        if not self._field_text:
-            return True
-        if self._fields is None:
-            self._fields = parse_field_selector(self._field_text)
-        return self._fields.matches(lambda path: metadata_field_value(obj, path))
-
-
-def _streams_for_tags(ctx: RequestContext, namespace: str | None, selectors: _RequestSelectors) -> list[JSON]:
+def _streams_for_tags(ctx: RequestContext, namespace: str | None, opts: ListOptions,
+                      matcher: Matcher | None) -> list[JSON]:
     """The streams an istag/itag list walks: the request's selectors and limit/continue are applied to
     the *stream* list (§6 LIST), and no continue token ever reaches the client."""
     selected = []
     for stream in ctx.store.list(STREAMS, namespace):
         decorate_stream(stream, ctx.config)
-        if selectors.matches(stream):
+        if matcher is None or matcher(stream):
             selected.append(stream)
-    token = ctx.query.get("continue") or ""
-    if token:
+    if opts.continue_token:
         # No token is ever handed out (the real server drops it too), but one given is decoded
         # and honoured against the stream list, as the server passes it through.
-        _, start = decode_continue(token)
+        _, start = decode_continue(opts.continue_token)
         selected = [stream for stream in selected if _stream_key(stream) >= start]
-    limit_text = ctx.query.get("limit") or ""
-    limit = int(limit_text) if limit_text.isdigit() and int(limit_text) > 0 else None
-    return selected[:limit] if limit is not None else selected
+    return selected[:opts.limit] if opts.limit > 0 else selected
 
 
 def _stream_key(stream: JSON) -> str:
@@ -305,14 +271,21 @@ def list_tag_views(ctx: RequestContext, namespace: str | None, list_kind: str,
                    views_of: Callable[[JSON], Iterable[JSON]]) -> JSON:
     """An istag/itag list: ``views_of(stream)`` gives the items of each stream the list walks, and
     the request's selectors, which chose the streams, filter those items a second time on their own
-    labels and name/namespace fields."""
-    selectors = _RequestSelectors(ctx.query)
+    labels and name/namespace fields.
+
+    The selectors are parsed and their fields checked first, by the generic lists' ``build_matcher``,
+    so a bad selector is a 400 even when no stream would be read (the server decodes and converts
+    them before it lists anything, §13). Both kinds select on ``metadata.name`` and
+    ``metadata.namespace`` only.
+    """
+    opts = parse_list_options(ctx.query)
+    matcher = build_matcher(opts, metadata_field_value)
     items: list[JSON] = []
-    for stream in _streams_for_tags(ctx, namespace, selectors):
+    for stream in _streams_for_tags(ctx, namespace, opts, matcher):
         for item in views_of(stream):
             item.pop("kind")
             item.pop("apiVersion")
-            if selectors.matches(item):
+            if matcher is None or matcher(item):
                 items.append(item)
     return empty_list(list_kind, items)
 
