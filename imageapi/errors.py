@@ -36,11 +36,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import httpx
 
 from ._redact import redact_text, redact_url
+
+if TYPE_CHECKING:
+    from .models import ImageStreamImport
 
 __all__ = [
     "APIConnectionError",
@@ -146,10 +149,18 @@ class ApiError(ImageAPIError):
     ``reason``, ``message`` and ``details`` come from the Status when there is one, else from the
     HTTP response (``message`` is then a short excerpt of the body). ``method`` and ``url`` describe
     the request (the URL with secret query values removed); ``headers`` are the response headers.
+
+    ``image_stream_import`` is set only on the error ``image_stream_imports.import_image`` raises for
+    a failed import: the server reports that failure inside a successful answer, and this is that
+    whole ``ImageStreamImport`` answer (every image's status, the stream as it now is). It is None
+    on every other error.
     """
 
     #: The Status reason(s) this class stands for; used by :func:`error_from_response`.
     reasons: ClassVar[tuple[str, ...]] = ()
+
+    #: The ``ImageStreamImport`` answer of a failed ``import_image``; None on every other error.
+    image_stream_import: ImageStreamImport | None = None
 
     def __init__(
         self,

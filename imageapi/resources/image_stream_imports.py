@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._request import ApiRequest, WriteOptions, build_create_request, decoder, to_json_object
 from ..errors import ApiError, error_from_response
 from ._base import with_kind
 from ._verbs import VerbBase
+
+if TYPE_CHECKING:
+    from ..models import ImageStreamImport
 
 ResultT = TypeVar("ResultT")
 
@@ -23,7 +26,7 @@ def split_import_target(target: str) -> tuple[str | None, str, str]:
     return (namespace or None), stream, (tag or "latest")
 
 
-def import_failure(request: ApiRequest, status: dict[str, Any], result: Any) -> ApiError:
+def import_failure(request: ApiRequest, status: dict[str, Any], result: ImageStreamImport) -> ApiError:
     """The typed error (``NotFoundError``, ``UnauthorizedError``, …) for a failed image import.
 
     The server reports a failed import inside a successful (201) response, as a ``Status`` in
@@ -33,7 +36,7 @@ def import_failure(request: ApiRequest, status: dict[str, Any], result: Any) -> 
     code = status.get("code")
     http_code = code if isinstance(code, int) and code >= 400 else 500
     error = error_from_response(request.method, request.path, http_code, {}, json.dumps(status).encode())
-    error.image_stream_import = result  # type: ignore[attr-defined]
+    error.image_stream_import = result
     return error
 
 

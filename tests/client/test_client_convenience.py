@@ -145,7 +145,17 @@ def test_import_image_raises_the_class_of_the_failed_import(make_client: Any) ->
     client = make_client(transport=recorder.transport(), namespace="demo")
     with pytest.raises(UnauthorizedError, match="may not have access") as caught:
         client.image_stream_imports.import_image("app:1.0", from_="quay.io/org/app:1.0")
-    assert isinstance(caught.value.image_stream_import, ImageStreamImport)  # type: ignore[attr-defined]
+    answer = caught.value.image_stream_import
+    assert isinstance(answer, ImageStreamImport)  # the whole answer, for the caller to inspect
+    assert answer.to_dict()["status"]["images"][0]["status"]["reason"] == "Unauthorized"
+
+
+def test_errors_of_other_calls_carry_no_image_stream_import(make_client: Any) -> None:
+    recorder = Recorder(httpx.Response(404, json=status(404, "NotFound")))
+    client = make_client(transport=recorder.transport(), namespace="demo")
+    with pytest.raises(NotFoundError) as caught:
+        client.image_streams.get("app")
+    assert caught.value.image_stream_import is None
 
 
 def test_import_image_target_forms(make_client: Any) -> None:
