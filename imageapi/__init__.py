@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         InvalidError,
         MethodNotAllowedError,
         NotFoundError,
+        ProtocolError,
         ResourceExpiredError,
         ServerError,
         ServerTimeoutError,
@@ -65,6 +66,7 @@ __all__ = [
     "NotFoundError",
     "NotGiven",
     "Pager",
+    "ProtocolError",
     "ResourceExpiredError",
     "RetryPolicy",
     "ServerError",
@@ -95,7 +97,7 @@ _MODULE_OF: dict[str, str] = {
         for name in (
             "APIConnectionError", "APITimeoutError", "AlreadyExistsError", "ApiError", "BadRequestError",
             "ConfigError", "ConflictError", "ForbiddenError", "ImageAPIError", "InvalidError",
-            "MethodNotAllowedError", "NotFoundError", "ResourceExpiredError", "ServerError",
+            "MethodNotAllowedError", "NotFoundError", "ProtocolError", "ResourceExpiredError", "ServerError",
             "ServerTimeoutError", "TooManyRequestsError", "UnauthorizedError",
         )
     },
