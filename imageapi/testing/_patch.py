@@ -976,9 +976,16 @@ def strategic_merge_patch(document: JSON, patch: Any, schema: PatchSchema) -> JS
 # --------------------------------------------------------------------------- apply (simplified SSA)
 
 
+def _go_rune(char: str) -> str:
+    """Go's ``%#U`` of a rune: ``U+0041 'A'``, or just ``U+0009`` when it is not printable."""
+    code = f"U+{ord(char):04X}"
+    return f"{code} '{char}'" if char.isprintable() else code
+
+
 def validate_patch_options(patch_type: str, *, field_manager: str | None, force: bool | None) -> None:
     """``ValidatePatchOptions``: ``fieldManager`` is required for apply, ``force`` is only for apply,
-    and a field manager must be short and printable. Raises the server's 422."""
+    and a field manager must be at most 128 bytes and printable (one error per unprintable
+    character, as ``ValidateFieldManager``). Raises the server's 422."""
     errors: list[FieldError] = []
     if patch_type != APPLY_PATCH:
         if force is not None:
@@ -989,9 +996,13 @@ def validate_patch_options(patch_type: str, *, field_manager: str | None, force:
         if len(field_manager.encode("utf-8")) > FIELD_MANAGER_MAX_LENGTH:
             errors.append(FieldError("FieldValueTooLong", "fieldManager",
                                      f"may not be more than {FIELD_MANAGER_MAX_LENGTH} bytes"))
-        if not field_manager.isprintable():
-            errors.append(FieldError("FieldValueInvalid", "fieldManager", "must only contain printable characters",
-                                     value=field_manager, has_value=True))
+        position = 0  # Go ranges over a string by runes, reporting each one's byte offset
+        for char in field_manager:
+            if not char.isprintable():  # unicode.IsPrint: the same classes, and the ASCII space is printable
+                errors.append(FieldError("FieldValueInvalid", "fieldManager",
+                                         f"invalid character {_go_rune(char)} (at position {position})",
+                                         value=field_manager, has_value=True))
+            position += len(char.encode("utf-8"))
     if errors:
         raise invalid("PatchOptions", "", errors, group="meta.k8s.io")
 

@@ -782,8 +782,16 @@ def test_patch_options_validation() -> None:
     assert error.message == 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes'
     error = status_error(validate_patch_options, APPLY_PATCH, field_manager="bad\x00", force=None)
     assert error.message == (
-        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "bad\x00": must only contain printable characters'
+        'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Invalid value: "bad\\x00": invalid character U+0000 '
+        "(at position 3)"
     )
+    # One error per unprintable character, at its byte offset; the value is printed as Go's %q.
+    error = status_error(validate_patch_options, MERGE_PATCH, field_manager="é\tx\u200b", force=None)
+    assert error.message == (
+        'PatchOptions.meta.k8s.io "" is invalid: [fieldManager: Invalid value: "é\\tx\\u200b": invalid character '
+        'U+0009 (at position 2), fieldManager: Invalid value: "é\\tx\\u200b": invalid character U+200B (at position 4)]'
+    )
+    validate_patch_options(APPLY_PATCH, field_manager="kubectl client-side apply é", force=True)
 
 
 def test_patch_document_dispatches_by_content_type() -> None:
