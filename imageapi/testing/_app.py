@@ -56,7 +56,7 @@ from ._status import (
     unauthorized,
     unsupported_media_type,
 )
-from ._store import Store, copy_json, format_time, generate_name
+from ._store import LineMemo, Store, copy_json, format_time, generate_name
 from ._unknown_fields import prune_unknown_fields
 from ._watch import WatchSpec, WatchStream, encode_event
 
@@ -341,15 +341,26 @@ class App:
         self.strategy(resource).decorate(rendered, ctx)
         return rendered
 
-    def _event_line(self, resource: str, event_type: str, obj: JSON, ctx: RequestContext) -> bytes:
+    def _event_line(self, resource: str, event_type: str, obj: JSON, ctx: RequestContext,
+                    memo: LineMemo | None) -> bytes:
         """The watch line of an event on a stored object. Every watcher of the resource sends the same
-        bytes, so they are rendered and encoded once, not once per watcher."""
-        key = (id(obj), event_type)  # the entry holds obj, so its id is not reused while it lives
+        bytes, so they are rendered and encoded once, not once per watcher.
+
+        ``memo`` is the history event's own store of its lines (None for objects of an initial
+        state): it outlives the bounded cache, so a replay longer than that cache still renders each
+        event once. Threads race on it harmlessly: they would store equal bytes."""
         config = self._config_key()
+        if memo is not None:
+            kept = memo.get(event_type)
+            if kept is not None and kept[0] == config:
+                return kept[1]
+        key = (id(obj), event_type)  # the entry holds obj, so its id is not reused while it lives
         line = self._event_lines.get(key, obj, config)
         if line is None:
             line = encode_event(event_type, self.render(resource, obj, ctx))
             self._event_lines.put(key, obj, config, line)
+        if memo is not None:
+            memo[event_type] = (config, line)
         return line
 
     def _config_key(self) -> tuple[Any, ...]:
@@ -516,7 +527,8 @@ class App:
         spec = WatchSpec(
             resource=info.plural, namespace=route.namespace, kind=info.kind, api_version=self._api_version(info),
             matcher=matcher, render=lambda obj: self.render(info.plural, obj, ctx),
-            encode=lambda event_type, obj: self._event_line(info.plural, event_type, obj, ctx), since=since,
+            encode=lambda event_type, obj, memo: self._event_line(info.plural, event_type, obj, ctx, memo),
+            since=since,
             send_initial_events_end=bool(opts.send_initial_events), allow_bookmarks=opts.allow_watch_bookmarks,
             timeout=timeout, bookmark_interval=self.settings.bookmark_interval,
             max_events=cut[0] if cut else None, abrupt_cut=cut[1] if cut else False,

@@ -86,6 +86,11 @@ class TypeInfo:
     namespaced: bool
 
 
+# Wire lines kept on a history event, by event type: (the server configuration they were rendered
+# under, the bytes).
+LineMemo = dict[str, tuple[Any, bytes]]
+
+
 @dataclass(frozen=True)
 class Event:
     """One write: ``obj`` is the new state (the last state, at the deletion revision, for DELETED) and
@@ -98,6 +103,10 @@ class Event:
     namespace: str | None
     obj: JSON
     old: JSON | None
+    # The wire lines of this event, by event type: (server configuration, bytes). The app fills it the
+    # first time the event is sent, so a replay reuses the bytes for as long as the event stays in the
+    # history; a bounded cache by object identity is evicted by any replay longer than its size.
+    lines: LineMemo = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass
@@ -441,6 +450,7 @@ __all__ = [
     "DELETED",
     "MODIFIED",
     "Event",
+    "LineMemo",
     "Snapshot",
     "Store",
     "Subscription",

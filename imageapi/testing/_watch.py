@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ._contracts import JSON
 from ._status import expired
-from ._store import ADDED, DELETED, MODIFIED, Event, Store, Subscription, TooOldResourceVersion
+from ._store import ADDED, DELETED, MODIFIED, Event, LineMemo, Store, Subscription, TooOldResourceVersion
 
 INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
 _MAX_EVENTS_PER_CHUNK = 1000
@@ -39,8 +39,9 @@ class WatchSpec:
     matcher: Callable[[JSON], bool] | None
     render: Callable[[JSON], JSON]  # copy + decorate an object for the wire
     # The whole line of an event on a stored object, which every watcher of the resource sends alike
-    # (so the app can encode it once for all of them).
-    encode: Callable[[str, JSON], bytes]
+    # (so the app can encode it once for all of them); the third argument is the store event's
+    # ``lines`` memo when the object is that event's, None for objects of the initial state.
+    encode: Callable[[str, JSON, LineMemo | None], bytes]
     since: int | None  # None: start with ADDED for the current state
     send_initial_events_end: bool  # a BOOKMARK with the initial-events-end annotation after them
     allow_bookmarks: bool
@@ -157,28 +158,29 @@ class WatchStream:
         if spec.namespace and event.namespace != spec.namespace:
             return
         matcher = spec.matcher
+        memo = event.lines
         if event.type == ADDED:
             if matcher is None or matcher(event.obj):
-                self._emit(ADDED, event.obj)
+                self._emit(ADDED, event.obj, memo=memo)
         elif event.type == DELETED:
             if matcher is None or matcher(event.obj):
-                self._emit(DELETED, event.obj)
+                self._emit(DELETED, event.obj, memo=memo)
         elif matcher is None:
-            self._emit(MODIFIED, event.obj)
+            self._emit(MODIFIED, event.obj, memo=memo)
         else:
             now_in = matcher(event.obj)
             was_in = event.old is not None and matcher(event.old)
             if now_in:
-                self._emit(MODIFIED if was_in else ADDED, event.obj)
+                self._emit(MODIFIED if was_in else ADDED, event.obj, memo=memo)
             elif was_in and event.old is not None:
                 # Leaving the selection reads as a deletion of the old state, at this event's revision.
                 self._emit(DELETED, event.old, rv=event.rv)
 
-    def _emit(self, event_type: str, obj: JSON, rv: int | None = None) -> None:
+    def _emit(self, event_type: str, obj: JSON, rv: int | None = None, memo: LineMemo | None = None) -> None:
         if self._finished:
             return
         if rv is None:
-            line = self._spec.encode(event_type, obj)
+            line = self._spec.encode(event_type, obj, memo)
         else:  # the object is shown at another revision than its own: not the shared line
             rendered = self._spec.render(obj)
             rendered.setdefault("metadata", {})["resourceVersion"] = str(rv)
