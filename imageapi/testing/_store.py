@@ -24,6 +24,7 @@ callers outside the store that need that (``App._delete``, ``FakeCluster.add_nam
 from __future__ import annotations
 
 import bisect
+import marshal
 import queue
 import random
 import threading
@@ -48,11 +49,24 @@ _GENERATE_SUFFIX_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def copy_json(value: Any) -> Any:
-    """A deep copy of a JSON value; several times faster than :func:`copy.deepcopy` for plain JSON."""
+    """A deep copy of a JSON value; several times faster than :func:`copy.deepcopy` for plain JSON.
+
+    ``marshal`` round-trips exactly the JSON types (dict in key order, list, str, int, float, bool,
+    None) in C, about twice as fast as walking the value in Python, which matters because every
+    write and every rendered read or watch event copies a whole object. Anything it refuses (a
+    subclass such as a str enum, a foreign object) takes the walk, which keeps non-container leaves
+    as they are."""
+    try:
+        return marshal.loads(marshal.dumps(value))
+    except ValueError:
+        return _copy_json_walk(value)
+
+
+def _copy_json_walk(value: Any) -> Any:
     if isinstance(value, dict):
-        return {key: copy_json(item) for key, item in value.items()}
+        return {key: _copy_json_walk(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [copy_json(item) for item in value]
+        return [_copy_json_walk(item) for item in value]
     return value
 
 
