@@ -341,3 +341,24 @@ def test_watchers_share_event_lines_but_follow_the_server_configuration(cluster:
         replayed = json.loads(next(third.iter_lines()))
     assert replayed["type"] == "ADDED"
     assert replayed["object"]["status"]["dockerImageRepository"] == "registry.example.com/ns1/a"
+
+
+def test_a_replayed_event_follows_a_change_of_the_registry_hostname(cluster: FakeCluster, http: httpx.Client) -> None:
+    # History events keep their rendered lines for later replays; those lines must not outlive the
+    # configuration they were rendered with (status.dockerImageRepository is computed on every read).
+    start = _current_rv(http)
+    http.post(streams_path(), json=stream_body("app"))
+
+    def replay() -> Event:
+        params = {"watch": "true", "resourceVersion": start, "timeoutSeconds": "1"}
+        with http.stream("GET", streams_path(), params=params) as response:
+            (event,) = _read(response.iter_lines(), 1)
+        return event
+
+    first = replay()
+    cluster.config.internal_registry_hostname = "registry.example.test:5000"
+    second = replay()
+
+    assert first["object"]["status"]["dockerImageRepository"].startswith(
+        "image-registry.openshift-image-registry.svc:5000/")
+    assert second["object"]["status"]["dockerImageRepository"] == "registry.example.test:5000/ns1/app"
