@@ -219,7 +219,8 @@ def _encode(document: Any) -> bytes:
 
 def _collection_path(info: ResourceInfo, namespace: str | None) -> str:
     """The path of a collection: in ``namespace``, or across all namespaces (and cluster-scoped) when None."""
-    parts = ["", "apis", info.group, info.version]
+    # The core group ("" : pods, secrets) lives under /api/v1; every named group under /apis/<group>.
+    parts = ["", "apis", info.group, info.version] if info.group else ["", "api", info.version]
     if namespace:
         parts += ["namespaces", quote(namespace, safe="")]
     parts.append(info.plural)
@@ -458,6 +459,12 @@ def decoder(type_name: str) -> Decoder:
 
 
 @functools.cache
+def model_decoder(model: type[Any]) -> Decoder:
+    """A decoder of response bodies into the pydantic model class ``model`` (generic accessors)."""
+    return cast(Decoder, model.model_validate_json)
+
+
+@functools.cache
 def status_or(type_name: str) -> Decoder:
     """A decoder for answers that are either a ``Status`` or a ``type_name`` object.
 
@@ -465,7 +472,14 @@ def status_or(type_name: str) -> Decoder:
     keep it (``propagationPolicy=Foreground`` on image streams). The choice is made by the decoded
     ``kind``, wherever it sits in the body, in the same single pass over the bytes that builds the model.
     """
-    validator = _status_or_adapter(type_name)
+    object_class = model_class(type_name)
+    return status_or_model(object_class, object_class.__kind__ or type_name)
+
+
+@functools.cache
+def status_or_model(object_class: type[Any], kind: str) -> Decoder:
+    """:func:`status_or` for a model class whose objects say ``kind`` (generic accessors too)."""
+    validator = _status_or_adapter(object_class, kind)
 
     def decode(content: bytes) -> Any:
         from pydantic import ValidationError
@@ -478,7 +492,7 @@ def status_or(type_name: str) -> Decoder:
                 raise
         # No ``kind`` (or an unexpected one): not a Status, so it can only be the object. The
         # server always writes ``kind``, so this second pass is for odd proxies and fakes only.
-        return model_class(type_name).from_json(content)
+        return object_class.model_validate_json(content)
 
     return decode
 
@@ -487,8 +501,8 @@ def status_or(type_name: str) -> Decoder:
 _UNTAGGED = frozenset({"union_tag_not_found", "union_tag_invalid"})
 
 
-def _status_or_adapter(type_name: str) -> Any:
-    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``type_name`` by the body's ``kind`` key.
+def _status_or_adapter(object_class: type[Any], kind: str) -> Any:
+    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``object_class`` by the body's ``kind`` key.
 
     A tagged union reads the tag from the parsed JSON and then validates that same parsed document
     with the chosen model, so the body is parsed once (the models' ``kind`` fields are plain strings,
@@ -499,13 +513,13 @@ def _status_or_adapter(type_name: str) -> Any:
     from pydantic import GetPydanticSchema, TypeAdapter
     from pydantic_core import core_schema
 
-    status_class, object_class = model_class("Status"), model_class(type_name)
+    status_class = model_class("Status")
 
     def schema(_source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.tagged_union_schema(
             choices={
                 "Status": handler.generate_schema(status_class),
-                object_class.__kind__ or type_name: handler.generate_schema(object_class),
+                kind: handler.generate_schema(object_class),
             },
             discriminator="kind",
         )
