@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 import httpx
 
 from ._redact import redact_url
-from ._request import ApiRequest, check_namespace, check_response
-from .errors import ImageAPIError, error_from_transport
+from ._request import ApiRequest, check_namespace, check_response, decode_response
+from .errors import ImageAPIError, ProtocolError, error_from_transport
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -114,6 +114,13 @@ class _LoggedURL:
 
     def __str__(self) -> str:
         return str(self._base.join(self._path))
+
+
+def undecodable_body(request: ApiRequest, http_request: httpx.Request, exc: httpx.DecodingError) -> ProtocolError:
+    """The error for a body its ``Content-Encoding`` (gzip, deflate, br) could not be undone on."""
+    return ProtocolError(
+        f"the response body could not be decoded ({exc})", method=request.method, url=str(http_request.url)
+    ).with_original(exc)
 
 
 class ClientCore:
@@ -243,7 +250,9 @@ class SyncClientCore(ClientCore):
         try:
             response = self._http.send(http_request)
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     def _execute(
@@ -257,7 +266,7 @@ class SyncClientCore(ClientCore):
             with attempt:
                 response = self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return decode_response(request, response.request.url, response.content)
 
     def _run(
         self,
@@ -310,7 +319,9 @@ class AsyncClientCore(ClientCore):
         try:
             response = await self._http.send(http_request)
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     async def _execute(
@@ -324,7 +335,7 @@ class AsyncClientCore(ClientCore):
             with attempt:
                 response = await self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return decode_response(request, response.request.url, response.content)
 
     async def _run(
         self,
