@@ -14,6 +14,7 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
@@ -114,6 +115,15 @@ class _LoggedURL:
 
     def __str__(self) -> str:
         return str(self._base.join(self._path))
+
+
+def user_facing(error: ImageAPIError) -> ImageAPIError:
+    """``error`` ready to be raised at the caller's line: without the frames it was raised through
+    (the retry controller, ``concurrent.futures``, httpx) and with nothing chained to it. What it was
+    chained to stays reachable as ``error.original``. Raise it ``from None``."""
+    if error.original is None and error.__cause__ is not None:
+        error.original = error.__cause__
+    return error.with_traceback(None)
 
 
 def undecodable_body(request: ApiRequest, http_request: httpx.Request, exc: httpx.DecodingError) -> ProtocolError:
@@ -286,6 +296,11 @@ class SyncClientCore(ClientCore):
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: httpx has closed the connection on its way out; the user sees only their line.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def close(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""
@@ -355,6 +370,12 @@ class AsyncClientCore(ClientCore):
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
+            # httpx/httpcore frames it went through (the connection was closed on the way).
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

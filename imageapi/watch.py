@@ -60,7 +60,7 @@ import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ._base_client import undecodable_body
+from ._base_client import undecodable_body, user_facing
 from ._request import ApiRequest, BodyMismatch, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
@@ -428,7 +428,14 @@ class Watcher(_WatcherBase[ModelT]):
         return self
 
     def __next__(self) -> Event[ModelT]:
-        return next(self._events)
+        try:
+            return next(self._events)
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: the stream's ``finally`` closed the connection on the way out; what the user
+            # sees is their own line, not the socket read it interrupted.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another thread (the blocked read is interrupted)."""
@@ -543,7 +550,13 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:  # another event loop (trio): stop() works from its tasks only
                 self._loop = None
-        return await self._events.__anext__()
+        try:
+            return await self._events.__anext__()
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task; the connection was closed on the way out.
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another task, or another thread under asyncio."""
