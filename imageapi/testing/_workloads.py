@@ -25,6 +25,7 @@ from typing import Any
 
 from .._resource_info import ResourceInfo, SubresourceInfo
 from ._contracts import JSON, RequestContext, StoreStrategy
+from ._patch_base import go_type_name
 from ._selectors import metadata_field_value
 from ._status import FieldError, bad_request
 
@@ -233,18 +234,6 @@ _LEASE_SPEC_FIELDS = {
 }
 
 
-def _json_type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
 def _decode_error(detail: str) -> Exception:
     return bad_request(f'Lease in version "v1" cannot be handled as a Lease: {detail}')
 
@@ -310,7 +299,7 @@ class LeaseStrategy(WorkloadStrategy):
             obj.pop("spec", None)
             return
         if not isinstance(spec, dict):
-            raise _decode_error(f"json: cannot unmarshal {_json_type_name(spec)} into Go struct field Lease.spec of "
+            raise _decode_error(f"json: cannot unmarshal {go_type_name(spec)} into Go struct field Lease.spec of "
                                 "type v1.LeaseSpec")
         for name in list(spec):
             go_type = _LEASE_SPEC_FIELDS.get(name)
@@ -323,13 +312,13 @@ class LeaseStrategy(WorkloadStrategy):
             where = f"Go struct field LeaseSpec.spec.{name} of type"
             if go_type == "int32":
                 if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    raise _decode_error(f"json: cannot unmarshal {_json_type_name(value)} into {where} int32")
+                    raise _decode_error(f"json: cannot unmarshal {go_type_name(value)} into {where} int32")
                 if (isinstance(value, float) and not value.is_integer()) or not _INT32[0] <= value <= _INT32[1]:
                     raise _decode_error(f"json: cannot unmarshal number {value} into {where} int32")
                 spec[name] = int(value)
             elif not isinstance(value, str):
                 target = "string" if go_type == "string" else "v1.MicroTime"
-                raise _decode_error(f"json: cannot unmarshal {_json_type_name(value)} into {where} {target}")
+                raise _decode_error(f"json: cannot unmarshal {go_type_name(value)} into {where} {target}")
             elif go_type == "MicroTime":
                 spec[name] = format_micro_time(parse_micro_time(value))
 

@@ -9,11 +9,11 @@ its list's resourceVersion, as it does against a real cluster. The kubectl drive
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_kubectl import KUBECTL, NAMESPACE, Kubectl, kubectl_for, make_cluster, write_manifest
+import test_kubectl
+from test_kubectl import KUBECTL, NAMESPACE, Kubectl, write_manifest
 
 from imageapi.testing import FakeCluster
 
@@ -21,6 +21,10 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(KUBECTL is None, reason="kubectl is not on PATH; these tests drive the real binary"),
 ]
+
+# The fixtures of test_kubectl: an ``e2e`` cluster and kubectl pointed at it on loopback.
+cluster = test_kubectl.cluster
+kubectl = test_kubectl.kubectl
 
 LEASE = """\
 apiVersion: coordination.k8s.io/v1
@@ -58,21 +62,6 @@ spec:
       limits: {cpu: 100m, memory: 64Mi}
   restartPolicy: Always
 """
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    """An ``e2e`` cluster (see ``test_kubectl.make_cluster``)."""
-    fake = make_cluster()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture
-def kubectl(cluster: FakeCluster, tmp_path: Path) -> Iterator[Kubectl]:
-    """kubectl pointed at ``cluster`` served on loopback, default namespace ``e2e``."""
-    with kubectl_for(cluster, tmp_path) as client:
-        yield client
 
 
 def test_api_resources_lists_leases_and_pods(kubectl: Kubectl) -> None:
