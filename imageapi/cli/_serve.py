@@ -1,6 +1,6 @@
 """``imageapi serve``: run a fake image API server on loopback until interrupted::
 
-    imageapi serve --port 8080 --kubeconfig ./fake.kubeconfig [--token T] [--seed demo]
+    imageapi serve --port 8080 --kubeconfig ./fake.kubeconfig [--token T] [--seed demo] [--state FILE]
 """
 
 from __future__ import annotations
@@ -34,10 +34,15 @@ SEEDS: dict[str, Callable[[Any], None]] = {"demo": _seed_demo}
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from ..testing import FakeCluster
+    from ..testing import FakeCluster, StateFileError
 
-    cluster = FakeCluster(token=args.token, flavour=args.flavour)
-    for seed in args.seed or []:
+    try:
+        cluster = FakeCluster(token=args.token, flavour=args.flavour, state=args.state)
+    except StateFileError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    # A restored state already holds what the seeds would create.
+    for seed in [] if cluster.restored else args.seed or []:
         SEEDS[seed](cluster)
     with cluster.serve(port=args.port) as server:
         if args.kubeconfig:
@@ -60,4 +65,6 @@ def register_serve(subparsers: Any) -> None:
     parser.add_argument("--seed", action="append", choices=sorted(SEEDS), help="content to create at start")
     parser.add_argument("--flavour", choices=("current", "4.17"), default="current",
                         help="server behaviour to emulate (default: current)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="keep the cluster's objects, resourceVersion and watch history in FILE across restarts")
     parser.set_defaults(func=_serve)

@@ -16,6 +16,7 @@ from ._cluster import FakeCluster
 from ._faults import Faults
 from ._http_server import FakeServer
 from ._registry import FakeRegistry
+from ._state import StateFileError
 from ._status import StatusError
 
-__all__ = ["FakeCluster", "FakeRegistry", "FakeServer", "Faults", "StatusError"]
+__all__ = ["FakeCluster", "FakeRegistry", "FakeServer", "Faults", "StateFileError", "StatusError"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from ._faults import Faults
 from ._http_server import FakeServer
 from ._registry import FakeRegistry
 from ._routes import ALL_RESOURCES, IMAGE_RESOURCES, prefix_of
+from ._state import StateFile
 from ._status import StatusError
 from ._store import Store, TypeInfo, utc_now
 from ._transport import AsyncFakeTransport, FakeTransport
@@ -71,6 +73,10 @@ class FakeCluster:
         default_import_mode: the cluster's default ``importPolicy.importMode``.
         simulate_import_controller: import DockerImage spec tags from ``cluster.registry`` after stream
             writes, as the image import controller would (False: tags wait for an explicit import).
+        state: a file that keeps the store, the resourceVersion counter and the watch history across
+            restarts (created when missing; see ``imageapi.testing._state``). ``restored`` says whether
+            it held a cluster already. Raises :class:`StateFileError` for a file that is not a usable
+            state file, and :meth:`close` releases it. The fake registry is not part of it.
 
     Reach it with ``cluster.transport()`` / ``cluster.async_transport()`` (httpx transports) or
     ``with cluster.serve() as server`` (loopback HTTP). ``cluster.faults`` injects failures.
@@ -91,6 +97,7 @@ class FakeCluster:
         default_watch_timeout: float = 1800.0,
         default_import_mode: str = "Legacy",
         simulate_import_controller: bool = True,
+        state: str | os.PathLike[str] | None = None,
     ) -> None:
         if flavour not in FLAVOURS:
             raise ValueError(f"flavour must be one of {FLAVOURS}, not {flavour!r}")
@@ -99,8 +106,10 @@ class FakeCluster:
                                    flavour=flavour, default_import_mode=default_import_mode,
                                    simulate_import_controller=simulate_import_controller)
         self.token = token
+        state_file = StateFile(state) if state is not None else None
         self.store = Store(_store_types(), history_size=watch_history_size, continue_token_ttl=continue_token_ttl,
-                           now=utc_now)
+                           now=utc_now, state=state_file)
+        self.restored = self.store.current_resource_version() > 0
         self.registry = FakeRegistry()
         semantics = _semantics()
         self.faults = Faults(self.store)
@@ -143,8 +152,9 @@ class FakeCluster:
         return FakeServer(self.app, self.token, port)
 
     def close(self) -> None:
-        """End every open watch stream."""
+        """End every open watch stream and release the state file, if any."""
         self._stopping.set()
+        self.store.close()
 
     @property
     def resource_version(self) -> int:

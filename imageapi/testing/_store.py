@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._contracts import JSON
+from ._state import SavedState, StateFile
 from ._status import STALE_OBJECT, already_exists, conflict, not_found, plain_server_error
 
 ADDED = "ADDED"
@@ -158,6 +159,15 @@ class TooOldResourceVersion(Exception):
         self.compacted = compacted
 
 
+class TooLargeResourceVersion(Exception):
+    """The requested revision is newer than the store's (a client that saw another history)."""
+
+    def __init__(self, requested: int, current: int) -> None:
+        super().__init__(f"Too large resource version: {requested}, current: {current}")
+        self.requested = requested
+        self.current = current
+
+
 class Store:
     """Versioned storage implementing :class:`imageapi.testing._contracts.ObjectStore`."""
 
@@ -169,6 +179,7 @@ class Store:
         continue_token_ttl: float = 300.0,
         now: Callable[[], datetime] = utc_now,
         clock: Callable[[], float] = time.monotonic,
+        state: StateFile | None = None,
     ) -> None:
         self.lock = threading.RLock()
         self._types = dict(types)
@@ -183,6 +194,24 @@ class Store:
         self.continue_token_ttl = continue_token_ttl
         self._now = now
         self._clock = clock
+        self._state = state
+        if state is not None:
+            self._restore(state.load(self._types))
+
+    def _restore(self, saved: SavedState) -> None:
+        """Take over a state file's objects, revision counter and history window."""
+        for resource, objects in saved.objects.items():
+            self._objects[resource] = objects
+        self._rv = saved.rv
+        self._compacted = saved.compacted
+        self._history.extend(Event(*entry) for entry in saved.history)
+        while len(self._history) > self._history_size:  # a smaller window than the file's
+            self._compacted = self._history.popleft().rv
+
+    def close(self) -> None:
+        """Release the state file, if any (further writes fail)."""
+        if self._state is not None:
+            self._state.close()
 
     # -- the ObjectStore contract ---------------------------------------------------------------
 
@@ -361,6 +390,8 @@ class Store:
         with self.lock:
             self._history.clear()
             self._compacted = self._rv
+            if self._state is not None:
+                self._state.compact(self._compacted)
 
     @property
     def compacted_revision(self) -> int:
@@ -372,7 +403,8 @@ class Store:
 
         With ``since`` None the current state is returned too (a snapshot taken atomically with the
         subscription); otherwise every retained event after revision ``since`` is queued first.
-        Raises :class:`TooOldResourceVersion` when ``since`` has been compacted."""
+        Raises :class:`TooOldResourceVersion` when ``since`` has been compacted and
+        :class:`TooLargeResourceVersion` when the store has not reached it."""
         subscription = Subscription(resource)
         with self.lock:
             initial: Snapshot | None = None
@@ -381,6 +413,8 @@ class Store:
             else:
                 if since < self._compacted:
                     raise TooOldResourceVersion(since, self._compacted)
+                if since > self._rv:
+                    raise TooLargeResourceVersion(since, self._rv)
                 replay: list[Event] = []
                 for event in reversed(self._history):
                     if event.rv <= since:
@@ -448,6 +482,9 @@ class Store:
         if len(self._history) >= self._history_size:
             self._compacted = self._history.popleft().rv
         self._history.append(event)
+        if self._state is not None:
+            self._state.record(event.rv, event.resource, event.type, event.key, event.namespace, event.obj, event.old,
+                               self._compacted)
         for subscription in self._subscribers[event.resource]:
             subscription.events.put(event)
 
@@ -468,6 +505,7 @@ __all__ = [
     "Snapshot",
     "Store",
     "Subscription",
+    "TooLargeResourceVersion",
     "TooOldResourceVersion",
     "TypeInfo",
     "copy_json",

@@ -16,8 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._contracts import JSON
+from ._lists import timeout_too_large
 from ._status import expired
-from ._store import ADDED, DELETED, MODIFIED, Event, LineMemo, Store, Subscription, TooOldResourceVersion
+from ._store import (
+    ADDED,
+    DELETED,
+    MODIFIED,
+    Event,
+    LineMemo,
+    Store,
+    Subscription,
+    TooLargeResourceVersion,
+    TooOldResourceVersion,
+)
 
 INITIAL_EVENTS_END_ANNOTATION = "k8s.io/initial-events-end"
 _MAX_EVENTS_PER_CHUNK = 1000
@@ -137,9 +148,13 @@ class WatchStream:
         try:
             self._subscription, initial = self._store.subscribe(spec.resource, spec.since)
         except TooOldResourceVersion as error:
-            status = expired(str(error)).to_status()
-            self._pending.append(encode_event("ERROR", status))
-            self._finished = True
+            self._fail(expired(str(error)).to_status())
+            return
+        except TooLargeResourceVersion as error:
+            # A watch from a revision this store never reached (a client of another history, or of
+            # this fake before a restart without state): the Status etcd3 gives reads ahead, as the
+            # one ERROR event of an errWatcher, so a reflector relists instead of waiting.
+            self._fail(timeout_too_large(error.requested, error.current).to_status())
             return
         if initial is None:
             self._last_rv = spec.since or 0
@@ -151,6 +166,10 @@ class WatchStream:
                 self._emit(ADDED, obj)
         if spec.send_initial_events_end and spec.allow_bookmarks:
             self._emit_bookmark(initial.rv, {INITIAL_EVENTS_END_ANNOTATION: "true"})
+
+    def _fail(self, status: JSON) -> None:
+        self._pending.append(encode_event("ERROR", status))
+        self._finished = True
 
     def _convert(self, event: Event) -> None:
         self._last_rv = event.rv
