@@ -1,7 +1,10 @@
 """httpx transports that hand requests straight to a fake cluster's :class:`~imageapi.testing._app.App`.
 
 Both stream watch bodies: a client reading ``response.iter_lines()`` gets each event as it happens,
-and closing the response ends the watch. The async transport waits for events in a worker thread
+and closing the response ends the watch. Both honour the request's read timeout (httpx's ``timeout``
+extension) as a socket would: a response delayed by injected latency past it, or a watch silent for
+longer, raises ``httpx.ReadTimeout`` once the timeout has passed (the request was handled all the
+same, as a server that answers too late has handled it). The async transport waits for events in a worker thread
 (through anyio, so it runs under asyncio and trio alike) and never blocks the event loop for longer
 than one in-memory request takes.
 """
@@ -33,6 +36,25 @@ def _to_app_request(request: httpx.Request, body: bytes) -> Request:
                              request.headers.items(), body)
 
 
+def _read_timeout(request: httpx.Request) -> float | None:
+    """The read timeout the client gave this request (None: wait for ever)."""
+    timeouts = request.extensions.get("timeout") or {}
+    value = timeouts.get("read")
+    return float(value) if value is not None else None
+
+
+def _delay(response: Response, request: httpx.Request) -> tuple[float, bool]:
+    """How long to hold an injected-latency response, and whether the read timeout ends it first."""
+    read_timeout = _read_timeout(request)
+    if read_timeout is not None and response.delay > read_timeout:
+        return read_timeout, True
+    return response.delay, False
+
+
+def _timed_out(request: httpx.Request) -> httpx.ReadTimeout:
+    return httpx.ReadTimeout("timed out", request=request)
+
+
 def _dropped(request: httpx.Request) -> httpx.RemoteProtocolError:
     return httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
 
@@ -48,11 +70,28 @@ class _WatchBody(httpx.SyncByteStream, httpx.AsyncByteStream):
     def __init__(self, stream: WatchStream, request: httpx.Request) -> None:
         self._stream = stream
         self._request = request
+        self._read_timeout = _read_timeout(request)
+        self._silent_since = time.monotonic()
+
+    def _wait(self) -> float:
+        """How long the next wait for events may last; raises ReadTimeout once the stream has been
+        silent for the read timeout, as a socket read does."""
+        if self._read_timeout is None:
+            return _POLL_SECONDS
+        left = self._silent_since + self._read_timeout - time.monotonic()
+        if left <= 0:
+            raise _timed_out(self._request)
+        return min(_POLL_SECONDS, left)
+
+    def _received(self, chunk: bytes | None) -> bytes | None:
+        if chunk:
+            self._silent_since = time.monotonic()
+        return chunk
 
     def __iter__(self) -> Iterator[bytes]:
         try:
             while True:
-                chunk = self._stream.next_chunk(_POLL_SECONDS)
+                chunk = self._received(self._stream.next_chunk(self._wait()))
                 if chunk is None:
                     return
                 if chunk:
@@ -66,10 +105,10 @@ class _WatchBody(httpx.SyncByteStream, httpx.AsyncByteStream):
         try:
             while True:
                 # Whatever is already queued is taken without a thread hop; only the wait is offloaded.
-                chunk = self._stream.next_chunk(0)
+                chunk = self._received(self._stream.next_chunk(0))
                 if chunk == b"":
-                    chunk = await anyio.to_thread.run_sync(self._stream.next_chunk, _POLL_SECONDS,
-                                                           **_ABANDON_ON_CANCEL)
+                    chunk = self._received(await anyio.to_thread.run_sync(
+                        self._stream.next_chunk, self._wait(), **_ABANDON_ON_CANCEL))
                 if chunk is None:
                     return
                 if chunk:
@@ -130,7 +169,10 @@ class FakeTransport(httpx.BaseTransport):
         """Serve one request in the calling thread."""
         response = self._app.handle(_to_app_request(request, request.read()))
         if response.delay:
-            time.sleep(response.delay)
+            seconds, times_out = _delay(response, request)
+            time.sleep(seconds)
+            if times_out:
+                raise _timed_out(request)
         return _build_response(response, request)
 
 
@@ -144,5 +186,8 @@ class AsyncFakeTransport(httpx.AsyncBaseTransport):
         """Serve one request; the in-memory work is short enough to run on the event loop."""
         response = self._app.handle(_to_app_request(request, await request.aread()))
         if response.delay:
-            await anyio.sleep(response.delay)
+            seconds, times_out = _delay(response, request)
+            await anyio.sleep(seconds)
+            if times_out:
+                raise _timed_out(request)
         return _build_response(response, request)
