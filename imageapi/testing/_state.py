@@ -29,6 +29,8 @@ from ._contracts import JSON
 
 FORMAT = "imageapi-fake-cluster-state"
 FORMAT_VERSION = 1
+# History entries the store no longer keeps are deleted from the file this many at a time.
+_TRIM_BATCH = 1_000
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,7 +68,7 @@ class StateFile:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
-        self._compacted = 0
+        self._trimmed = 0  # entries up to this revision are gone from the file
         self._connection: sqlite3.Connection | None = None
         try:
             self._connection = self._open()
@@ -150,11 +152,22 @@ class StateFile:
         except (KeyError, ValueError, TypeError) as error:
             raise StateFileError(f"{self.path} is corrupt (unreadable content: {error})") from None
         if state.history:
-            state.rv = max(state.rv, state.history[-1][0])
-        if (state.history and state.history[0][0] <= state.compacted) or state.compacted > state.rv:
-            raise StateFileError(f"{self.path} is corrupt (its watch history does not match its revision "
-                                 f"{state.rv})")
-        self._compacted = state.compacted
+            first, last = state.history[0][0], state.history[-1][0]
+            # Every write has an entry, and compact() removes all up to its revision with it.
+            if last - first + 1 != len(state.history):
+                raise StateFileError(f"{self.path} is corrupt (its watch history from revision {first} to {last} "
+                                     f"has {len(state.history)} entries)")
+            if first <= state.compacted or last < state.rv:
+                raise StateFileError(f"{self.path} is corrupt (its watch history from revision {first} to {last} "
+                                     f"does not follow its compaction at {state.compacted})")
+            # Entries the store had dropped from its window may still be on disk (trimmed in batches):
+            # the window starts after the newest of the compaction and the oldest entry.
+            state.rv = last
+            state.compacted = max(state.compacted, first - 1)
+        elif state.compacted != state.rv:
+            raise StateFileError(f"{self.path} is corrupt (no watch history after revision {state.compacted}, "
+                                 f"but revision {state.rv})")
+        self._trimmed = state.compacted
         return state
 
     def _known(self, resource: str, known: set[str]) -> None:
@@ -172,9 +185,12 @@ class StateFile:
 
     def record(self, rv: int, resource: str, event_type: str, key: str, namespace: str | None, obj: JSON,
                old: JSON | None, compacted: int) -> None:
-        """Commit one write: the object's new state (or its removal), the history entry and the
-        history's new lower bound. The revision counter is the newest entry's (the history always
-        keeps the last write, except after :meth:`compact`, which saves the counter itself)."""
+        """Commit one write: the object's new state (or its removal) and the history entry.
+
+        The revision counter is the newest entry's (the history always keeps the last write, except
+        after :meth:`compact`, which saves the counter itself). Entries the store's window has
+        dropped (``compacted``) are deleted in batches, not at every write: a statement fewer per
+        write, and reopening trims the window to the store's size anyway."""
         connection = self._require()
         connection.execute("BEGIN")
         try:
@@ -186,8 +202,9 @@ class StateFile:
             connection.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
                                (rv, resource, event_type, key, namespace, obj_text,
                                 None if old is None else _dumps(old)))
-            if compacted != self._compacted:
-                self._set_compacted(connection, compacted)
+            if compacted - self._trimmed >= _TRIM_BATCH:
+                connection.execute("DELETE FROM events WHERE rv <= ?", (compacted,))
+                self._trimmed = compacted
             connection.execute("COMMIT")
         except BaseException:
             connection.execute("ROLLBACK")
@@ -197,14 +214,11 @@ class StateFile:
         """Drop the whole history up to ``compacted``, the current revision (``Store.compact``)."""
         connection = self._require()
         connection.execute("BEGIN")
-        self._set_compacted(connection, compacted)
-        connection.execute("UPDATE meta SET value = ? WHERE key = 'rv'", (str(compacted),))
-        connection.execute("COMMIT")
-
-    def _set_compacted(self, connection: sqlite3.Connection, compacted: int) -> None:
         connection.execute("DELETE FROM events WHERE rv <= ?", (compacted,))
-        connection.execute("UPDATE meta SET value = ? WHERE key = 'compacted'", (str(compacted),))
-        self._compacted = compacted
+        connection.executemany("UPDATE meta SET value = ? WHERE key = ?",
+                               [(str(compacted), "compacted"), (str(compacted), "rv")])
+        connection.execute("COMMIT")
+        self._trimmed = compacted
 
     def close(self) -> None:
         """Release the file (its lock included); later writes are an error."""

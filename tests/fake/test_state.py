@@ -176,6 +176,14 @@ def _truncated_state(path: Path) -> None:
     path.write_bytes(data[:len(data) // 2])  # a copy cut short, a disk that lost the end
 
 
+def _history_with_a_hole(path: Path) -> None:
+    with opened(path) as (_cluster, http):
+        _write_some(http)
+    with closing(sqlite3.connect(path)) as connection:
+        connection.execute("DELETE FROM events WHERE rv = 4")
+        connection.commit()
+
+
 def _corrupt_state(path: Path) -> None:
     with opened(path) as (_cluster, http):
         _write_some(http)
@@ -192,6 +200,8 @@ def _corrupt_state(path: Path) -> None:
     (lambda path: _corrupt_state(path),
      "{path} is corrupt (unreadable content: Expecting value: line 1 column 10 (char 9))"),
     (lambda path: _truncated_state(path), "{path} is corrupt (database disk image is malformed)"),
+    (lambda path: _history_with_a_hole(path),
+     "{path} is corrupt (its watch history from revision 1 to 10 has 9 entries)"),
     (lambda path: path.mkdir(), "cannot use state file {path}: it is a directory"),
 ])
 def test_foreign_and_corrupt_state_files_are_refused_in_one_line(tmp_path: Path, prepare: Any,
