@@ -176,19 +176,12 @@ def _truncated_state(path: Path) -> None:
     path.write_bytes(data[:len(data) // 2])  # a copy cut short, a disk that lost the end
 
 
-def _history_with_a_hole(path: Path) -> None:
+def _tampered(path: Path, statement: str) -> None:
+    """A state file of a few writes, then changed behind the fake's back by ``statement``."""
     with opened(path) as (_cluster, http):
         _write_some(http)
     with closing(sqlite3.connect(path)) as connection:
-        connection.execute("DELETE FROM events WHERE rv = 4")
-        connection.commit()
-
-
-def _corrupt_state(path: Path) -> None:
-    with opened(path) as (_cluster, http):
-        _write_some(http)
-    with closing(sqlite3.connect(path)) as connection:
-        connection.execute("UPDATE objects SET body = '{\"kind\": ' WHERE resource = 'leases'")
+        connection.execute(statement)
         connection.commit()
 
 
@@ -197,10 +190,10 @@ def _corrupt_state(path: Path) -> None:
      "{path} is not an imageapi fake cluster state file (not an SQLite database)"),
     (lambda path: _foreign_database(path),
      "{path} is not an imageapi fake cluster state file (an SQLite database without its tables)"),
-    (lambda path: _corrupt_state(path),
+    (lambda path: _tampered(path, "UPDATE objects SET body = '{\"kind\": ' WHERE resource = 'leases'"),
      "{path} is corrupt (unreadable content: Expecting value: line 1 column 10 (char 9))"),
     (lambda path: _truncated_state(path), "{path} is corrupt (database disk image is malformed)"),
-    (lambda path: _history_with_a_hole(path),
+    (lambda path: _tampered(path, "DELETE FROM events WHERE rv = 4"),
      "{path} is corrupt (its watch history from revision 1 to 10 has 9 entries)"),
     (lambda path: path.mkdir(), "cannot use state file {path}: it is a directory"),
 ])
