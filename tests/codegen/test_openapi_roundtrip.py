@@ -233,7 +233,12 @@ def _reference_case() -> dict[str, Any]:
     }
 
 
-@pytest.fixture(params=["committed-docs-schema", "reference-types-with-sample-resources"])
+@pytest.fixture(
+    params=[
+        "committed-docs-schema",
+        pytest.param("reference-types-with-sample-resources", marks=pytest.mark.reference_set),
+    ]
+)
 def normalized(request: pytest.FixtureRequest) -> dict[str, Any]:
     """A normalized schema to push through the emitter and the reader."""
     return _committed_case() if request.param == "committed-docs-schema" else _reference_case()
