@@ -138,7 +138,7 @@ class WriteHandlers(AppCore):
         warnings = _bodies.unknown_fields(request, info, body)
         ctx = self._write_context(request)
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
-                                     require_resource_version=bool(info.group))
+                                     require_resource_version=info.plural in self.semantics.conditional_updates)
         return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
