@@ -22,6 +22,7 @@ __all__ = [
     "Table",
     "columns_for",
     "compact_repr",
+    "describe_text",
     "html_card",
     "html_table",
     "human_duration",
@@ -652,3 +653,30 @@ class Table:
 
     def _repr_html_(self) -> str:
         return html_of(self.items)
+
+
+# -- describe (kinds without a workflow of their own) ----------------------------------------------
+
+
+def describe_text(obj: Any, now: datetime | None = None) -> str:
+    """``oc describe``-style text: name, namespace, created, labels, annotations, the kind's key fields."""
+    now = now or datetime.now(timezone.utc)
+    created = _meta(obj, "creation_timestamp")
+    lines: list[tuple[str, str]] = [
+        ("Name", str(_meta(obj, "name") or "")),
+        ("Namespace", str(_meta(obj, "namespace") or "")),
+        ("Created", f"{_ago(created, now)}" if created is not None else ""),
+        ("Labels", "\n".join(f"{k}={v}" for k, v in sorted((_meta(obj, "labels") or {}).items())) or "<none>"),
+        ("Annotations", "\n".join(f"{k}={v}" for k, v in sorted((_meta(obj, "annotations") or {}).items()))
+         or "<none>"),
+        *_card_fields(obj, now),
+    ]
+    width = max(len(label) for label, _ in lines) + 2
+    out: list[str] = []
+    for label, text in lines:
+        if not text:
+            continue
+        first, *rest = text.split("\n")
+        out.append(f"{label + ':':<{width}}{first}")
+        out.extend(" " * width + line for line in rest)
+    return "\n".join(out) + "\n"

@@ -17,7 +17,7 @@ from typing import Any
 from ._apply import register_apply
 from ._common import ArgumentParser, CommandError, UsageError
 from ._demo import register_demo
-from ._get import register_get
+from ._get import register_describe, register_get
 from ._misc import completion_script, register_misc, version_text
 from ._serve import register_serve
 
@@ -26,7 +26,7 @@ __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 SubParsers = Any  # argparse's _SubParsersAction is private; keep the registration signature simple
 
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
-    register_get, register_apply, register_serve, register_demo, register_misc,
+    register_get, register_describe, register_apply, register_serve, register_demo, register_misc,
 ]
 """Registration functions, in the order the help lists their subcommands."""
 

@@ -128,3 +128,48 @@ def register_get(subparsers: Any) -> None:
     parser.add_argument("resource", nargs="+", metavar="RESOURCE", help="TYPE [NAME] or TYPE/NAME")
     output_flag(parser)
     parser.set_defaults(func=_watch)
+
+
+def _describe(args: argparse.Namespace) -> int:
+    from .._display import describe_text
+
+    resource, names = split_type_and_names(args.resource, "get")
+    with make_client(args) as client:
+        accessor = getattr(client, resource.accessor)
+        if names:
+            objects = [accessor.get(name) for name in names]
+        elif resource.info.supports("list"):
+            objects = list_objects(accessor, resource, args)
+        else:
+            raise UsageError(f"name the {resource.info.plural} to describe")
+        if not objects:
+            print(_no_resources(args, resource, client), file=sys.stderr)
+        texts = [describe_stream(client, obj) if resource.info.kind == "ImageStream" else describe_text(obj)
+                 for obj in objects]
+    print("\n\n".join(text.rstrip("\n") for text in texts))
+    return 0
+
+
+def describe_stream(client: Any, stream: Any) -> str:
+    """``oc describe is`` text: the workflows' describe (its ``str()``) when it is there."""
+    import importlib
+
+    try:
+        describe = getattr(importlib.import_module("imageapi.workflows"), "describe", None)
+    except ImportError:
+        describe = None
+    if describe is None:  # the workflows' describe not there yet: the generic description
+        from .._display import describe_text
+
+        return describe_text(stream)
+    return str(describe(client, stream))
+
+
+def register_describe(subparsers: Any) -> None:
+    """Add ``describe``."""
+    parser = subparsers.add_parser(
+        "describe", parents=[connection_flags(), listing_flags()],
+        help="show details of resources as oc describe does",
+        description="Show details: imageapi describe is hello -n demo, imageapi describe istag hello:1.0.")
+    parser.add_argument("resource", nargs="+", metavar="RESOURCE", help="TYPE [NAME...] or TYPE/NAME...")
+    parser.set_defaults(func=_describe)

@@ -161,3 +161,15 @@ def test_serve_on_a_busy_port_or_into_a_missing_folder_is_one_line(
     assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and "in use" in err
     status, _, err = run(capsys, "serve", "--kubeconfig", str(tmp_path / "missing" / "kubeconfig"))
     assert status == 1 and err.count("\n") == 1 and str(tmp_path / "missing" / "kubeconfig") in err
+
+
+def test_describe(kubeconfig: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = run(capsys, "describe", "is", "hello", "-n", "demo")
+    assert status == 0
+    assert out.splitlines()[0].split() == ["Name:", "hello"] and "demo" in out.splitlines()[1]
+    assert "app=hello" in out and "image-registry.openshift-image-registry.svc:5000/demo/hello" in out
+    status, out, _ = run(capsys, "describe", "istag", "hello:1.0")
+    lines = dict(line.split(":", 1) for line in out.splitlines() if ":" in line and not line.startswith(" "))
+    assert lines["Name"].strip() == "hello:1.0" and lines["Image"].strip().startswith("sha256:")
+    assert lines["Size"].strip().endswith("MiB") and lines["Tagged from"].strip() == "DockerImage quay.io/example/hello:1.0"
+    assert run(capsys, "describe", "is", "nope")[0] == 1
