@@ -50,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _hint(error: BaseException) -> str:
     """A hint for errors whose fix is not in the message."""
-    from ..errors import ApiError, ConfigError, TransportError, UnauthorizedError
+    from ..errors import ConfigError, TransportError, UnauthorizedError
 
     if isinstance(error, ConfigError):
         return " (pass --kubeconfig PATH or set KUBECONFIG; imageapi serve --kubeconfig PATH writes one for a fake)"
@@ -58,8 +58,6 @@ def _hint(error: BaseException) -> str:
         return " (log in again, or check the token of your kubeconfig's user)"
     if isinstance(error, TransportError):
         return " (is the server running and reachable from here?)"
-    if isinstance(error, ApiError):
-        return ""
     return ""
 
 

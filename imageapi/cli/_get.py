@@ -42,6 +42,16 @@ def list_objects(accessor: Any, resource: Resource, args: argparse.Namespace) ->
     return objects
 
 
+def fetch(accessor: Any, resource: Resource, names: list[str], args: argparse.Namespace) -> list[Any]:
+    """The objects named, else the whole list (``get``/``describe``); a resource without list needs names."""
+    if names:
+        return [accessor.get(name) for name in names]
+    if resource.info.supports("list"):
+        return list_objects(accessor, resource, args)
+    example = resource.info.short_names[0] if resource.info.short_names else resource.info.plural
+    raise UsageError(f"{resource.qualified} cannot be listed: name the objects (e.g. {example} NAME)")
+
+
 def _no_resources(args: argparse.Namespace, resource: Resource, client: Any) -> str:
     if not resource.info.namespaced or args.all_namespaces:
         return "No resources found"
@@ -56,13 +66,7 @@ def _get(args: argparse.Namespace) -> int:
         raise UsageError("a resource cannot be retrieved by name across all namespaces")
     with make_client(args) as client:
         accessor = getattr(client, resource.accessor)
-        if names:
-            objects = [accessor.get(name) for name in names]
-        elif resource.info.supports("list"):
-            objects = list_objects(accessor, resource, args)
-        else:
-            raise UsageError(f"{resource.qualified} cannot be listed: name the objects to get "
-                             f"(e.g. imageapi get {resource.info.short_names[0] if resource.info.short_names else resource.info.plural} NAME)")
+        objects = fetch(accessor, resource, names, args)
         if not objects and args.output in ("table", "wide"):
             print(_no_resources(args, resource, client), file=sys.stderr)
         else:
@@ -136,12 +140,7 @@ def _describe(args: argparse.Namespace) -> int:
     resource, names = split_type_and_names(args.resource, "get")
     with make_client(args) as client:
         accessor = getattr(client, resource.accessor)
-        if names:
-            objects = [accessor.get(name) for name in names]
-        elif resource.info.supports("list"):
-            objects = list_objects(accessor, resource, args)
-        else:
-            raise UsageError(f"name the {resource.info.plural} to describe")
+        objects = fetch(accessor, resource, names, args)
         if not objects:
             print(_no_resources(args, resource, client), file=sys.stderr)
         texts = [describe_stream(client, obj) if resource.info.kind == "ImageStream" else describe_text(obj)

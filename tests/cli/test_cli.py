@@ -14,16 +14,7 @@ import pytest
 import yaml
 
 from imageapi.cli import main
-from imageapi.cli._serve import SEEDS
 from imageapi.testing import FakeCluster
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    cluster = FakeCluster()
-    SEEDS["demo"](cluster)
-    yield cluster
-    cluster.close()
 
 
 @pytest.fixture

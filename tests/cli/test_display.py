@@ -11,19 +11,10 @@ import pytest
 
 from imageapi import Client
 from imageapi._display import Table, human_duration, plain_table, table_rows, tags_up_to_width
-from imageapi.cli._serve import SEEDS
 from imageapi.models import ImageStream, ImageStreamList, ImageTag
 from imageapi.testing import FakeCluster
 
 NOW = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    cluster = FakeCluster()
-    SEEDS["demo"](cluster)
-    yield cluster
-    cluster.close()
 
 
 @pytest.fixture
