@@ -10,7 +10,8 @@ import anyio
 import pytest
 
 from imageapi import Client
-from imageapi._display import Table, human_duration, plain_table, table_rows, tags_up_to_width
+from imageapi._display import human_duration, plain_table, table_rows, tags_up_to_width
+from imageapi.display import Table
 from imageapi.models import ImageStream, ImageStreamList, ImageTag
 from imageapi.testing import FakeCluster
 
