@@ -5,9 +5,10 @@ Every call the client makes goes through the two halves of this module:
 * the ``build_*_request`` functions turn *(resource, namespace, name, body, options)* into an
   :class:`ApiRequest`: method, path, query parameters, headers and body bytes. They know the URL
   layout of the API group, the patch content types and the write/delete option spellings.
-* :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and the
-  request's own ``decode`` (one of :func:`decoder`, :func:`status_or`) turns a successful body
-  into a typed model.
+* :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and
+  :func:`decode_response` turns a successful body into a typed model with the request's own
+  ``decode`` (one of :func:`decoder`, :func:`status_or`). A body that is not the expected object
+  (not JSON, wrong-typed fields, another kind) raises :class:`~imageapi.errors.ProtocolError`.
 
 The sync and async clients only move bytes between these two halves (see ``_base_client``), so
 there is exactly one place that decides what goes on the wire. :func:`build_list_request` and
@@ -29,7 +30,9 @@ from urllib.parse import quote
 from ._resource_info import ResourceInfo
 
 if TYPE_CHECKING:
-    from .errors import ApiError
+    from pydantic import ValidationError
+
+    from .errors import ApiError, ProtocolError
 
 JSONDict = dict[str, Any]
 
@@ -441,6 +444,62 @@ def response_error(
     return error_from_response(method, url, status_code, headers, content)
 
 
+class BodyMismatch(Exception):
+    """Raised by a decoder for a 2xx body that is not the expected object; :func:`decode_response`
+    turns it into a :class:`~imageapi.errors.ProtocolError` naming the request (decoders see only bytes)."""
+
+    def __init__(
+        self, expected: str, problems: tuple[str, ...] = (), *, kind: str | None = None,
+        original: ValidationError | None = None,
+    ) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.problems = problems
+        self.kind = kind
+        self.original = original
+
+    @classmethod
+    def from_validation(cls, expected: str, error: ValidationError, *, tagged: bool = False) -> BodyMismatch:
+        """The mismatch for pydantic's ``error``: one line per problem, located by wire path.
+        ``tagged``: the locations start with a tagged union's tag, which is not part of the body."""
+        from .models._base import wire_path
+
+        problems = []
+        for problem in error.errors(include_url=False):
+            location = problem["loc"][1:] if tagged and problem["loc"] else problem["loc"]
+            path = wire_path(location)
+            problems.append(f"{path}: {problem['msg']}" if path else problem["msg"])
+        return cls(expected, tuple(problems), original=error)
+
+    def error(self, method: str, url: object, body: bytes) -> ProtocolError:
+        """The :class:`~imageapi.errors.ProtocolError` for this mismatch in the answer to ``method url``."""
+        from .errors import body_error
+
+        return body_error(self.expected, method, url, body, self.problems, kind=self.kind).with_original(self.original)
+
+
+def decode_response(request: ApiRequest, url: object, content: bytes) -> Any:
+    """The typed result of ``request`` from the 2xx body ``content``.
+
+    Raises :class:`~imageapi.errors.ProtocolError` (with the URL, an excerpt and the problems in wire
+    paths) when the body is not the object the request asked for, never pydantic's own error.
+    """
+    try:
+        return request.decode(content)
+    except BodyMismatch as mismatch:
+        raise mismatch.error(request.method, url, content) from None
+
+
+def check_kind(result: Any, expected_kind: str | None) -> Any:
+    """``result`` itself, unless it declares a ``kind`` other than ``expected_kind`` (then
+    :class:`BodyMismatch`): an ImageStream GET answered with an Image is not silently an ImageStream.
+    A body without ``kind`` is accepted (odd proxies and fakes leave it out; the server never does)."""
+    kind = getattr(result, "kind", None)
+    if expected_kind is not None and kind is not None and kind != expected_kind:
+        raise BodyMismatch(expected_kind, kind=str(kind))
+    return result
+
+
 @functools.cache
 def model_class(type_name: str) -> Any:
     """The generated model class called ``type_name`` (``ImageStream``, ``Status``, …), imported lazily."""
@@ -450,18 +509,32 @@ def model_class(type_name: str) -> Any:
 
 @functools.cache
 def decoder(type_name: str) -> Decoder:
-    """A decoder of response bodies into the model ``type_name`` (one per type)."""
+    """A decoder of response bodies into the model ``type_name`` (one per type); raises
+    :class:`BodyMismatch` for a body that is not one."""
 
     def decode(content: bytes) -> Any:
-        return model_class(type_name).from_json(content)
+        cls = model_class(type_name)
+        return decode_model(cls, content, type_name, cls.__kind__)
 
     return decode
+
+
+def decode_model(cls: type[Any], content: bytes, label: str, expected_kind: str | None) -> Any:
+    """``content`` validated as ``cls``; :class:`BodyMismatch` (named ``label``) when it is not one."""
+    from pydantic import ValidationError
+
+    parse = getattr(cls, "from_json", None) or cls.model_validate_json
+    try:
+        result = parse(content)
+    except ValidationError as error:
+        raise BodyMismatch.from_validation(label, error) from None
+    return check_kind(result, expected_kind)
 
 
 @functools.cache
 def model_decoder(model: type[Any]) -> Decoder:
     """A decoder of response bodies into the pydantic model class ``model`` (generic accessors)."""
-    return cast(Decoder, model.model_validate_json)
+    return functools.partial(decode_model, model, label=model.__name__, expected_kind=None)
 
 
 @functools.cache
@@ -489,10 +562,10 @@ def status_or_model(object_class: type[Any], kind: str) -> Decoder:
                 return validator.validate_json(content)
         except ValidationError as error:
             if error.errors()[0]["type"] not in _UNTAGGED:
-                raise
+                raise BodyMismatch.from_validation(f"Status or {kind}", error, tagged=True) from None
         # No ``kind`` (or an unexpected one): not a Status, so it can only be the object. The
         # server always writes ``kind``, so this second pass is for odd proxies and fakes only.
-        return object_class.model_validate_json(content)
+        return decode_model(object_class, content, kind, kind)
 
     return decode
 
