@@ -22,7 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from .._resource_info import GROUP, ResourceInfo
-from . import _discovery, _protobuf
+from . import _decode, _discovery, _protobuf
 from ._contracts import JSON, RequestContext, ServerConfig, StoreStrategy, SubresourceHandler, VirtualResource
 from ._faults import FaultPlan, Faults
 from ._lists import (
@@ -35,7 +35,7 @@ from ._lists import (
     validate_list_options,
 )
 from ._managed_fields import FieldSets, apply_ownership, default_manager, record_update
-from ._patch import PatchOptions, PatchSchema, patch_query_bool
+from ._patch import STRATEGIC_MERGE_PATCH, PatchOptions, PatchSchema, patch_query_bool
 from ._registry import FakeRegistry
 from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
 from ._selectors import metadata_field_value
@@ -89,6 +89,9 @@ class Request:
     query: Mapping[str, str]
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
+    # Strict-decoding errors found while decoding the body (duplicate fields): reported with the
+    # unknown fields, as warnings or, with fieldValidation=Strict, as the 400.
+    strict_errors: list[str] = field(default_factory=list)
 
     @classmethod
     def from_wire(cls, method: str, path: str, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]],
@@ -239,9 +242,10 @@ class App:
             response = self._dispatch(request)
         except StatusError as error:
             response = status_response(error)
-        except Exception as error:  # a bug in a handler: answer like the server does, log the traceback
+        except Exception:  # a bug in a handler: the traceback goes to the log, never to the client
             logger.exception("fake cluster: unhandled error for %s %s", request.method, request.path)
-            response = status_response(internal_error(f"{type(error).__name__}: {error}"))
+            response = status_response(internal_error("the fake cluster failed to handle the request (its log "
+                                                      "has the details)"))
         return self._with_plan(response, plan)
 
     def context(self, query: Mapping[str, str], *, dry_run: bool = False, field_manager: str | None = None) -> RequestContext:
@@ -370,19 +374,18 @@ class App:
 
     # -- request bodies -------------------------------------------------------------------------
 
-    def _body(self, request: Request, *, required: bool = True) -> Any:
+    def _body(self, request: Request, *, required: bool = True,
+              what: str = "couldn't get version/kind; json parse error: ") -> Any:
+        """A JSON body parsed as the Go server parses it (``_decode``); ``what`` prefixes its errors."""
         if len(request.body) > MAX_BODY_BYTES:
             raise request_entity_too_large(MAX_BODY_BYTES)
         if not request.body.strip():
             if required:
                 raise bad_request("the body of the request was empty")
             return None
-        try:
-            return json.loads(request.body)
-        except RecursionError:
-            raise bad_request("couldn't get version/kind; json parse error: exceeded max depth") from None
-        except ValueError as error:
-            raise bad_request(f"couldn't get version/kind; json parse error: {error}") from None
+        document, strict = _decode.decode_document(request.body, what)
+        request.strict_errors.extend(strict)
+        return document
 
     @staticmethod
     def _body_media_type(request: Request) -> str:
@@ -400,19 +403,18 @@ class App:
         if self._body_media_type(request) == _protobuf.MEDIA_TYPE:
             if len(request.body) > MAX_BODY_BYTES:
                 raise request_entity_too_large(MAX_BODY_BYTES)
-            body: Any = _protobuf.decode_object(request.body)
+            body = _protobuf.decode_object(request.body)
         else:
-            body = self._body(request)
-        if not isinstance(body, dict):
-            raise bad_request(f"couldn't get version/kind; json parse error: cannot unmarshal {type(body).__name__} "
-                              f"into Go value of type struct")
+            if len(request.body) > MAX_BODY_BYTES:
+                raise request_entity_too_large(MAX_BODY_BYTES)
+            if not request.body.strip():
+                raise bad_request("the body of the request was empty")
+            # Decoded against the kind's schema before anything reads it, as the Go decoder does.
+            body, strict = _decode.decode_object(request.body, info.kind, info.version)
+            request.strict_errors.extend(strict)
         self._check_type(body, info)
-        metadata = body.get("metadata")
-        if metadata is None:
+        if body.get("metadata") is None:
             body["metadata"] = {}
-        elif not isinstance(metadata, dict):
-            raise bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-                              "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta")
         return body
 
     @staticmethod
@@ -436,12 +438,13 @@ class App:
         if mode not in ("Strict", "Warn", "Ignore"):
             raise bad_request(f'fieldValidation parameter unsupported: {mode}. Valid options are: '
                               '"Ignore", "Warn", "Strict"')
-        unknown = prune_unknown_fields(info.kind, body)
-        if not unknown or mode == "Ignore":
+        problems = [f'unknown field "{path}"' for path in prune_unknown_fields(info.kind, body)]
+        problems += request.strict_errors
+        if not problems or mode == "Ignore":
             return []
         if mode == "Strict":
-            raise bad_request("strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown))
-        return [("Warning", f'299 - "unknown field \\"{path}\\""') for path in unknown]
+            raise bad_request("strict decoding error: " + ", ".join(problems))
+        return [("Warning", "299 - " + json.dumps(problem)) for problem in problems]
 
     # -- generic handlers -----------------------------------------------------------------------
 
@@ -543,7 +546,9 @@ class App:
             return
         if self.store.namespace_exists(namespace):
             return
-        if self.settings.require_namespaces:
+        if self.settings.require_namespaces or not _decode.is_namespace_name(namespace):
+            # A name that is no DNS-1123 label can name no namespace: the server's NamespaceLifecycle
+            # admission answers 404 for it, and the fake must not create one on first use either.
             raise not_found("namespaces", namespace, group="")
         self.store.ensure_namespace(namespace)
 
@@ -685,8 +690,17 @@ class App:
         options = PatchOptions.checked(request.headers.get("content-type", ""),
                                        field_manager=request.query.get("fieldManager"),
                                        force=patch_query_bool(request.query.get("force")))
-        patch = self._body(request)
-        return options, options.engine(patch, _patch_schema(info.kind)), patch
+        patch = self._body(request, what=_decode.patch_error_prefix(options.patch_type))
+        engine = options.engine(patch, _patch_schema(info.kind))
+        shown = patch if options.patch_type == STRATEGIC_MERGE_PATCH else None
+
+        def checked(live: JSON | None) -> JSON:
+            # The patched object is decoded into the Go type again: a wrong type is the handler's 422.
+            patched = _as_object(engine(live))
+            _decode.check_patched(info.kind, patched, shown)
+            return patched
+
+        return options, checked, patch
 
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info
