@@ -33,7 +33,7 @@ from typing import Any
 
 from . import _discovery
 from ._contracts import JSON
-from ._patch import APPLY_PATCH, STRATEGIC_MERGE_PATCH
+from ._patch_base import APPLY_PATCH, STRATEGIC_MERGE_PATCH
 from ._status import FieldError, bad_request, go_quote, invalid
 
 # encoding/json's scanner refuses documents nested deeper than maxNestingDepth = 10000 with

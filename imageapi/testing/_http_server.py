@@ -47,9 +47,10 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ._app import MAX_BODY_BYTES, App, Request, Response, status_response
+from ._app import App
 from ._status import StatusError, forbidden, request_entity_too_large, too_many_requests
 from ._watch import WatchCut
+from ._wire import MAX_BODY_BYTES, Request, Response, status_response
 
 logger = logging.getLogger("imageapi.testing")
 
