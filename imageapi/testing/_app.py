@@ -51,9 +51,10 @@ class App(ReadHandlers, WriteHandlers):
             response = self._dispatch(request)
         except StatusError as error:
             response = status_response(error)
-        except Exception as error:  # a bug in a handler: answer like the server does, log the traceback
+        except Exception:  # a bug in a handler: the traceback goes to the log, never to the client
             logger.exception("fake cluster: unhandled error for %s %s", request.method, request.path)
-            response = status_response(internal_error(f"{type(error).__name__}: {error}"))
+            response = status_response(internal_error("the fake cluster failed to handle the request (its log "
+                                                      "has the details)"))
         return self._with_plan(response, plan)
 
     @staticmethod

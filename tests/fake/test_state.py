@@ -313,7 +313,7 @@ def _stop(server: subprocess.Popen[str]) -> str:
 
 def test_serve_with_state_keeps_the_cluster_across_a_restart(tmp_path: Path) -> None:
     path = tmp_path / "serve.state"
-    server = _serve("--state", str(path), "--seed", "demo")
+    server = _serve("--no-auth", "--state", str(path), "--seed", "demo")
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
@@ -323,7 +323,7 @@ def test_serve_with_state_keeps_the_cluster_across_a_restart(tmp_path: Path) -> 
             streams = _ok(http.get("/apis/image.openshift.io/v1/namespaces/demo/imagestreams"))
     finally:
         _stop(server)
-    server = _serve("--state", str(path), "--seed", "demo")  # the seed is not applied twice
+    server = _serve("--no-auth", "--state", str(path), "--seed", "demo")  # the seed is not applied twice
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
@@ -339,7 +339,7 @@ def test_serve_with_state_keeps_the_cluster_across_a_restart(tmp_path: Path) -> 
 def test_serve_refuses_a_foreign_state_file_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "notes.txt"
     path.write_text("not a state file\n")
-    server = _serve("--state", str(path))
+    server = _serve("--no-auth", "--state", str(path))
     out, err = server.communicate(timeout=CHILD_TIMEOUT)
     assert server.returncode == 1
     assert out == ""
