@@ -96,7 +96,7 @@ class AppCore:
         self.stopping = stopping
         self._default_strategy = DefaultStrategy()
         self._store_resources = store.resources()
-        self._field_sets = FieldSets(_discovery.normalized_schema())
+        self._field_sets = FieldSets(_discovery.patch_schema())
 
     def context(self, query: Mapping[str, str], *, dry_run: bool = False, field_manager: str | None = None) -> RequestContext:
         """A request context for the semantics layer."""

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .._resource_info import GROUP, VERSION, ResourceInfo
-from . import _openapi
+from . import _openapi, _workloads
 from ._contracts import JSON
 from ._routes import API_TABLES, CORE_PREFIX, GROUP_PREFIX
 
@@ -224,6 +224,15 @@ def openapi_v2_protobuf() -> bytes:
     the server (``fieldValidation``), which the fake implements."""
     version = b"2.0"
     return bytes([0x0A, len(version)]) + version
+
+
+@functools.lru_cache(maxsize=1)
+def patch_schema() -> JSON:
+    """What strategic merge patches and managed fields read merge keys from: the normalized schema of
+    the image group plus the workload kinds' keyed lists (``_workloads.PATCH_TYPES``)."""
+    schema: JSON = dict(normalized_schema() or {})
+    schema["types"] = {**_workloads.PATCH_TYPES, **(schema.get("types") or {})}
+    return schema
 
 
 @functools.lru_cache(maxsize=1)

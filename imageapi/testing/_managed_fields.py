@@ -730,7 +730,10 @@ def _prune(sets: FieldSets, kind: str, merged: JSON, last: FieldSet, applied: Fi
     for other in others:
         owned |= other.fields
     owned = sets.with_named_fields(kind, owned)
-    stale = sets.with_named_fields(kind, last) - owned
+    # addBackOwnedItems: what holds an owned field stays, even where the last set names it as a member
+    # of its own (an untyped map recorded with its "." key, as kubectl's client-side-apply upgrade does).
+    holders = {path[:length] for path in owned for length in range(1, len(path))}
+    stale = sets.with_named_fields(kind, last) - owned - holders
     # Every apply carries metadata.name: the metadata object itself is always owned by it.
     stale.discard(("f:metadata",))
     for path in sorted(stale, key=len):

@@ -158,7 +158,13 @@ class ReadHandlers(AppCore):
             # The WatchList gate defaults a watch from "now" to a streaming list (SetListOptionsDefaults).
             opts.send_initial_events = True
         since: int | None
-        if opts.send_initial_events or (initial_state and opts.send_initial_events is None):
+        if opts.send_initial_events and not initial_state:
+            assert rv_text is not None
+            requested = parse_resource_version(rv_text)
+            # A streaming list "not older than" a revision the store never reached: the server waits
+            # for it, then fails the watch with "Too large resource version" (the stream's one event).
+            since = requested if requested > self.store.current_resource_version() else None
+        elif opts.send_initial_events or (initial_state and opts.send_initial_events is None):
             since = None
         elif initial_state:
             since = self.store.current_resource_version()

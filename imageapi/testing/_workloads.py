@@ -84,6 +84,12 @@ class WorkloadKind:
     selectable_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # The status a created object starts with (the create strategy resets what the client sent).
     initial_status: Callable[[JSON], JSON] = _empty_status
+    # Where the kind holds a pod template (``()``: the kind is a Pod; None: it has none). Strategic
+    # merge patches and server-side apply merge the lists under it by their keys (containers by
+    # name, env by name, ports by containerPort…), as the server's Go types declare.
+    template_path: tuple[str, ...] | None = ("spec", "template")
+    # ``spec.selector`` is a LabelSelector, an atomic struct: applied and owned as a whole.
+    label_selector: bool = False
 
     @property
     def api_version(self) -> str:
@@ -112,22 +118,25 @@ _REPLICAS_FIELDS = {"status.replicas": ("status", "replicas")}
 
 WORKLOAD_KINDS: tuple[WorkloadKind, ...] = (
     WorkloadKind("coordination.k8s.io", "v1", "Lease", "leases", categories=(), status_subresource=False,
-                 generation=False),
-    WorkloadKind("", "v1", "Pod", "pods", ("po",), selectable_fields=_POD_FIELDS, initial_status=_pod_initial_status),
+                 generation=False, template_path=None),
+    WorkloadKind("", "v1", "Pod", "pods", ("po",), selectable_fields=_POD_FIELDS, initial_status=_pod_initial_status,
+                 template_path=()),
     WorkloadKind("", "v1", "ReplicationController", "replicationcontrollers", ("rc",),
                  selectable_fields=_REPLICAS_FIELDS),
     WorkloadKind("", "v1", "ConfigMap", "configmaps", ("cm",), categories=(), status_subresource=False,
-                 generation=False),
-    WorkloadKind("apps", "v1", "Deployment", "deployments", ("deploy",)),
-    WorkloadKind("apps", "v1", "ReplicaSet", "replicasets", ("rs",), selectable_fields=_REPLICAS_FIELDS),
-    WorkloadKind("apps", "v1", "StatefulSet", "statefulsets", ("sts",)),
-    WorkloadKind("apps", "v1", "DaemonSet", "daemonsets", ("ds",)),
-    WorkloadKind("batch", "v1", "Job", "jobs", selectable_fields={"status.successful": ("status", "succeeded")}),
-    WorkloadKind("batch", "v1", "CronJob", "cronjobs", ("cj",)),
+                 generation=False, template_path=None),
+    WorkloadKind("apps", "v1", "Deployment", "deployments", ("deploy",), label_selector=True),
+    WorkloadKind("apps", "v1", "ReplicaSet", "replicasets", ("rs",), selectable_fields=_REPLICAS_FIELDS, label_selector=True),
+    WorkloadKind("apps", "v1", "StatefulSet", "statefulsets", ("sts",), label_selector=True),
+    WorkloadKind("apps", "v1", "DaemonSet", "daemonsets", ("ds",), label_selector=True),
+    WorkloadKind("batch", "v1", "Job", "jobs", selectable_fields={"status.successful": ("status", "succeeded")},
+                 label_selector=True),
+    WorkloadKind("batch", "v1", "CronJob", "cronjobs", ("cj",), template_path=("spec", "jobTemplate", "spec", "template")),
     WorkloadKind("build.openshift.io", "v1", "BuildConfig", "buildconfigs", ("bc",), status_subresource=False,
-                 generation=False),
+                 generation=False, template_path=None),
     WorkloadKind("build.openshift.io", "v1", "Build", "builds", status_subresource=False, generation=False,
-                 selectable_fields={"status": ("status", "phase"), "podName": ("metadata", "name")}),
+                 selectable_fields={"status": ("status", "phase"), "podName": ("metadata", "name")},
+                 template_path=None),
     WorkloadKind("apps.openshift.io", "v1", "DeploymentConfig", "deploymentconfigs", ("dc",)),
 )
 
@@ -141,6 +150,75 @@ def _group_tables() -> Mapping[str, Mapping[str, ResourceInfo]]:
 
 # group/version ("v1" for the core group) → plural → ResourceInfo.
 WORKLOAD_RESOURCES: Mapping[str, Mapping[str, ResourceInfo]] = _group_tables()
+
+
+# -- patch metadata -------------------------------------------------------------------------------
+# The fields of the pod types whose lists merge by key (``patchStrategy``/``patchMergeKey`` and
+# ``listType``/``listMapKeys`` of k8s.io/api/core/v1), in the normalized schema's format; every other
+# field stays untyped (merged like a merge patch, lists replaced).
+
+
+def _keyed_list(item_type: str | None, *keys: str, retain_keys: bool = False) -> JSON:
+    items: JSON = {"type": "ref", "name": item_type} if item_type else {"type": "any"}
+    return {"type": {"type": "array", "items": items}, "patchStrategy": "merge,retainKeys" if retain_keys else "merge",
+            "patchMergeKey": keys[0], "listType": "map", "listMapKeys": list(keys)}
+
+
+def _ref(name: str) -> JSON:
+    return {"type": {"type": "ref", "name": name}}
+
+
+_CONTAINER_TYPE = {"fields": {
+    "env": _keyed_list(None, "name"), "ports": _keyed_list(None, "containerPort", "protocol"),
+    "volumeMounts": _keyed_list(None, "mountPath"), "volumeDevices": _keyed_list(None, "devicePath"),
+}}
+_POD_SPEC_TYPE = {"fields": {
+    "containers": _keyed_list("Container", "name"), "initContainers": _keyed_list("Container", "name"),
+    "ephemeralContainers": _keyed_list("Container", "name"), "volumes": _keyed_list(None, "name", retain_keys=True),
+    "imagePullSecrets": _keyed_list(None, "name"), "hostAliases": _keyed_list(None, "ip"),
+}}
+_CONDITIONS = {"conditions": _keyed_list(None, "type")}
+
+
+def _kind_patch_types(kind: WorkloadKind) -> dict[str, JSON]:
+    """The kind's type and the types along its path to the pod template."""
+    types: dict[str, JSON] = {}
+    root: JSON = {"fields": {"metadata": _ref("ObjectMeta")}}
+    if kind.status_subresource:
+        types[f"{kind.kind}Status"] = {"fields": dict(_CONDITIONS)}
+        root["fields"]["status"] = _ref(f"{kind.kind}Status")
+    types[kind.kind] = root
+    if kind.template_path is None:
+        return types
+    if not kind.template_path:
+        root["fields"]["spec"] = _ref("PodSpec")
+        return types
+    node = root
+    for depth, step in enumerate(kind.template_path[:-1]):
+        name = f"{kind.kind}{''.join(part.title() for part in kind.template_path[:depth + 1])}"
+        types[name] = {"fields": {}}
+        node["fields"][step] = _ref(name)
+        node = types[name]
+    node["fields"][kind.template_path[-1]] = _ref("PodTemplateSpec")
+    if kind.label_selector:
+        types[f"{kind.kind}Spec"]["fields"]["selector"] = _ref("LabelSelector")
+    return types
+
+
+def _patch_types() -> Mapping[str, JSON]:
+    types: dict[str, JSON] = {
+        "Container": _CONTAINER_TYPE, "PodSpec": _POD_SPEC_TYPE,
+        "PodTemplateSpec": {"fields": {"metadata": _ref("ObjectMeta"), "spec": _ref("PodSpec")}},
+        "LabelSelector": {"fields": {}, "mapType": "atomic"},
+    }
+    for kind in WORKLOAD_KINDS:
+        types.update(_kind_patch_types(kind))
+    return MappingProxyType(types)
+
+
+# The workload kinds' types as strategic merge and server-side apply read them (normalized schema
+# ``types``): merge keys only, every other field untyped.
+PATCH_TYPES: Mapping[str, JSON] = _patch_types()
 
 
 def validate_dns_subdomain_name(name: str, path: str = "metadata.name") -> list[FieldError]:
@@ -347,6 +425,7 @@ def _strategies() -> Mapping[str, StoreStrategy]:
 STRATEGIES: Mapping[str, StoreStrategy] = _strategies()
 
 __all__ = [
+    "PATCH_TYPES",
     "STRATEGIES",
     "WORKLOAD_KINDS",
     "WORKLOAD_RESOURCES",

@@ -338,7 +338,7 @@ def _skips_status(info: ResourceInfo, subresource: str | None) -> bool:
 
 @functools.cache
 def _patch_schema(kind: str) -> PatchSchema:
-    return PatchSchema.for_kind(_discovery.normalized_schema() or {}, kind)
+    return PatchSchema.for_kind(_discovery.patch_schema(), kind)
 
 
 __all__ = ["WriteHandlers"]

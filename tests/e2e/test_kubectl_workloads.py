@@ -128,3 +128,59 @@ def test_pod_create_get_list_and_watch(kubectl: Kubectl, cluster: FakeCluster, t
     assert labelled == "MODIFIED web front"
     assert deleted == "DELETED web front"
     assert cluster.list("pods", NAMESPACE) == []
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: web}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      nodeSelector: {disk: ssd}
+      containers:
+      - name: app
+        image: quay.io/example/app:1.0
+        env:
+        - {name: MODE, value: fast}
+        - {name: LEVEL, value: "2"}
+      - name: sidecar
+        image: quay.io/example/side:1.0
+"""
+
+
+def test_deployment_apply_reapply_and_the_server_side_upgrade(kubectl: Kubectl, cluster: FakeCluster,
+                                                              tmp_path: Path) -> None:
+    manifest = write_manifest(tmp_path, "deployment.yaml", DEPLOYMENT)
+    created = kubectl.run("apply", "-f", manifest)
+    write_manifest(tmp_path, "deployment.yaml", DEPLOYMENT.replace("app:1.0", "app:2.0").replace('"2"', '"3"'))
+    configured = kubectl.run("apply", "-f", manifest)
+    again = kubectl.run("apply", "-f", manifest)
+    upgraded = kubectl.run("apply", "--server-side", "-f", manifest)
+
+    assert created.stdout.strip() == "deployment.apps/web created"
+    assert configured.stdout.strip() == "deployment.apps/web configured"
+    assert again.stdout.strip() == "deployment.apps/web unchanged"
+    assert upgraded.stdout.strip() == "deployment.apps/web serverside-applied"
+    stored = cluster.get("deployments", "web", namespace=NAMESPACE)
+    # kubectl's strategic merge patch merged the containers and their env by name.
+    assert stored["spec"]["template"]["spec"]["containers"] == [
+        {"name": "app", "image": "quay.io/example/app:2.0",
+         "env": [{"name": "MODE", "value": "fast"}, {"name": "LEVEL", "value": "3"}]},
+        {"name": "sidecar", "image": "quay.io/example/side:1.0"}]
+    assert stored["metadata"]["generation"] == 2
+    # The upgrade moved the client-side fields to kubectl's apply (maps recorded with their "." key)
+    # and pruned nothing that the manifest still holds.
+    assert stored["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    assert stored["spec"]["strategy"] == {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
+    assert stored["spec"]["template"]["spec"]["nodeSelector"] == {"disk": "ssd"}

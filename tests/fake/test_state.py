@@ -297,6 +297,17 @@ def test_a_watch_ahead_of_a_fresh_server_ends_with_the_too_large_error(http: htt
     assert _watch(http, STREAMS, str(current)) == []  # its own revision is fine
 
 
+def test_a_streaming_list_ahead_of_the_server_ends_with_the_too_large_error(http: httpx.Client,
+                                                                            cluster: FakeCluster) -> None:
+    current = cluster.resource_version
+    params = {"watch": "true", "sendInitialEvents": "true", "resourceVersionMatch": "NotOlderThan",
+              "allowWatchBookmarks": "true", "resourceVersion": str(current + 1), "timeoutSeconds": "1"}
+    with http.stream("GET", STREAMS, params=params) as response:
+        events = [json.loads(line) for line in response.iter_lines() if line]
+    assert [(event["type"], event["object"]["code"], event["object"]["message"]) for event in events] == [
+        ("ERROR", 504, f"Timeout: Too large resource version: {current + 1}, current: {current}")]
+
+
 # -- imageapi serve --state ---------------------------------------------------------------------------
 
 

@@ -314,6 +314,79 @@ def test_every_workload_kind_is_stored_with_shared_revisions(http: httpx.Client,
     assert _ok(http.delete(f"{path}/sample"))["details"]["kind"] == kind.plural
 
 
+DEPLOYMENTS = "/apis/apps/v1/namespaces/apps/deployments"
+
+
+def _deployment() -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "labels": {"app": "web"}},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}}, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [
+                    {"name": "app", "image": "quay.io/example/app:1.0",
+                     "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "2"}],
+                     "ports": [{"containerPort": 8080, "protocol": "TCP"}]},
+                    {"name": "sidecar", "image": "quay.io/example/side:1.0"}]}}}}
+
+
+def test_strategic_merge_patches_merge_pod_template_lists_by_key(http: httpx.Client) -> None:
+    """kubectl apply (client side) sends these patches: containers merge by name, env by name."""
+    _ok(http.post(DEPLOYMENTS, json=_deployment()), 201)
+    patch = {"spec": {"template": {"spec": {
+        "$setElementOrder/containers": [{"name": "app"}, {"name": "sidecar"}],
+        "containers": [{"name": "app", "image": "quay.io/example/app:2.0",
+                        "$setElementOrder/env": [{"name": "A"}, {"name": "B"}],
+                        "env": [{"name": "B", "value": "3"}]}]}}}}
+    patched = _ok(http.patch(f"{DEPLOYMENTS}/web", content=json.dumps(patch),
+                             headers={"Content-Type": "application/strategic-merge-patch+json"}))
+    assert patched["spec"]["template"]["spec"]["containers"] == [
+        {"name": "app", "image": "quay.io/example/app:2.0",
+         "env": [{"name": "A", "value": "1"}, {"name": "B", "value": "3"}],
+         "ports": [{"containerPort": 8080, "protocol": "TCP"}]},
+        {"name": "sidecar", "image": "quay.io/example/side:1.0"}]
+    assert patched["metadata"]["generation"] == 2
+
+
+def test_server_side_apply_owns_containers_by_name(http: httpx.Client) -> None:
+    """Two managers applying different containers of one template share it without a conflict."""
+    apply = {"Content-Type": "application/apply-patch+yaml"}
+    first = _deployment()
+    first["spec"]["template"]["spec"]["containers"] = first["spec"]["template"]["spec"]["containers"][:1]
+    _ok(http.patch(f"{DEPLOYMENTS}/web", params={"fieldManager": "team-a"}, content=json.dumps(first),
+                   headers=apply), 201)
+    second = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+              "spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "quay.io/example/side:1.0"}]}}}}
+    merged = _ok(http.patch(f"{DEPLOYMENTS}/web", params={"fieldManager": "team-b"}, content=json.dumps(second),
+                            headers=apply))
+    assert [c["name"] for c in merged["spec"]["template"]["spec"]["containers"]] == ["app", "sidecar"]
+    changed = json.loads(json.dumps(second))
+    changed["spec"]["template"]["spec"]["containers"][0]["name"] = "app"
+    conflict = http.patch(f"{DEPLOYMENTS}/web", params={"fieldManager": "team-b"}, content=json.dumps(changed),
+                          headers=apply)
+    assert conflict.status_code == 409
+    assert 'conflict with "team-a"' in conflict.json()["message"]
+    assert '.spec.template.spec.containers[name="app"].image' in conflict.json()["message"]
+
+
+def test_the_client_side_apply_upgrade_prunes_nothing_the_manifest_holds(http: httpx.Client) -> None:
+    """kubectl's upgrade to server-side apply turns its client-side Update entry, maps recorded with
+    their "." key, into its Apply entry; applying the same manifest then removes nothing."""
+    manifest = _deployment()
+    manifest["spec"]["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}
+    manifest["spec"]["template"]["spec"]["nodeSelector"] = {"disk": "ssd"}
+    created = _ok(http.post(DEPLOYMENTS, params={"fieldManager": "kubectl-client-side-apply"}, json=manifest), 201)
+    entry = created["metadata"]["managedFields"][0]
+    assert "." in entry["fieldsV1"]["f:spec"]["f:strategy"]
+    upgrade = [{"op": "replace", "path": "/metadata/managedFields",
+                "value": [{**entry, "manager": "kubectl", "operation": "Apply"}]}]
+    _ok(http.patch(f"{DEPLOYMENTS}/web", params={"fieldManager": "kubectl"}, content=json.dumps(upgrade),
+                   headers={"Content-Type": "application/json-patch+json"}))
+    applied = _ok(http.patch(f"{DEPLOYMENTS}/web", params={"fieldManager": "kubectl"}, content=json.dumps(manifest),
+                             headers={"Content-Type": "application/apply-patch+yaml"}))
+    assert applied["spec"] == created["spec"]
+    assert applied["metadata"]["generation"] == 1
+
+
 def test_discovery_lists_every_workload_group_and_resource(http: httpx.Client) -> None:
     core = {entry["name"]: entry for entry in _ok(http.get("/api/v1"))["resources"]}
     assert {"pods", "pods/status", "configmaps", "replicationcontrollers", "namespaces", "secrets"} <= set(core)
