@@ -13,12 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .._resource_info import ResourceInfo
-from . import _bodies, _discovery
+from . import _bodies, _decode, _discovery
 from ._appcore import AppCore, api_version
 from ._contracts import JSON, RequestContext
 from ._lists import build_matcher, parse_list_options, validate_list_options
 from ._managed_fields import apply_ownership, default_manager, record_update
-from ._patch import PatchOptions, PatchSchema, patch_query_bool
+from ._patch import STRATEGIC_MERGE_PATCH, PatchOptions, PatchSchema, patch_query_bool
 from ._routes import Route
 from ._status import (
     STALE_OBJECT,
@@ -47,7 +47,9 @@ class WriteHandlers(AppCore):
             return
         if self.store.namespace_exists(namespace):
             return
-        if self.settings.require_namespaces:
+        if self.settings.require_namespaces or not _decode.is_namespace_name(namespace):
+            # A name that is no DNS-1123 label can name no namespace: the server's NamespaceLifecycle
+            # admission answers 404 for it, and the fake must not create one on first use either.
             raise not_found("namespaces", namespace, group="")
         self.store.ensure_namespace(namespace)
 
@@ -138,7 +140,7 @@ class WriteHandlers(AppCore):
         warnings = _bodies.unknown_fields(request, info, body)
         ctx = self._write_context(request)
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
-                                     require_resource_version=bool(info.group))
+                                     require_resource_version=info.plural in self.semantics.conditional_updates)
         return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
@@ -196,8 +198,17 @@ class WriteHandlers(AppCore):
         options = PatchOptions.checked(request.headers.get("content-type", ""),
                                        field_manager=request.query.get("fieldManager"),
                                        force=patch_query_bool(request.query.get("force")))
-        patch = _bodies.json_body(request)
-        return options, options.engine(patch, _patch_schema(info.kind)), patch
+        patch = _bodies.json_body(request, what=_decode.patch_error_prefix(options.patch_type))
+        engine = options.engine(patch, _patch_schema(info.kind))
+        shown = patch if options.patch_type == STRATEGIC_MERGE_PATCH else None
+
+        def checked(live: JSON | None) -> JSON:
+            # The patched object is decoded into the Go type again: a wrong type is the handler's 422.
+            patched = _bodies.as_object(engine(live))
+            _decode.check_patched(info.kind, patched, shown)
+            return patched
+
+        return options, checked, patch
 
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info
