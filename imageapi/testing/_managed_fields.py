@@ -331,6 +331,10 @@ def _compare_field(node: _Node, old: Mapping[str, Any], new: Mapping[str, Any], 
 
 
 def _compare(node: _Node, old: Any, new: Any, path: Path, result: Comparison) -> None:
+    if type(old) is type(new) and old == new:
+        # Equal subtrees (the common case) hold no change; typed fields cannot switch between a
+        # boolean and a number, which is all Python's == would confuse here.
+        return
     if node.granular and node.shape != _LIST and _is_map_or_null(old) and _is_map_or_null(new) \
             and (old is not None or new is not None):
         old_map, new_map = old or {}, new or {}
@@ -547,13 +551,28 @@ def remove_path(obj: Any, path: Path) -> None:
 
 
 class _Entry:
-    """One ``managedFields`` entry, its field set decoded."""
+    """One ``managedFields`` entry; its field set is decoded when first needed, and re-encoded only
+    when it changed (most writes leave most entries alone)."""
 
-    __slots__ = ("fields", "raw")
+    __slots__ = ("_fields", "dirty", "raw")
 
-    def __init__(self, raw: JSON, fields: FieldSet) -> None:
+    def __init__(self, raw: JSON, fields: FieldSet | None = None) -> None:
         self.raw = raw
-        self.fields = fields
+        self._fields = fields
+        self.dirty = fields is not None
+
+    @property
+    def fields(self) -> FieldSet:
+        """The entry's field set."""
+        if self._fields is None:
+            self._fields = from_fields_v1(self.raw.get("fieldsV1"))
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: FieldSet) -> None:
+        if self._fields is None or value != self._fields:
+            self.dirty = True
+        self._fields = value
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -578,8 +597,7 @@ class ManagedFields:
 
     def __init__(self, entries: Any) -> None:
         self.entries: list[_Entry] = [
-            _Entry(dict(entry), from_fields_v1(entry.get("fieldsV1")))
-            for entry in entries or [] if isinstance(entry, dict) and entry.get("manager")
+            _Entry(dict(entry)) for entry in entries or [] if isinstance(entry, dict) and entry.get("manager")
         ]
 
     def find(self, identity: tuple[str, str, str]) -> _Entry | None:
@@ -619,6 +637,8 @@ class ManagedFields:
 
     def take(self, paths: FieldSet, removed: FieldSet, keep: tuple[str, str, str]) -> None:
         """Others lose ``paths``; everyone (``keep`` too) loses ``removed``; empty entries go."""
+        if not paths and not removed:
+            return
         for entry in list(self.entries):
             if entry.identity != keep and paths:
                 entry.fields = entry.fields - paths
@@ -637,7 +657,7 @@ class ManagedFields:
             if raw.get("time") is not None:
                 encoded["time"] = raw["time"]
             encoded["fieldsType"] = "FieldsV1"
-            encoded["fieldsV1"] = to_fields_v1(entry.fields)
+            encoded["fieldsV1"] = to_fields_v1(entry.fields) if entry.dirty else raw.get("fieldsV1")
             if raw.get("subresource"):
                 encoded["subresource"] = raw["subresource"]
             out.append(encoded)
@@ -725,12 +745,19 @@ def apply_ownership(sets: FieldSets, kind: str, live: JSON | None, applied: JSON
 
 def _prune(sets: FieldSets, kind: str, merged: JSON, last: FieldSet, applied: FieldSet, others: list[_Entry]) -> None:
     """Remove from ``merged`` what this manager applied last time and no longer applies, unless someone
-    (this apply included) still owns it; a list element or an object goes as a whole."""
+    (this apply included) still owns it; a list element or an object goes as a whole.
+
+    structured-merge-diff compares the named-field closures (``EnsureNamedFieldsAreMembers``) of the
+    last and the owned sets; only what was dropped (and the objects above it) can differ, so an apply
+    that drops nothing, the usual case, costs nothing here."""
+    dropped = last - applied
+    if not dropped:
+        return
     owned = set(applied)
     for other in others:
         owned |= other.fields
     owned = sets.with_named_fields(kind, owned)
-    stale = sets.with_named_fields(kind, last) - owned
+    stale = sets.with_named_fields(kind, dropped) - owned
     # Every apply carries metadata.name: the metadata object itself is always owned by it.
     stale.discard(("f:metadata",))
     for path in sorted(stale, key=len):
