@@ -237,6 +237,28 @@ class FieldSets:
                 _compare_field(root.child(key), old_items, new_items, key, (), result)
         return result
 
+    def created_tree(self, kind: str, obj: JSON, *, ignored: frozenset[str]) -> JSON:
+        """The ``fieldsV1`` of everything a create adds (``to_fields_v1(compare(None, obj).added)``,
+        built in one walk)."""
+        tree: JSON = {}
+        root = self.root(kind)
+        items = dict(_owned_items(obj, ignored))
+        for key in sorted(items):
+            value = items[key]
+            if key == "metadata":
+                meta = root.child("metadata")
+                children = {f"f:{meta_key}": _added_tree(meta.child(meta_key), meta_value)
+                            for meta_key, meta_value in sorted(value.items()) if meta_key not in _UNOWNED_METADATA}
+                if children:
+                    tree["f:metadata"] = children
+            elif isinstance(value, dict) and root.has_field(key):
+                children = _children_tree(root.child(key), value)
+                if children:
+                    tree[f"f:{key}"] = children
+            else:
+                tree[f"f:{key}"] = _added_tree(root.child(key), value)
+        return tree
+
     def with_named_fields(self, kind: str, paths: Iterable[Path]) -> FieldSet:
         """``EnsureNamedFieldsAreMembers``: ``paths`` plus every struct field that has a member below it."""
         out: FieldSet = set()
@@ -390,6 +412,29 @@ def _mark(node: _Node, value: Any, path: Path, out: FieldSet) -> None:
             element = node.element()
             for segment, item in keyed.items():
                 _mark_item(node, element, item, (*path, segment), out)
+
+
+def _added_tree(node: _Node, value: Any) -> JSON:
+    """The ``fieldsV1`` node of a value that appears as a whole: itself (``"."``) and what it holds."""
+    children = _children_tree(node, value)
+    return {".": {}, **children} if children else {}
+
+
+def _children_tree(node: _Node, value: Any) -> JSON:
+    if not node.granular or value is None:
+        return {}
+    if isinstance(value, dict) and node.shape != _LIST:
+        return {f"f:{key}": _added_tree(node.child(key), value[key]) for key in sorted(value)}
+    if isinstance(value, list) and node.shape == _LIST:
+        keyed = _keyed(node, value)
+        if keyed is None:
+            return {}
+        element = node.element()
+        by_segment = sorted(keyed, key=_segment_order)
+        if node.list_type == "map":
+            return {segment: _added_tree(element, keyed[segment]) for segment in by_segment}
+        return {segment: {} for segment in by_segment}
+    return {}
 
 
 def _mark_item(node: _Node, element: _Node, item: Any, path: Path, out: FieldSet) -> None:
@@ -693,8 +738,21 @@ def record_update(sets: FieldSets, kind: str, old: JSON | None, new: JSON, manag
                   time: str, *, skip_status: bool, subresource: str | None = None) -> None:
     """Stamp ``new.metadata.managedFields`` for a non-apply write by ``manager``."""
     managed = _live_entries(old, new, subresource=subresource)
-    _update(sets, kind, managed, old, new, manager, api_version, time, _ignored(skip_status, subresource),
-            subresource)
+    ignored = _ignored(skip_status, subresource)
+    if old is None and not managed.entries:
+        # A create (the hot path): the creator owns all it wrote; build its FieldsV1 tree directly.
+        fields_v1 = sets.created_tree(kind, new, ignored=ignored)
+        meta = new.setdefault("metadata", {})
+        if fields_v1:
+            entry: JSON = {"manager": manager, "operation": "Update", "apiVersion": api_version, "time": time,
+                           "fieldsType": "FieldsV1", "fieldsV1": fields_v1}
+            if subresource:
+                entry["subresource"] = subresource
+            meta["managedFields"] = [entry]
+        else:
+            meta.pop("managedFields", None)
+        return
+    _update(sets, kind, managed, old, new, manager, api_version, time, ignored, subresource)
     managed.store(new)
 
 
