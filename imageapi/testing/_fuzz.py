@@ -23,7 +23,7 @@ from typing import Any
 from ._contracts import JSON
 
 _NAMES = ("fuzz", "a", "app", "b-1", "x" * 63)
-_NAMESPACES = ("fuzz", "fuzz-b", "Bad_NS", "a" * 64)
+_NAMESPACES = ("fuzz", "fuzz", "fuzz-b", "demo", "Bad_NS", "a" * 64)
 _TAGGED = ("app:latest", "app:1.0", "a:b", "nocolon", "app@sha256:" + "0" * 64)
 _DIGEST_NAMES = ("sha256:" + "1" * 64, "sha256:" + "2" * 64, "not-a-digest")
 _PATCH_TYPES = ("application/merge-patch+json", "application/strategic-merge-patch+json",
@@ -206,6 +206,25 @@ def _operations(document: JSON) -> list[Operation]:
     return found
 
 
+def _template(kind: str, name: str, rnd: random.Random) -> JSON | None:
+    """A realistic body of ``kind`` that the fake accepts (so creates succeed and later requests meet
+    stored objects), or None for kinds without one."""
+    source = {"kind": "DockerImage", "name": rnd.choice(("quay.io/example/hello:1.0", "quay.io/x/y:latest"))}
+    tag = {"name": rnd.choice(("latest", "1.0")), "from": source, "referencePolicy": {"type": "Source"},
+           "importPolicy": {"importMode": "Legacy"}, "annotations": None}
+    metadata: JSON = {"name": name, "labels": {"app": name[:20] or "x"}, "annotations": {"fuzz": "yes"}}
+    if kind == "ImageStream":
+        return {"metadata": metadata, "spec": {"lookupPolicy": {"local": False}, "tags": [tag]}}
+    if kind == "Image":
+        return {"metadata": metadata, "dockerImageReference": f"quay.io/x/y@{name}",
+                "dockerImageMetadata": {"kind": "DockerImage", "apiVersion": "1.0", "Size": 1024}}
+    if kind == "ImageStreamTag":
+        return {"metadata": metadata, "tag": tag}
+    if kind == "ImageTag":
+        return {"metadata": metadata, "spec": tag}
+    return None
+
+
 def _fill(template: str, rnd: random.Random) -> str:
     resource = template.rstrip("/").split("/")[-1]
     if "{name}" in template:
@@ -283,12 +302,21 @@ def generate(values: SchemaValues, rnd: random.Random) -> Case:
             if case.what not in ("duplicate key", "1e400 unknown field"):
                 case.refused = frozenset({400, 404, 415, 422})
         return case
-    body = values.valid(operation.schema, rnd)
+    kind = str(operation.schema.get("$ref", "")).rsplit(".", 1)[-1]
+    name = path.rsplit("/", 1)[-1] if "{name}" in operation.template else rnd.choice(
+        _DIGEST_NAMES if kind == "Image" else _TAGGED if kind in ("ImageStreamTag", "ImageTag") else _NAMES)
+    body = _template(kind, name, rnd) if rnd.random() < 0.5 else None
+    if body is None:
+        body = values.valid(operation.schema, rnd)
     if isinstance(body, dict) and operation.method in ("POST", "PUT"):
         body.setdefault("metadata", {})
         if isinstance(body["metadata"], dict):
-            body["metadata"]["name"] = path.rsplit("/", 1)[-1] if "{name}" in operation.template else \
-                rnd.choice(_NAMES)
+            body["metadata"]["name"] = name
+            if operation.method == "POST":
+                # A create carrying a resourceVersion is the server's own 500 ("resourceVersion should
+                # not be set on objects to be created", a Go error that is no Status), which the fake
+                # reproduces faithfully: not a fault to hunt for.
+                body["metadata"].pop("resourceVersion", None)
     case.headers["Content-Type"] = "application/json"
     roll = rnd.random()
     if operation.method in ("POST", "PUT", "DELETE") and roll < 0.5:
