@@ -17,6 +17,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ._common import CommandError
+
 
 def _seed_demo(cluster: Any) -> None:
     """A small demo namespace: an upstream image in the fake registry, a stream tracking it, a pull secret."""
@@ -49,7 +51,12 @@ def _serve(args: argparse.Namespace) -> int:
     cluster = FakeCluster(token=token, flavour=args.flavour)
     for seed in args.seed or []:
         SEEDS[seed](cluster)
-    with cluster.serve(port=args.port) as server:
+    try:
+        serving = cluster.serve(port=args.port)
+    except OSError as exc:  # a busy port: one line, not a traceback
+        raise CommandError(f"cannot listen on 127.0.0.1:{args.port}: {exc.strerror or exc}"
+                           " (pick another --port, or 0 for any free one)") from exc
+    with serving as server:
         if args.kubeconfig:
             server.write_kubeconfig(args.kubeconfig)
         print(server.url, flush=True)

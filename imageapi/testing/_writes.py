@@ -112,13 +112,13 @@ class WriteHandlers(AppCore):
     def _record_update(self, info: ResourceInfo, old: JSON | None, new: JSON, ctx: RequestContext,
                        subresource: str | None) -> None:
         record_update(self._field_sets, info.kind, old, new, ctx.field_manager or "unknown", api_version(info),
-                      format_time(ctx.now()), skip_status=_skips_status(info, subresource))
+                      format_time(ctx.now()), skip_status=_skips_status(info, subresource), subresource=subresource)
 
     def _apply_ownership(self, info: ResourceInfo, live: JSON | None, applied: JSON, merged: JSON,
                          ctx: RequestContext, subresource: str | None, force: bool) -> None:
         apply_ownership(self._field_sets, info.kind, live, applied, merged, ctx.field_manager or "unknown",
                         api_version(info), format_time(ctx.now()), force=force,
-                        skip_status=_skips_status(info, subresource))
+                        skip_status=_skips_status(info, subresource), subresource=subresource)
 
     def _respond_after_write(self, info: ResourceInfo, written: JSON, ctx: RequestContext) -> JSON:
         """Run the after-write hook (the simulated controllers) and return the decorated response body.
@@ -140,7 +140,7 @@ class WriteHandlers(AppCore):
         warnings = _bodies.unknown_fields(request, info, body)
         ctx = self._write_context(request)
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
-                                     require_resource_version=bool(info.group))
+                                     require_resource_version=info.plural in self.semantics.conditional_updates)
         return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
@@ -179,8 +179,15 @@ class WriteHandlers(AppCore):
             self._record_update(info, old, body, ctx, subresource)
         else:
             # An apply has set managedFields already; the strategy must not have the last word on them.
-            body["metadata"]["managedFields"] = managed_fields
+            if managed_fields is None:
+                body["metadata"].pop("managedFields", None)
+            else:
+                body["metadata"]["managedFields"] = managed_fields
         updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
+        if updated["metadata"].get("resourceVersion") == old_meta.get("resourceVersion") and not ctx.dry_run:
+            # The store skipped a write that changed nothing: no event happened, so no controller wakes.
+            self.strategy(info.plural).decorate(updated, ctx)
+            return updated
         return self._respond_after_write(info, updated, ctx)
 
     def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[PatchOptions, Callable[[JSON | None], JSON],
