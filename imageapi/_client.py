@@ -98,11 +98,12 @@ def _connection(
             from .config import load_config
 
             config = load_config(kubeconfig, context)
+        server, url_credentials = _without_credentials(str(config.server))
         return _Connection(
-            base_url=str(config.server),
+            base_url=server,
             # An empty namespace in a kubeconfig context means "not set", as it does for kubectl.
             namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
-            auth=_token_auth(token) if token is not None else config.auth,
+            auth=_token_auth(token) if token is not None else config.auth or url_credentials,
             verify=config.verify if verify is None else verify,
             # config.cert is always None: a kubeconfig's client certificate is loaded into verify.
             proxy=config.proxy,
@@ -110,13 +111,30 @@ def _connection(
         )
     if config is not None or kubeconfig is not None or context is not None:
         raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
+    server, url_credentials = _without_credentials(str(base_url))
     return _Connection(
-        base_url=str(base_url),
+        base_url=server,
         namespace=namespace or DEFAULT_NAMESPACE,
-        auth=_token_auth(token) if token is not None else None,
+        auth=_token_auth(token) if token is not None else url_credentials,
         verify=True if verify is None else verify,
         proxy=None,
     )
+
+
+def _without_credentials(url: str) -> tuple[str, httpx.Auth | None]:
+    """``url`` with any user:password or ``access_token`` taken out, and the auth they make.
+
+    httpx shows a request's URL whole (its INFO log line, ``repr(httpx.Request)``), so credentials
+    must not stay in it; an explicit ``token=`` or the configuration's auth still wins over them.
+    """
+    from ._redact import split_credentials
+
+    server, basic, token = split_credentials(url)
+    if basic is None and token is None:
+        return url, None
+    from .config import url_auth
+
+    return server, url_auth(basic, token)
 
 
 def _token_auth(token: str) -> httpx.Auth:
