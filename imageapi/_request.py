@@ -222,7 +222,8 @@ def _encode(document: Any) -> bytes:
 
 def _collection_path(info: ResourceInfo, namespace: str | None) -> str:
     """The path of a collection: in ``namespace``, or across all namespaces (and cluster-scoped) when None."""
-    parts = ["", "apis", info.group, info.version]
+    # The core group ("" : pods, secrets) lives under /api/v1; every named group under /apis/<group>.
+    parts = ["", "apis", info.group, info.version] if info.group else ["", "api", info.version]
     if namespace:
         parts += ["namespaces", quote(namespace, safe="")]
     parts.append(info.plural)
@@ -512,16 +513,28 @@ def decoder(type_name: str) -> Decoder:
     :class:`BodyMismatch` for a body that is not one."""
 
     def decode(content: bytes) -> Any:
-        from pydantic import ValidationError
-
         cls = model_class(type_name)
-        try:
-            result = cls.from_json(content)
-        except ValidationError as error:
-            raise BodyMismatch.from_validation(type_name, error) from None
-        return check_kind(result, cls.__kind__)
+        return decode_model(cls, content, type_name, cls.__kind__)
 
     return decode
+
+
+def decode_model(cls: type[Any], content: bytes, label: str, expected_kind: str | None) -> Any:
+    """``content`` validated as ``cls``; :class:`BodyMismatch` (named ``label``) when it is not one."""
+    from pydantic import ValidationError
+
+    parse = getattr(cls, "from_json", None) or cls.model_validate_json
+    try:
+        result = parse(content)
+    except ValidationError as error:
+        raise BodyMismatch.from_validation(label, error) from None
+    return check_kind(result, expected_kind)
+
+
+@functools.cache
+def model_decoder(model: type[Any]) -> Decoder:
+    """A decoder of response bodies into the pydantic model class ``model`` (generic accessors)."""
+    return functools.partial(decode_model, model, label=model.__name__, expected_kind=None)
 
 
 @functools.cache
@@ -532,7 +545,14 @@ def status_or(type_name: str) -> Decoder:
     keep it (``propagationPolicy=Foreground`` on image streams). The choice is made by the decoded
     ``kind``, wherever it sits in the body, in the same single pass over the bytes that builds the model.
     """
-    validator = _status_or_adapter(type_name)
+    object_class = model_class(type_name)
+    return status_or_model(object_class, object_class.__kind__ or type_name)
+
+
+@functools.cache
+def status_or_model(object_class: type[Any], kind: str) -> Decoder:
+    """:func:`status_or` for a model class whose objects say ``kind`` (generic accessors too)."""
+    validator = _status_or_adapter(object_class, kind)
 
     def decode(content: bytes) -> Any:
         from pydantic import ValidationError
@@ -542,10 +562,10 @@ def status_or(type_name: str) -> Decoder:
                 return validator.validate_json(content)
         except ValidationError as error:
             if error.errors()[0]["type"] not in _UNTAGGED:
-                raise BodyMismatch.from_validation(f"Status or {type_name}", error, tagged=True) from None
+                raise BodyMismatch.from_validation(f"Status or {kind}", error, tagged=True) from None
         # No ``kind`` (or an unexpected one): not a Status, so it can only be the object. The
         # server always writes ``kind``, so this second pass is for odd proxies and fakes only.
-        return decoder(type_name)(content)
+        return decode_model(object_class, content, kind, kind)
 
     return decode
 
@@ -554,8 +574,8 @@ def status_or(type_name: str) -> Decoder:
 _UNTAGGED = frozenset({"union_tag_not_found", "union_tag_invalid"})
 
 
-def _status_or_adapter(type_name: str) -> Any:
-    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``type_name`` by the body's ``kind`` key.
+def _status_or_adapter(object_class: type[Any], kind: str) -> Any:
+    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``object_class`` by the body's ``kind`` key.
 
     A tagged union reads the tag from the parsed JSON and then validates that same parsed document
     with the chosen model, so the body is parsed once (the models' ``kind`` fields are plain strings,
@@ -566,13 +586,13 @@ def _status_or_adapter(type_name: str) -> Any:
     from pydantic import GetPydanticSchema, TypeAdapter
     from pydantic_core import core_schema
 
-    status_class, object_class = model_class("Status"), model_class(type_name)
+    status_class = model_class("Status")
 
     def schema(_source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.tagged_union_schema(
             choices={
                 "Status": handler.generate_schema(status_class),
-                object_class.__kind__ or type_name: handler.generate_schema(object_class),
+                kind: handler.generate_schema(object_class),
             },
             discriminator="kind",
         )

@@ -15,7 +15,6 @@ from .._request import (
     build_create_request,
     build_get_request,
     build_replace_request,
-    decoder,
     to_json_object,
 )
 from ..errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -208,13 +207,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         options = WriteOptions()
         for attempt in range(1, TAG_CONFLICT_ATTEMPTS + 1):
             try:
-                current = yield build_get_request(self._info, namespace, stream, decoder(kind))
+                current = yield build_get_request(self._info, namespace, stream, self._decoder(kind))
             except NotFoundError:
                 spec_tag = _point_tag({"name": tag}, reference, reference_policy)
                 new_stream = with_kind(self._info.api_version, kind,
                                        {"metadata": {"name": stream}, "spec": {"tags": [spec_tag]}})
                 try:
-                    return (yield build_create_request(self._info, namespace, new_stream, decoder(kind), options))
+                    return (yield build_create_request(self._info, namespace, new_stream, self._decoder(kind), options))
                 except AlreadyExistsError:
                     continue  # created by someone else meanwhile: read it and update instead
             document = to_json_object(current)
@@ -227,7 +226,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
                 tags.append(entry)
             _point_tag(entry, reference, reference_policy)
             try:
-                return (yield build_replace_request(self._info, namespace, stream, document, decoder(kind), options))
+                return (yield build_replace_request(self._info, namespace, stream, document, self._decoder(kind), options))
             except ConflictError:
                 if attempt == TAG_CONFLICT_ATTEMPTS:
                     raise
