@@ -30,6 +30,7 @@ from ._base_client import (
     SyncClientCore,
     TimeoutTypes,
 )
+from ._deadline import DeadlineTypes
 from ._request import check_namespace
 
 if TYPE_CHECKING:
@@ -199,8 +200,9 @@ class Client(_Accessors, SyncClientCore):
     verify=…, namespace=…)``, ``Client.from_kubeconfig(path, context=…)``, ``Client(config=…)``.
 
     ``namespace`` is the default of namespaced calls (``None``: the context's namespace, the pod's,
-    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
-    ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
+    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``,
+    per connect, read, write), ``deadline`` (seconds for a whole call, retries included; None: none)
+    and ``retries`` (an int or a ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
     between retries (tests). Use as a context manager, or call :meth:`close`.
     """
@@ -214,6 +216,7 @@ class Client(_Accessors, SyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -228,6 +231,7 @@ class Client(_Accessors, SyncClientCore):
         super().__init__(
             httpx.Client(**_http_options(connection, transport, headers)), namespace=connection.namespace,
             timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            deadline=deadline,
         )
 
     @classmethod
@@ -331,6 +335,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -345,6 +350,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         super().__init__(
             httpx.AsyncClient(**_http_options(connection, transport, headers)), namespace=connection.namespace,
             timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            deadline=deadline,
         )
 
     @classmethod

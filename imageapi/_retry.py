@@ -31,6 +31,7 @@ import anyio
 import httpx
 import tenacity
 
+from ._deadline import Deadline
 from ._redact import redact_url
 from .errors import (
     HTTPX_NOT_SENT,
@@ -144,7 +145,7 @@ class _WaitRetryAfterOrBackoff(tenacity.wait.wait_base):
 
 
 def _controller_kwargs(
-    policy: RetryPolicy, method: str, url: object, rng: random.Random | None
+    policy: RetryPolicy, method: str, url: object, rng: random.Random | None, deadline: Deadline | None = None
 ) -> dict[str, Any]:
     """The pieces shared by the sync and async controllers.
 
@@ -163,13 +164,26 @@ def _controller_kwargs(
             delay, _describe(error),
         )
 
+    stop: tenacity.stop.stop_base = tenacity.stop_after_attempt(total)
+    if deadline is not None:
+        stop = stop | _StopAtDeadline(deadline)
     return {
-        "stop": tenacity.stop_after_attempt(total),
+        "stop": stop,
         "wait": _WaitRetryAfterOrBackoff(policy, rng),
         "retry": tenacity.retry_if_exception(lambda error: is_retryable(policy, method, error)),
         "before_sleep": log_retry,
         "reraise": True,
     }
+
+
+class _StopAtDeadline(tenacity.stop.stop_base):
+    """Stop before a wait that would end past the call's deadline (or once it has passed)."""
+
+    def __init__(self, deadline: Deadline) -> None:
+        self.deadline = deadline
+
+    def __call__(self, retry_state: tenacity.RetryCallState) -> bool:
+        return self.deadline.remaining() <= (retry_state.upcoming_sleep or 0.0)
 
 
 def retrying(
@@ -179,14 +193,16 @@ def retrying(
     *,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    deadline: Deadline | None = None,
 ) -> tenacity.Retrying:
     """A tenacity controller for one ``method`` request to ``url`` (used only in log lines, and only
     made into text then: anything whose ``str()`` is the URL will do).
 
     Use as ``for attempt in retrying(...): with attempt: send()``; the last error is re-raised
-    unchanged when retries run out or the error is not retryable.
+    unchanged when retries run out, the error is not retryable, or the wait before the next try
+    would end past ``deadline``.
     """
-    return tenacity.Retrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng))
+    return tenacity.Retrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng, deadline))
 
 
 def async_retrying(
@@ -196,9 +212,10 @@ def async_retrying(
     *,
     sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
     rng: random.Random | None = None,
+    deadline: Deadline | None = None,
 ) -> tenacity.AsyncRetrying:
     """The async twin of :func:`retrying`: ``async for attempt in async_retrying(...)``."""
-    return tenacity.AsyncRetrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng))
+    return tenacity.AsyncRetrying(sleep=sleep, **_controller_kwargs(policy, method, url, rng, deadline))
 
 
 @dataclass(frozen=True)
