@@ -23,59 +23,41 @@ from imageapi._deadline import Deadline
 from imageapi.errors import APITimeoutError, ServerError
 
 from ._listwatch import Consumer, consumer  # noqa: F401  (fixture)
+from ._rawhttp import RawServer
 
 STREAM = json.dumps({"kind": "ImageStream", "apiVersion": "image.openshift.io/v1",
                      "metadata": {"name": "app", "namespace": "demo", "resourceVersion": "3"}}).encode()
 DRIP_INTERVAL = 0.05
 
 
-class DripServer:
-    """Loopback HTTP/1.1: answers each request by trickling, one byte per ``DRIP_INTERVAL``, either
-    the body (``mode="body"``: headers at once, then the padded body) or the whole answer, headers
-    included (``mode="headers"``). ``sent`` counts the bytes trickled before the client hung up.
-    Each connection serves one answer (``Connection: close``)."""
+class DripServer(RawServer):
+    """Answers each request by trickling, one byte per ``DRIP_INTERVAL``, either the body
+    (``mode="body"``: headers at once, then the padded body after its first ``burst`` bytes) or the
+    whole answer, headers included (``mode="headers"``). ``sent`` counts the bytes trickled before the
+    client hung up. Each connection serves one answer (``Connection: close``)."""
 
     def __init__(self, mode: str, body: bytes, *, burst: int = 0) -> None:
         self.mode = mode
         self.body = body
-        self.burst = burst  # body bytes sent at once before the trickle starts
+        self.burst = burst
         self.sent = 0
         self.hung_up = threading.Event()
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        with connection:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                request += chunk
-            head = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
-                    "Connection: close\r\n\r\n").encode()
-            trickled = head + self.body if self.mode == "headers" else self.body[self.burst:]
-            try:
-                if self.mode == "body":
-                    connection.sendall(head + self.body[:self.burst])
-                for index in range(len(trickled)):
-                    connection.sendall(trickled[index:index + 1])
-                    self.sent += 1
-                    time.sleep(DRIP_INTERVAL)
-            except OSError:
-                self.hung_up.set()
-
-    def close(self) -> None:
-        self._listener.close()
+    def answer(self, connection: socket.socket, head: bytes) -> bool:
+        start = (f"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {len(self.body)}\r\n"
+                 "Connection: close\r\n\r\n").encode()
+        trickled = start + self.body if self.mode == "headers" else self.body[self.burst:]
+        try:
+            if self.mode == "body":
+                connection.sendall(start + self.body[:self.burst])
+            for index in range(len(trickled)):
+                connection.sendall(trickled[index:index + 1])
+                self.sent += 1
+                time.sleep(DRIP_INTERVAL)
+        except OSError:
+            self.hung_up.set()
+        return False
 
 
 def padded(size: int) -> bytes:
@@ -181,7 +163,7 @@ def test_each_timeout_phase_is_cut_to_what_remains() -> None:
     assert limit.timeout(httpx.Timeout(30.0)).read > 0  # never 0 (httpx: "do not wait"), but tiny
 
 
-class _SilentWatchServer:
+class _SilentWatchServer(RawServer):
     """Answers a watch request after ``header_delay`` seconds, then sends one event after
     ``event_delay`` more and holds the stream open; ``attempts`` counts the watch requests."""
 
@@ -189,42 +171,18 @@ class _SilentWatchServer:
         self.header_delay = header_delay
         self.event_delay = event_delay
         self.attempts = 0
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        request = b""
-        while b"\r\n\r\n" not in request:
-            chunk = connection.recv(65536)
-            if not chunk:
-                return
-            request += chunk
+    def answer(self, connection: socket.socket, head: bytes) -> bool:
         self.attempts += 1
-        self._held.append(connection)
+        self.hold(connection)
         time.sleep(self.header_delay)
         event = json.dumps({"type": "ADDED", "object": json.loads(STREAM)}).encode() + b"\n"
-        try:
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                               b"Transfer-Encoding: chunked\r\n\r\n")
-            time.sleep(self.event_delay)
-            connection.sendall(f"{len(event):x}\r\n".encode() + event + b"\r\n")
-        except OSError:
-            pass
-
-    def close(self) -> None:
-        self._listener.close()
-        for connection in self._held:
-            connection.close()
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+        time.sleep(self.event_delay)
+        connection.sendall(f"{len(event):x}\r\n".encode() + event + b"\r\n")
+        return False
 
 
 def test_a_watch_reconnect_attempt_is_bounded_by_the_deadline(make_client: Any, consumer: Consumer) -> None:  # noqa: F811
