@@ -61,6 +61,7 @@ class Texts:
         model._repr_pretty_(printer, False)
         self.add(f"pretty {where}", "".join(printer.parts))
         self.add(f"rich {where}", list(model.__rich_repr__()))
+        self.add(f"html {where}", model._repr_html_())
 
     def error(self, where: str, error: BaseException) -> None:
         seen: set[int] = set()
@@ -100,7 +101,7 @@ def _kubeconfig(tmp_path: Path, server: str, user: dict[str, Any]) -> Path:
 def test_no_sentinel_comes_out_of_any_text(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)  # every logger: httpx, httpcore, imageapi, the root
     for name in ("httpx", "httpcore", "imageapi"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
+        caplog.set_level(logging.DEBUG, logger=name)  # restored after the test
     texts = Texts()
     requests: list[httpx.Request] = []
 
