@@ -147,7 +147,7 @@ def test_serve_on_a_busy_port_or_into_a_missing_folder_is_one_line(
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        status, _, err = run(capsys, "serve", "--port", str(port), "--no-auth")
+        status, _, err = run(capsys, "serve", "--port", str(port), "--token", "t")
     assert status == 1 and err.count("\n") == 1
     assert err.startswith(f"error: cannot listen on 127.0.0.1:{port}: ") and "in use" in err
     status, _, err = run(capsys, "serve", "--kubeconfig", str(tmp_path / "missing" / "kubeconfig"))
