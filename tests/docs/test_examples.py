@@ -15,7 +15,6 @@ import re
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,27 +63,6 @@ def _label(page: Path) -> str:
 
 
 RUNNABLE = [page for page in PAGES if any(example.not_run is None for example in examples(page))]
-
-
-@pytest.fixture
-def demo_cluster(tmp_path: Path) -> Iterator[Path]:
-    """``python -m imageapi serve --seed demo``, as a reader starts it; yields its kubeconfig."""
-    kubeconfig = tmp_path / "fake.kubeconfig"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "imageapi", "serve", "--seed", "demo", "--kubeconfig", str(kubeconfig)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=ROOT,
-    )
-    try:
-        assert server.stdout is not None
-        url = server.stdout.readline().strip()  # printed once serving
-        assert url.startswith("http"), server.stderr.read() if server.stderr else url
-        yield kubeconfig
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.parametrize("page", RUNNABLE, ids=_label)
