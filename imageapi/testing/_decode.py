@@ -33,7 +33,7 @@ from typing import Any
 
 from . import _discovery
 from ._contracts import JSON
-from ._patch_base import APPLY_PATCH, STRATEGIC_MERGE_PATCH
+from ._patch_base import APPLY_PATCH, STRATEGIC_MERGE_PATCH, go_format, go_type_name
 from ._status import FieldError, bad_request, go_quote, invalid
 
 # encoding/json's scanner refuses documents nested deeper than maxNestingDepth = 10000 with
@@ -252,15 +252,7 @@ def _definition(name: str) -> JSON | None:
 
 
 def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float, _Overflow)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return "number" if isinstance(value, _Overflow) else go_type_name(value)
 
 
 def _go_type(type_ref: JSON) -> str:
@@ -517,21 +509,6 @@ def check_patched(kind: str, patched: JSON, patch_map: Any = None) -> None:
         shown = go_format(patch_map) if patch_map is not None else json.dumps(patched, separators=(",", ":"))
         raise invalid("", "", [FieldError("FieldValueInvalid", "patch", error.message, shown, True)],
                       group="") from None
-
-
-def go_format(value: Any) -> str:
-    """Go's ``%+v`` of a decoded JSON value (maps print with sorted keys)."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{key}:{go_format(value[key])}" for key in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_format(item) for item in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return str(value)
 
 
 # -- names in paths ---------------------------------------------------------------------------------
