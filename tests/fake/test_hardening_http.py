@@ -228,3 +228,18 @@ def test_httpx_keeps_working_through_keep_alive(server: FakeServer) -> None:
         for index in range(20):
             assert client.post(streams_path(), json=stream_body(f"s{index}")).status_code == 201
         assert len(client.get(streams_path()).json()["items"]) == 20
+
+
+def test_a_malformed_request_target_is_400(server: FakeServer) -> None:
+    assert_status(exchange(server, request(server, "GET", "http://[broken/api")), 400, "BadRequest")
+
+
+def test_a_bug_in_the_connection_handler_is_a_generic_500(server: FakeServer, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    def broken(self: object, request: object) -> None:
+        raise KeyError("secret-internal-detail")
+
+    monkeypatch.setattr(_http_server._Handler, "_dispatch", broken)
+    status = assert_status(exchange(server, request(server)), 500, "InternalError")
+    assert "secret-internal-detail" not in json.dumps(status) and "KeyError" not in json.dumps(status)
+    assert any("unhandled error" in record.getMessage() for record in caplog.records)
