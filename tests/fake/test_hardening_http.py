@@ -140,14 +140,15 @@ def test_half_sent_requests_are_cut_off(cluster: FakeCluster, monkeypatch: pytes
     monkeypatch.setattr(_http_server, "HEADER_TIMEOUT", 0.2)
     monkeypatch.setattr(_http_server, "BODY_TIMEOUT", 0.2)
     with cluster.serve() as server:
-        sockets = [connect(server) for _ in range(20)]
+        sockets = [connect(server) for _ in range(21)]
         try:
             for index, sock in enumerate(sockets):
-                if index % 2:  # headers never finish
+                if index % 3 == 0:  # headers never finish
                     sock.sendall(f"GET /api HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nX-Slow: ".encode())
-                else:  # the body never arrives
+                elif index % 3 == 1:  # the body never arrives
                     sock.sendall(request(server, "POST", streams_path(), headers="Content-Length: 100\r\n",
                                          body=b"{"))
+                # index % 3 == 2: the connection opens and nothing is ever sent
             for sock in sockets:
                 assert sock.recv(65536) == b""  # closed by the server, not by the 10 s client timeout
         finally:
