@@ -399,7 +399,7 @@ class _Handler(BaseRequestHandler):
             if total > MAX_BODY_BYTES:
                 raise _FramingError(request_entity_too_large(MAX_BODY_BYTES))
             parts.append(self.reader.read(size))
-            if self.reader.readline(2) not in (b"\r\n", b"\n"):
+            if self.reader.read(2) != b"\r\n":  # each chunk's data ends with CRLF, as Go's reader insists
                 raise _refuse(400, "malformed chunked encoding")
 
     def _handle_one(self) -> None:
