@@ -221,3 +221,24 @@ def test_a_watch_stream_that_cannot_be_decompressed_is_a_protocol_error(
     client = make_client(transport=httpx.MockTransport(answer), namespace="demo")
     with pytest.raises(ProtocolError, match="could not be decoded"):
         consumer.events(client.image_streams.watch(), 1, watchdog=5)
+
+
+@pytest.mark.parametrize("failure", [
+    httpx.ConnectError("refused"), httpx.ConnectTimeout("slow connect"), httpx.ReadTimeout("slow read"),
+    httpx.WriteTimeout("slow write"), httpx.PoolTimeout("pool full"), httpx.ReadError("reset"),
+    httpx.WriteError("broken pipe"), httpx.RemoteProtocolError("peer closed connection"),
+    httpx.LocalProtocolError("bad request"), httpx.UnsupportedProtocol("ftp"), httpx.ProxyError("proxy said no"),
+    httpx.DecodingError("bad gzip"),
+], ids=lambda failure: type(failure).__name__)
+@pytest.mark.parametrize("verb", ["get", "list", "create", "delete"])
+def test_every_transport_failure_is_an_image_api_error(
+    make_client: Any, consumer: Consumer, verb: str, failure: Exception  # noqa: F811
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    client = make_client(transport=httpx.MockTransport(fail), namespace="demo", retries=0)
+    with pytest.raises(ImageAPIError) as caught:
+        _calls(consumer)[verb](client)
+    assert caught.value.original is failure
+    assert "/httpx/" not in "".join(traceback.format_exception(caught.value))
