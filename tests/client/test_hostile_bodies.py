@@ -242,3 +242,27 @@ def test_every_transport_failure_is_an_image_api_error(
         _calls(consumer)[verb](client)
     assert caught.value.original is failure
     assert "/httpx/" not in "".join(traceback.format_exception(caught.value))
+
+
+class _ClosedUnderneath(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A watch body closed by something else mid-read: httpx raises StreamClosed."""
+
+    def __iter__(self) -> Any:
+        raise httpx.StreamClosed()
+        yield b""  # pragma: no cover
+
+    async def __aiter__(self) -> Any:
+        raise httpx.StreamClosed()
+        yield b""  # pragma: no cover
+
+
+def test_a_watch_stream_closed_underneath_reconnects_instead_of_leaking_httpx_errors() -> None:
+    from imageapi import Client
+
+    answers = iter([httpx.Response(200, stream=_ClosedUnderneath()),
+                    httpx.Response(200, content=b'{"type":"ADDED","object":' + _json(STREAM) + b"}\n")])
+    with Client("https://api.example.test:6443", transport=httpx.MockTransport(lambda request: next(answers)),
+                sleep=lambda seconds: None) as client:
+        with client.image_streams.watch(namespace="demo", resource_version="5") as watch:
+            event = next(watch)
+        assert event.object.metadata.name == "app" and watch.reconnects == 1
