@@ -30,10 +30,13 @@ from ..models import (
 )
 from ..pagination import AsyncPager, Pager
 from ..watch import AsyncWatcher, Watcher
+from ..workflows._import import ImportResult
+from ..workflows._lookup import LookupPlan, LookupResult
+from ..workflows._tag import TagPlan, TagResult
 from ._listing import List, Watch
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 from .image_stream_imports import ImageStreamImportVerbs
-from .image_streams import ImageStreamVerbs
+from .image_streams import ImageStreamVerbs, ImageStreamWorkflowVerbs
 
 __all__ = [
     "AsyncImageSignatures",
@@ -109,9 +112,11 @@ class ImageStreams(
     List[Namespaced, Pager[ImageStream, ImageStreamList]],
     Watch[Namespaced, Watcher[ImageStream]],
     ImageStreamVerbs[ImageStream, ImageStreamLayers, SecretList],
+    ImageStreamWorkflowVerbs[TagPlan, TagResult, ImportResult, LookupPlan, LookupResult],
     plural="imagestreams",
 ):
-    """``client.image_streams``: image streams, with ``/status``, ``layers``, ``secrets`` and ``tag``."""
+    """``client.image_streams``: image streams, with ``/status``, ``layers``, ``secrets``, and oc's
+    ``tag``/``untag``, ``import_image`` and ``set_image_lookup`` (each with a plan form)."""
 
 
 class ImageStreamTags(
@@ -192,6 +197,8 @@ class AsyncImageStreams(
     List[Namespaced, AsyncPager[ImageStream, ImageStreamList]],
     Watch[Namespaced, AsyncWatcher[ImageStream]],
     ImageStreamVerbs[AsyncResult[ImageStream], AsyncResult[ImageStreamLayers], AsyncResult[SecretList]],
+    ImageStreamWorkflowVerbs[AsyncResult[TagPlan], AsyncResult[TagResult], AsyncResult[ImportResult],
+                             AsyncResult[LookupPlan], AsyncResult[LookupResult]],
     plural="imagestreams",
 ):
     """``client.image_streams`` on the async client (see :class:`ImageStreams`)."""
