@@ -280,16 +280,18 @@ def import_failure(request: ApiRequest, status: JSON, answer: ImageStreamImport)
     """
     code = status.get("code")
     http_code = code if isinstance(code, int) and code >= 400 else 500
-    error = error_from_response(request.method, request.path, http_code, {}, json.dumps(status).encode())
+    # A per-image Status carries no kind; without one it would not be read as a Status at all.
+    body = {"kind": "Status", "apiVersion": "v1", **status}
+    error = error_from_response(request.method, request.path, http_code, {}, json.dumps(body).encode())
     error.image_stream_import = answer
     return error
 
 
-def _imported(entry: JSON) -> ImportedTag | None:
+def _imported(entry: JSON, tag: str) -> ImportedTag | None:
     image = entry.get("image") or {}
     if (entry.get("status") or {}).get("status") == "Failure" or not image:
         return None
-    return ImportedTag(tag=str(entry.get("tag") or ""), digest=str((image.get("metadata") or {}).get("name") or ""),
+    return ImportedTag(tag=tag, digest=str((image.get("metadata") or {}).get("name") or ""),
                        pull_spec=str(image.get("dockerImageReference") or ""))
 
 
@@ -303,16 +305,20 @@ def result_flow(target: str, options: ImportOptions, namespace: str) -> Flow[Imp
     entries = list(status.get("images") or [])
     repository = status.get("repository") or {}
     entries += list(repository.get("images") or [])
-    sources = [str(image["from"]["name"]) for image in (sent["spec"].get("images") or [])]
+    requested = list(sent["spec"].get("images") or [])
     imported, failed = [], []
     for index, entry in enumerate(entries):
-        item = _imported(entry)
+        # status.images[i] answers spec.images[i], and its own "tag" is the source's tag: the target
+        # tag is the one asked for. Repository images are tagged under their source tag.
+        asked = requested[index] if index < len(requested) else None
+        tag = str(((asked or {}).get("to") or {}).get("name") or entry.get("tag") or "")
+        item = _imported(entry, tag)
         if item is not None:
             imported.append(item)
             continue
         image_status = entry.get("status") or {}
         failed.append(FailedTag(
-            tag=str(entry.get("tag") or ""), source=sources[index] if index < len(sources) else "",
+            tag=tag, source=str(asked["from"]["name"]) if asked else "",
             reason=str(image_status.get("reason") or ""),
             message=str(image_status.get("message") or "unknown error prevented import"), status=image_status,
         ))
