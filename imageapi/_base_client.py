@@ -14,14 +14,15 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
 import httpx
 
 from ._redact import redact_url
-from ._request import ApiRequest, check_namespace, check_response
-from .errors import ImageAPIError, error_from_transport
+from ._request import ApiRequest, check_namespace, check_response, decode_response
+from .errors import ImageAPIError, ProtocolError, error_from_transport
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -114,6 +115,22 @@ class _LoggedURL:
 
     def __str__(self) -> str:
         return str(self._base.join(self._path))
+
+
+def user_facing(error: ImageAPIError) -> ImageAPIError:
+    """``error`` ready to be raised at the caller's line: without the frames it was raised through
+    (the retry controller, ``concurrent.futures``, httpx) and with nothing chained to it. What it was
+    chained to stays reachable as ``error.original``. Raise it ``from None``."""
+    if error.original is None and error.__cause__ is not None:
+        error.original = error.__cause__
+    return error.with_traceback(None)
+
+
+def undecodable_body(request: ApiRequest, http_request: httpx.Request, exc: httpx.DecodingError) -> ProtocolError:
+    """The error for a body its ``Content-Encoding`` (gzip, deflate, br) could not be undone on."""
+    return ProtocolError(
+        f"the response body could not be decoded ({exc})", method=request.method, url=str(http_request.url)
+    ).with_original(exc)
 
 
 class ClientCore:
@@ -243,7 +260,9 @@ class SyncClientCore(ClientCore):
         try:
             response = self._http.send(http_request)
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     def _execute(
@@ -257,7 +276,7 @@ class SyncClientCore(ClientCore):
             with attempt:
                 response = self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return decode_response(request, response.request.url, response.content)
 
     def _run(
         self,
@@ -277,6 +296,11 @@ class SyncClientCore(ClientCore):
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: httpx has closed the connection on its way out; the user sees only their line.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def close(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""
@@ -310,7 +334,9 @@ class AsyncClientCore(ClientCore):
         try:
             response = await self._http.send(http_request)
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     async def _execute(
@@ -324,7 +350,7 @@ class AsyncClientCore(ClientCore):
             with attempt:
                 response = await self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return decode_response(request, response.request.url, response.content)
 
     async def _run(
         self,
@@ -344,6 +370,12 @@ class AsyncClientCore(ClientCore):
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
+            # httpx/httpcore frames it went through (the connection was closed on the way).
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import httpx
 
@@ -36,6 +36,8 @@ if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .config import ClientConfig
+    from .models.coordination_v1 import Lease
+    from .models.generic import GenericObject
     from .resources import (
         AsyncImages,
         AsyncImageSignatures,
@@ -54,10 +56,12 @@ if TYPE_CHECKING:
         ImageStreamTags,
         ImageTags,
     )
+    from .resources._generic import AsyncGenericResource, GenericResource
 
 __all__ = ["AsyncClient", "Client"]
 
 ResourceT = TypeVar("ResourceT")
+ModelT = TypeVar("ModelT")
 
 DEFAULT_NAMESPACE = "default"
 USER_AGENT = "imageapi-python"
@@ -146,7 +150,7 @@ def _http_options(connection: _Connection, transport: Any, headers: Mapping[str,
 class _Accessors:
     """Creates each resource accessor on first use and keeps it (one per client object)."""
 
-    _accessors: dict[str, Any]
+    _accessors: dict[Any, Any]
 
     def _accessor(self, class_name: str) -> Any:
         accessors = self.__dict__.setdefault("_accessors", {})
@@ -157,6 +161,16 @@ class _Accessors:
             accessor = getattr(resources, class_name)(self)
             accessors[class_name] = accessor
         return accessor
+
+    def _generic(
+        self, class_name: str, api_version: str, plural: str, kind: str | None, namespaced: bool,
+        model: type[Any] | None,
+    ) -> Any:
+        from .resources import _generic
+
+        return _generic.generic_accessor(
+            self, getattr(_generic, class_name), api_version, plural, kind, namespaced, model
+        )
 
 
 class Client(_Accessors, SyncClientCore):
@@ -212,6 +226,37 @@ class Client(_Accessors, SyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str, namespaced: bool = True, model: None = None
+    ) -> GenericResource[GenericObject]: ...
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[ModelT],
+    ) -> GenericResource[ModelT]: ...
+
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[Any] | None = None,
+    ) -> Any:
+        """An accessor for any resource, such as ``resource("apps/v1", "deployments", kind="Deployment")``.
+
+        It offers get, list, create, replace, patch, delete, delete_collection and watch, built like
+        the image accessors'. Objects decode to ``model`` (a pydantic model class; its ``__kind__``
+        may stand in for ``kind``) or to ``GenericObject`` (``metadata`` typed, every other field
+        kept as JSON). ``namespaced=False`` for cluster-scoped resources.
+        """
+        return self._generic("GenericResource", api_version, plural, kind, namespaced, model)
+
+    @property
+    def leases(self) -> GenericResource[Lease]:
+        """``coordination.k8s.io/v1`` Leases (typed ``Lease``): what leader election runs on."""
+        from .models.coordination_v1 import Lease
+
+        return self.resource("coordination.k8s.io/v1", "leases", model=Lease)
 
     @property
     def images(self) -> Images:
@@ -298,6 +343,31 @@ class AsyncClient(_Accessors, AsyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str, namespaced: bool = True, model: None = None
+    ) -> AsyncGenericResource[GenericObject]: ...
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[ModelT],
+    ) -> AsyncGenericResource[ModelT]: ...
+
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[Any] | None = None,
+    ) -> Any:
+        """:meth:`Client.resource` on the async client: the verbs return coroutines."""
+        return self._generic("AsyncGenericResource", api_version, plural, kind, namespaced, model)
+
+    @property
+    def leases(self) -> AsyncGenericResource[Lease]:
+        """``coordination.k8s.io/v1`` Leases (typed ``Lease``): what leader election runs on."""
+        from .models.coordination_v1 import Lease
+
+        return self.resource("coordination.k8s.io/v1", "leases", model=Lease)
 
     @property
     def images(self) -> AsyncImages:

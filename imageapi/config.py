@@ -31,7 +31,6 @@ from typing import Any
 
 import httpx
 
-from . import _yaml
 from ._redact import redact_url
 from .auth import (
     BasicAuth,
@@ -248,10 +247,15 @@ def _read(path: Path) -> _Document:
         text = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    from .manifests import YAMLSyntaxError, parse_yaml  # PyYAML loads on the first kubeconfig read
+
     try:
-        data = _yaml.load(text)
-    except _yaml.YAMLError as exc:
+        documents = parse_yaml(text)
+    except YAMLSyntaxError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=where) from None
+    if len(documents) > 1:
+        raise ConfigError("holds several YAML documents; a kubeconfig is one", path=where)
+    data = documents[0] if documents else None
     if data is None:
         data = {}
     if not isinstance(data, dict):

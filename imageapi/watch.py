@@ -60,7 +60,8 @@ import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ._request import ApiRequest, ListOptions, build_watch_request, response_error
+from ._base_client import undecodable_body, user_facing
+from ._request import ApiRequest, BodyMismatch, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
     ApiError,
@@ -272,23 +273,32 @@ class WatchMachine(Generic[ModelT]):
                     # The excerpt starts at the bad line but goes on: the first line of a proxy's
                     # page is often only markup, and the text saying what happened comes after it.
                     following = b"\n".join(lines[position:position + _EXCERPT_LINES])
-                    raise self._not_an_event(error, following) from error
+                    raise self._not_an_event(error, following) from None
                 if event is not None:
                     yield event
 
     def _not_an_event(self, error: ValidationError, received: bytes) -> ProtocolError:
         # A complete line (it ended with a newline) that is not an event: a proxy's page or
         # garbage, which a reconnect would read again. Raised, not retried.
+        problems = BodyMismatch.from_validation("watch event", error, tagged=True).problems
         return ProtocolError(
-            f"watch stream line is not a watch event ({error.errors()[0]['msg']})",
-            url=self._stream_url, received=received,
-        )
+            f"watch stream line is not a watch event ({problems[0] if problems else 'unreadable'})",
+            url=self._stream_url, received=received, problems=problems,
+        ).with_original(error)
 
     def _decode(self, line: bytes) -> Event[ModelT] | None:
         event = self._decode_line(line)
         self._lines_this_stream += 1
         if isinstance(event, _ErrorEvent):
             raise _error_from_status(event.object, self._info)
+        kind = event.object.kind
+        if kind is not None and kind != self._info.kind:
+            # An event about another kind of object (a misrouted proxy, a broken server) is not
+            # silently read as this kind: its fields would be decoded under the wrong schema.
+            raise ProtocolError(
+                f"watch stream event carries a {kind}, expected a {self._info.kind}",
+                url=self._stream_url, received=line,
+            )
         metadata = getattr(event.object, "metadata", None)
         version = getattr(metadata, "resource_version", None)
         if version:
@@ -418,7 +428,14 @@ class Watcher(_WatcherBase[ModelT]):
         return self
 
     def __next__(self) -> Event[ModelT]:
-        return next(self._events)
+        try:
+            return next(self._events)
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: the stream's ``finally`` closed the connection on the way out; what the user
+            # sees is their own line, not the socket read it interrupted.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another thread (the blocked read is interrupted)."""
@@ -500,6 +517,8 @@ class Watcher(_WatcherBase[ModelT]):
                 if isinstance(exc, httpx.TransportError):
                     return error_from_transport(request.method, http_request.url, exc)
                 raise
+            except httpx.DecodingError as exc:
+                raise undecodable_body(request, http_request, exc) from None
             return None
         finally:
             self._response = None
@@ -531,7 +550,13 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:  # another event loop (trio): stop() works from its tasks only
                 self._loop = None
-        return await self._events.__anext__()
+        try:
+            return await self._events.__anext__()
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task; the connection was closed on the way out.
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another task, or another thread under asyncio."""
@@ -628,6 +653,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                         if not self._stopped.is_set():
                             outcome.append(error_from_transport(request.method, http_request.url, exc))
                         return
+                    except httpx.DecodingError as exc:
+                        raise undecodable_body(request, http_request, exc) from None
                 self._scope = None
                 if scope.cancelled_caught or chunk is None:
                     return

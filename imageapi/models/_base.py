@@ -41,6 +41,7 @@ __all__ = [
     "ApiModel",
     "Base64Bytes",
     "Time",
+    "format_micro_time",
     "format_time",
     "parse_time",
     "validation_error_paths",
@@ -75,13 +76,29 @@ def parse_time(value: Any) -> datetime:
 
 def format_time(value: datetime) -> str:
     """Write a time the way the API server does: RFC 3339, UTC, ``Z``, whole seconds."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_micro_time(value: datetime) -> str:
+    """Write a ``MicroTime`` (Lease times) as the API server does: RFC 3339, UTC, six fraction digits."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _utc(value: datetime) -> datetime:
+    # A naive time is taken as UTC, as parse_time does.
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(timezone.utc)
 
 
 class _TimeSchema:
-    """Core schema of ``Time``: pydantic's fast native parser, the lenient one only as a fallback."""
+    """Core schema of ``Time``: pydantic's fast native parser, the lenient one only as a fallback.
+
+    ``format`` writes the JSON form (``format_time``; ``format_micro_time`` for ``MicroTime``).
+    """
+
+    def __init__(self, format: Any = format_time) -> None:
+        self._format = format
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.union_schema(
@@ -95,7 +112,7 @@ class _TimeSchema:
             mode="left_to_right",
             custom_error_type="rfc3339_time",
             custom_error_message="Input should be a time such as 2024-01-02T03:04:05Z",
-            serialization=core_schema.plain_serializer_function_ser_schema(format_time, when_used="json"),
+            serialization=core_schema.plain_serializer_function_ser_schema(self._format, when_used="json"),
         )
 
 

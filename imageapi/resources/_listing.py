@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from .. import selectors
 from .._base_client import NOT_GIVEN, AsyncClientCore, NotGiven, RetriesTypes, TimeoutTypes, single
-from .._request import ApiRequest, ListOptions, decoder, model_class
+from .._request import ApiRequest, ListOptions
 from ..pagination import DEFAULT_CHUNK_SIZE, AsyncPager, ListCursor, OnExpired, Pager
 from ..selectors import SelectorInput, escape_field_value
 from ..watch import DEFAULT_INACTIVITY_TIMEOUT, AsyncWatcher, Watcher, WatchMachine, stream_timeout
@@ -43,7 +43,7 @@ class _Listing(Resource):
     def _list_decoder(self) -> Any:
         list_kind = self._info.list_kind
         assert list_kind is not None, f"{self._info.plural} has no list kind"
-        return decoder(list_kind)
+        return self._decoder(list_kind)
 
 
 class List(_Listing, Generic[NamespaceT, PagerT]):
@@ -147,7 +147,7 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         client = self._client
         core: Any = client  # SyncClientCore or AsyncClientCore: the Driver protocol does not name them
         machine: WatchMachine[Any] = WatchMachine(
-            info, scope, model_class(info.kind),
+            info, scope, self._model(info.kind),
             label_selector=selectors.label_selector(label_selector), field_selector=fields,
             resource_version=resource_version, bookmarks=bookmarks, policy=core._policy(retries),
             timeout_seconds=timeout_seconds, list_decode=self._list_decoder(), chunk_size=chunk_size,

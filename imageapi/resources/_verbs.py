@@ -31,9 +31,7 @@ from .._request import (
     build_get_request,
     build_patch_request,
     build_replace_request,
-    decoder,
     object_name,
-    status_or,
     to_json_object,
 )
 from ._base import Resource, with_kind
@@ -64,7 +62,7 @@ class VerbBase(Resource):
         list_options: ListOptions | None = None,
     ) -> Flow[Any]:
         request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._response_type(subresource)),
+            self._info, self._namespace(namespace), name, self._decoder(self._response_type(subresource)),
             subresource=subresource, list_options=list_options,
         )
         return single(request)
@@ -82,7 +80,7 @@ class VerbBase(Resource):
             raise ValueError("replace needs the object's metadata.name")
         request = build_replace_request(
             self._info, self._namespace(namespace, document), name, document,
-            decoder(self._response_type(subresource)), options, subresource=subresource,
+            self._decoder(self._response_type(subresource)), options, subresource=subresource,
         )
         return single(request)
 
@@ -97,7 +95,7 @@ class VerbBase(Resource):
         force: bool | None,
     ) -> Flow[Any]:
         request = build_patch_request(
-            self._info, self._namespace(namespace), name, body, decoder(self._response_type(subresource)),
+            self._info, self._namespace(namespace), name, body, self._decoder(self._response_type(subresource)),
             options, patch_type=patch_type, force=force, subresource=subresource,
         )
         return single(request)
@@ -144,7 +142,7 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         response_type = self._info.create_response_type or self._info.kind
         request = build_create_request(
             self._info, self._namespace(namespace, document), document,
-            decoder(response_type), options,
+            self._decoder(response_type), options,
         )
         return cast(ResultT, self._call(single(request), timeout, retries))
 
@@ -235,7 +233,7 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
         options = DeleteOptions(dry_run, grace_period_seconds, propagation_policy, preconditions)
         request = build_delete_request(
             self._info, self._namespace(namespace), name,
-            status_or(self._info.kind), options,
+            self._status_or(self._info.kind), options,
         )
         return cast(ResultT, self._call(single(request), timeout, retries))
 
@@ -261,7 +259,7 @@ class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
         None). Returns the list of deleted objects, as the server sends it."""
         list_kind = self._info.list_kind or self._info.kind
         request = build_delete_collection_request(
-            self._info, self._namespace(namespace), status_or(list_kind),
+            self._info, self._namespace(namespace), self._status_or(list_kind),
             DeleteOptions(dry_run, grace_period_seconds, propagation_policy),
             ListOptions(label_selector=label_selector, field_selector=field_selector),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import ApiRequest, WriteOptions, build_create_request, decoder, to_json_object
+from .._request import ApiRequest, WriteOptions, build_create_request, to_json_object
 from ..workflows._import import import_failure
 from ._base import with_kind
 from ._verbs import VerbBase
@@ -64,7 +64,7 @@ class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
         body = with_kind(self._info.api_version, self._info.kind,
                          {"metadata": {"name": stream}, "spec": {"import": True, "images": [image]}})
         request = build_create_request(
-            self._info, self._namespace(target_namespace or namespace), body, decoder(self._info.kind), WriteOptions()
+            self._info, self._namespace(target_namespace or namespace), body, self._decoder(self._info.kind), WriteOptions()
         )
         return cast(ResultT, self._call(self._import_flow(request), timeout, retries))
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._imagestreams import validate_meta_update
 from ._references import DIGEST_PATTERN, InvalidReference, parse_reference, sha256_digest
 from ._selectors import metadata_field_value
 from ._status import FieldError
 from ._store import copy_json
+from ._stream_validation import validate_meta_update
 
 MANAGED_SIGNATURE_ANNOTATION = "image.openshift.io/managed-signature"
 MANIFEST_BLOB_STORED_ANNOTATION = "image.openshift.io/manifestBlobStored"

@@ -11,103 +11,26 @@ with image streams, images, and a watch history of MODIFIED events. In this proc
   goal imageapi >= 2x the official one. A third reader only counts lines: the rate at which the
   server process can deliver at all, which caps the events-per-second ratio on a small machine;
 - **memory**: in a fresh subprocess, iterating every Image with chunk_size 500 and counting them:
-  growth of RSS (current RSS before the list, ``ru_maxrss`` after it); goal <= 50 MB.
+  growth of RSS (current RSS before the list, the process's own high-water mark ``VmHWM`` after it;
+  ``ru_maxrss`` would carry the benchmark process's peak, inherited across fork); goal <= 50 MB.
 
 ``--quick`` uses small sizes so the section runs in seconds; its figures are indicative only.
 """
 
 from __future__ import annotations
 
-import hashlib
-import multiprocessing
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from multiprocessing.connection import Connection
 from typing import Any
 
-NAMESPACE = "bench"
+from benchlib._cluster import NAMESPACE, PEAK_RSS_PROBE, WATCH_NAMESPACE, Server
+
 CHUNK = 500
 FULL = {"streams": 20_000, "events": 20_000, "images": 100_000, "repeat": 5}
 QUICK = {"streams": 2_000, "events": 2_000, "images": 10_000, "repeat": 3}
-
-
-# -- the server process ---------------------------------------------------------------------------
-
-
-def _digest(seed: str) -> str:
-    return "sha256:" + hashlib.sha256(seed.encode()).hexdigest()
-
-
-def _stream(index: int) -> dict[str, Any]:
-    """An image stream as a busy namespace has them: three spec tags, and history in the status."""
-    name = f"app-{index:06d}"
-    tags = ["latest", "1.0", "1.1"]
-    return {
-        "metadata": {"name": name, "labels": {"app": name, "team": f"t{index % 17}"},
-                     "annotations": {"openshift.io/image.dockerRepositoryCheck": "2024-01-01T00:00:00Z"}},
-        "spec": {"lookupPolicy": {"local": False}, "tags": [
-            {"name": tag, "from": {"kind": "DockerImage", "name": f"quay.io/team/{name}:{tag}"},
-             "importPolicy": {"importMode": "Legacy"}, "referencePolicy": {"type": "Source"}}
-            for tag in tags]},
-        "status": {"dockerImageRepository": f"image-registry.openshift-image-registry.svc:5000/{NAMESPACE}/{name}",
-                   "tags": [{"tag": tag, "items": [
-                       {"created": "2024-01-01T00:00:00Z", "dockerImageReference":
-                        f"quay.io/team/{name}@{_digest(name + tag + str(generation))}",
-                        "image": _digest(name + tag + str(generation)), "generation": generation}
-                       for generation in (1, 2)]} for tag in tags]},
-    }
-
-
-def _image(index: int) -> dict[str, Any]:
-    name = _digest(f"image-{index}")
-    return {
-        "metadata": {"name": name, "annotations": {"image.openshift.io/dockerLayersOrder": "ascending"}},
-        "dockerImageReference": f"quay.io/team/app{index % 211}@{name}",
-        "dockerImageManifestMediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "dockerImageLayers": [
-            {"name": _digest(f"layer-{index}-{layer}"), "size": 1000 + layer * 4096,
-             "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip"} for layer in range(5)],
-        "dockerImageMetadata": {"kind": "DockerImage", "apiVersion": "image.openshift.io/1.0",
-                                "Id": name, "Architecture": "amd64", "Size": 123456789},
-    }
-
-
-def _serve(conn: Connection, streams: int, images: int, events: int) -> None:
-    """The server process: seed the store directly (fast), replay history on watches, serve until told."""
-    from imageapi.testing import FakeCluster
-
-    cluster = FakeCluster(watch_history_size=events + 100, continue_token_ttl=3600.0, namespaces=[NAMESPACE])
-    store = cluster.store
-    for index in range(streams):
-        store.create("imagestreams", NAMESPACE, _stream(index))
-    for index in range(images):
-        store.create("images", None, _image(index))
-    hot = store.create("imagestreams", "hot", _stream(999_999))
-    before_events = store.current_resource_version()
-    for generation in range(events):
-        hot["metadata"]["labels"]["generation"] = str(generation)
-        hot["metadata"].pop("resourceVersion", None)
-        hot = store.update("imagestreams", "hot", hot)
-    with cluster.serve() as server:
-        conn.send((server.url, str(before_events)))
-        conn.recv()  # until the parent is done
-    cluster.close()
-
-
-class _Server:
-    def __init__(self, streams: int, images: int, events: int) -> None:
-        context = multiprocessing.get_context("spawn")
-        self._conn, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(child, streams, images, events), daemon=True)
-        self._process.start()
-        self.url, self.events_from = self._conn.recv()
-
-    def close(self) -> None:
-        self._conn.send("stop")
-        self._process.join(30)
 
 
 # -- the two clients --------------------------------------------------------------------------------
@@ -140,7 +63,7 @@ def _official_list(resource: Any) -> Callable[[], int]:
 def _imageapi_watch(client: Any, since: str, total: int) -> Callable[[], int]:
     def work() -> int:
         count = 0
-        with client.image_streams.watch(namespace="hot", resource_version=since) as watch:
+        with client.image_streams.watch(namespace=WATCH_NAMESPACE, resource_version=since) as watch:
             for event in watch:
                 count += bool(event.type == "MODIFIED" and event.object.metadata.name)
                 if count >= total:
@@ -153,7 +76,7 @@ def _imageapi_watch(client: Any, since: str, total: int) -> Callable[[], int]:
 def _official_watch(resource: Any, since: str, total: int) -> Callable[[], int]:
     def work() -> int:
         count = 0
-        stream = resource.watch(namespace="hot", resource_version=since)
+        stream = resource.watch(namespace=WATCH_NAMESPACE, resource_version=since)
         try:
             for event in stream:
                 count += bool(event["type"] == "MODIFIED" and event["object"].metadata.name)
@@ -170,7 +93,7 @@ def _raw_watch(url: str, since: str, total: int) -> Callable[[], int]:
     """The server's delivery ceiling: a reader that only counts lines, decoding nothing."""
     import httpx
 
-    path = f"{url}/apis/image.openshift.io/v1/namespaces/hot/imagestreams"
+    path = f"{url}/apis/image.openshift.io/v1/namespaces/{WATCH_NAMESPACE}/imagestreams"
 
     def work() -> int:
         count = 0
@@ -198,19 +121,15 @@ def _measure(works: dict[str, Callable[[], int]], repeat: int, expected: int) ->
             for name, values in samples.items()}
 
 
-_RSS_PROBE = """
-import resource, sys
+_RSS_PROBE = PEAK_RSS_PROBE + """
 from imageapi import Client
 client = Client(base_url=sys.argv[1], namespace="default")
 pager = client.images.list(chunk_size=int(sys.argv[2]))
 # Everything but the list itself is loaded first: imports, models, the connection pool.
 client.images.list(chunk_size=1).pages().__next__()
 # The current RSS, not the peak so far: a transient peak while importing would otherwise hide growth.
-with open("/proc/self/status") as status:
-    before = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
-count = sum(1 for image in pager if image.metadata.name)
-after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(count, before, after)
+before = _status_kib("VmRSS")
+report(sum(1 for image in pager if image.metadata.name), before)
 """
 
 
@@ -220,7 +139,7 @@ def _rss_growth_mb(url: str, expected: int) -> float:
     count, before, after = (int(value) for value in output)
     if count != expected:
         raise AssertionError(f"the memory probe listed {count} images, expected {expected}")
-    return (after - before) / 1024  # ru_maxrss is in KiB on Linux
+    return (after - before) / 1024  # /proc/self/status counts KiB
 
 
 def run(quick: bool) -> None:
@@ -233,7 +152,7 @@ def run(quick: bool) -> None:
     sizes = QUICK if quick else FULL
     print(f"  seeding a fake cluster in a server process: {sizes['streams']:,} image streams, "
           f"{sizes['images']:,} images, {sizes['events']:,} MODIFIED events ...", flush=True)
-    server = _Server(sizes["streams"], sizes["images"], sizes["events"])
+    server = Server(sizes["streams"], sizes["images"], sizes["events"])
     try:
         configuration = k8s_client.Configuration()
         configuration.host = server.url
@@ -250,7 +169,7 @@ def run(quick: bool) -> None:
         server.close()
 
 
-def _compare_list_and_watch(ours: Any, streams_api: Any, server: _Server, sizes: dict[str, int]) -> None:
+def _compare_list_and_watch(ours: Any, streams_api: Any, server: Server, sizes: dict[str, int]) -> None:
     """Print the list and watch figures of both clients."""
     listing = _measure({"imageapi": _imageapi_list(ours), "kubernetes": _official_list(streams_api)},
                        sizes["repeat"], sizes["streams"])
