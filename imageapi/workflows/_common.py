@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import ApiRequest, ListOptions, WriteOptions, build_get_request, resource_path
+from .._request import ApiRequest, ListOptions, WriteOptions, build_get_request, build_list_request
 from ..errors import ConflictError, ResourceExpiredError
 
 if TYPE_CHECKING:
@@ -78,24 +77,17 @@ def replanning(
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def collection_path(api_version: str, plural: str, namespace: str | None) -> str:
-    """The path of any collection: ``/api/v1/…`` for the core group, ``/apis/<group>/<version>/…``
-    otherwise; across all namespaces when ``namespace`` is None."""
-    root = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-    where = f"/namespaces/{quote(namespace, safe='')}" if namespace else ""
-    return f"{root}{where}/{plural}"
+def workload_info(api_version: str, plural: str, kind: str) -> ResourceInfo:
+    """The table row of a namespaced kind outside the image group (``client.resource``'s)."""
+    from ..resources._generic import generic_info
+
+    return generic_info(api_version, plural, kind, True)
 
 
-def image_collection_path(plural: str, namespace: str | None) -> str:
-    """The path of an image-group collection (all namespaces when ``namespace`` is None)."""
-    info = image_info(plural)
-    if info.namespaced and namespace is None:
-        return collection_path(info.api_version, plural, None)
-    return resource_path(info, namespace)
-
-
-def list_all(path: str, *, label_selector: str | None = None, page_size: int = PAGE_SIZE) -> Flow[list[JSON]]:
-    """Every item of the collection at ``path``, page by page.
+def list_all(
+    info: ResourceInfo, namespace: str | None, *, label_selector: str | None = None, page_size: int = PAGE_SIZE
+) -> Flow[list[JSON]]:
+    """Every item of a collection (all namespaces when ``namespace`` is None), page by page, as JSON.
 
     A continue token that expires half-way (410) restarts the listing from the first page, so the
     items always come from one consistent snapshot, as client-go's pager does on a full relist.
@@ -105,7 +97,7 @@ def list_all(path: str, *, label_selector: str | None = None, page_size: int = P
     while True:
         options = ListOptions(label_selector=label_selector, limit=page_size, continue_=token)
         try:
-            page = yield ApiRequest("GET", path, decode_json, tuple(options.params()), _ACCEPT)
+            page = yield build_list_request(info, namespace, decode_json, options)
         except ResourceExpiredError:
             if token is None:
                 raise

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from .._base_client import Flow
 from .._request import resource_path
 from ..errors import ConflictError, NotFoundError
-from ._common import JSON, get_json, image_collection_path, image_info, json_request, list_all, replanning
+from ._common import JSON, get_json, image_info, json_request, list_all, replanning
 from ._streams import name_of, resource_version_of
 
 __all__ = ["LookupChange", "LookupPlan", "LookupResult"]
@@ -85,7 +85,7 @@ def plan_lookup_flow(
         for name in names:
             streams.append((yield get_json("imagestreams", namespace, name)))
     else:
-        streams = yield from list_all(image_collection_path("imagestreams", namespace), label_selector=label_selector)
+        streams = yield from list_all(image_info("imagestreams"), namespace, label_selector=label_selector)
     changes = tuple(
         LookupChange(namespace=namespace, stream=name_of(stream),
                      old=bool(((stream.get("spec") or {}).get("lookupPolicy") or {}).get("local")), new=enabled,
