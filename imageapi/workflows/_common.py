@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._request import ApiRequest, ListOptions, WriteOptions, build_get_request, build_list_request
-from ..errors import ConflictError, ResourceExpiredError
+from ..errors import ConflictError, NotFoundError, ResourceExpiredError
 
 if TYPE_CHECKING:
     from .._client import AsyncClient, Client
@@ -45,6 +45,15 @@ def image_info(plural: str) -> ResourceInfo:
 def get_json(plural: str, namespace: str | None, name: str) -> ApiRequest:
     """``GET`` one image-group object, decoded as JSON."""
     return build_get_request(image_info(plural), namespace, name, decode_json)
+
+
+def read_stream(namespace: str, name: str) -> Flow[JSON | None]:
+    """``GET`` an image stream as JSON; None when it does not exist."""
+    try:
+        stream: JSON = yield get_json("imagestreams", namespace, name)
+    except NotFoundError:
+        return None
+    return stream
 
 
 def json_request(

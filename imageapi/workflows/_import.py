@@ -25,7 +25,7 @@ from .._base_client import Flow
 from .._reference import InvalidReferenceError, parse_reference
 from .._request import ApiRequest, model_class, resource_path
 from ..errors import ApiError, error_from_response
-from ._common import JSON, image_info, json_request
+from ._common import JSON, image_info, json_request, read_stream
 from ._streams import (
     CircularReferenceError,
     CrossStreamReferenceError,
@@ -242,14 +242,12 @@ def _new_stream_spec(target: str, name: str, tag: str, options: ImportOptions, i
 
 def plan_request(target: str, options: ImportOptions, namespace: str) -> Flow[tuple[ApiRequest, bool]]:
     """Read the stream and build the ImageStreamImport oc would post; ``(request, creates stream)``."""
-    from ._tag import _read_stream
-
     stream_namespace, name, tag = parse_target(target, namespace)
     if tag is not None and options.all:
         raise ValueError(f'cannot specify a tag "{target}" as well as all=True')
     if tag is None and not options.all:
         tag = "latest"
-    stream = yield from _read_stream(stream_namespace, name)
+    stream = yield from read_stream(stream_namespace, name)
     metadata: JSON = {"name": name, "namespace": stream_namespace}
     if stream is None:
         if not options.confirm:

@@ -40,7 +40,7 @@ from ..errors import (
     MethodNotAllowedError,
     NotFoundError,
 )
-from ._common import JSON, decode_json, get_json, image_info, json_request
+from ._common import JSON, decode_json, get_json, image_info, json_request, read_stream
 from ._streams import latest_event, resource_version_of, spec_tag, status_tag
 
 SourceKind = Literal["ImageStreamTag", "ImageStreamImage", "DockerImage"]
@@ -321,14 +321,6 @@ def _message(kind: SourceKind, ref: ImageReference, options: TagOptions, dest: s
     return f"Tag {target} set to {source}."
 
 
-def _read_stream(namespace: str, name: str) -> Flow[JSON | None]:
-    try:
-        stream: JSON = yield get_json("imagestreams", namespace, name)
-    except NotFoundError:
-        return None
-    return stream
-
-
 def plan_tag_flow(
     source: str, destinations: Sequence[str], source_kind: str | None, options: TagOptions, namespace: str
 ) -> Flow[TagPlan]:
@@ -347,7 +339,7 @@ def plan_tag_flow(
         raise ValueError("only container images can have importing flags set")
     changes = []
     for dest_ns, stream_name, tag in targets:
-        stream = yield from _read_stream(dest_ns, stream_name)
+        stream = yield from read_stream(dest_ns, stream_name)
         existing = spec_tag(stream, tag) if stream is not None else None
         source_from = _from_reference(kind, ref, dest_ns, namespace)
         new = _new_tag(tag, source_from, options, existing)
@@ -395,7 +387,7 @@ def plan_untag_flow(destinations: Sequence[str], namespace: str) -> Flow[TagPlan
         raise ValueError("at least a destination is required")
     changes = []
     for dest_ns, stream_name, tag in (parse_destination(item, namespace) for item in destinations):
-        stream = yield from _read_stream(dest_ns, stream_name)
+        stream = yield from read_stream(dest_ns, stream_name)
         existing = spec_tag(stream, tag) if stream is not None else None
         present = stream is not None and (existing is not None or status_tag(stream, tag) is not None)
         where = f"{dest_ns}/{stream_name}:{tag}"
@@ -436,7 +428,7 @@ def _stale(change: TagChange, what: str) -> ConflictError:
 def _apply_through_stream(change: TagChange) -> Flow[None]:
     """oc's legacy path: edit ``spec.tags`` of the stream itself (conditional on the plan's version)."""
     info = image_info("imagestreams")
-    stream = yield from _read_stream(change.namespace, change.stream)
+    stream = yield from read_stream(change.namespace, change.stream)
     if stream is None:
         if change.action == "delete" or change.resource_version is not None:
             raise _stale(change, "was deleted")

@@ -50,11 +50,13 @@ class Api:
         """A real client of the same mode on another cluster (for ``api.call`` arguments)."""
         return cluster.client(namespace=NAMESPACE) if self.mode == "sync" else cluster.async_client(namespace=NAMESPACE)
 
-    def close(self) -> None:
-        if isinstance(self.real, Client):
-            self.real.close()
+    def close(self, client: Client | AsyncClient | None = None) -> None:
+        """Close ``client`` (default: this handle's own)."""
+        client = client if client is not None else self.real
+        if isinstance(client, Client):
+            client.close()
         else:
-            self._portal.call(self.real.aclose)
+            self._portal.call(client.aclose)
 
 
 @pytest.fixture(params=["sync", "async"])
