@@ -23,6 +23,8 @@ DOCS_SCHEMA = ROOT / "imageapi" / "schema" / "image.openshift.io-v1.json"
 META_TYPES = ROOT / "scripts" / "imageapi_codegen" / "meta_types.json"
 REFERENCE = ROOT.parent / "shared" / "reference" / "openapi-image-v1.release-4.17.json"
 
+pytestmark = pytest.mark.reference_set  # compares with the published definitions (tests/conftest.py)
+
 EXTENSION_KEYS = ("patchMergeKey", "patchStrategy", "listType", "listMapKeys", "mapType")
 
 # ---- known differences, each with its reason ---------------------------------------------------

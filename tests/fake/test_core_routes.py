@@ -193,6 +193,7 @@ def test_openapi_v2_is_swagger_with_definitions(http: httpx.Client) -> None:
     assert "#/definitions/" in text
 
 
+@pytest.mark.reference_set
 def test_openapi_v2_covers_the_published_definitions(http: httpx.Client) -> None:
     reference = SHARED / "openapi-image-v1.json"
     if not reference.exists():
