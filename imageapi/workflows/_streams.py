@@ -7,6 +7,7 @@ than the walk itself.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
@@ -79,6 +80,12 @@ def parse_time(text: Any) -> datetime | None:
     """An RFC 3339 timestamp as an aware datetime (None when missing or unreadable)."""
     if not isinstance(text, str) or not text:
         return None
+    return _parse_time(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_time(text: str) -> datetime | None:
+    # Cached: a prune plan reads every revision's timestamp, and revisions share few distinct ones.
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
