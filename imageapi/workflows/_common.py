@@ -128,6 +128,14 @@ def run(
     return client._run(flow, timeout, retries)
 
 
+def split_stream(name: str, namespace: str) -> tuple[str, str]:
+    """``[namespace/]stream`` → ``(namespace, stream)``, ``namespace`` when none is named."""
+    stream_namespace, slash, stream = name.rpartition("/")
+    if not stream or ":" in stream or "@" in stream or "/" in stream_namespace or (slash and not stream_namespace):
+        raise ValueError(f"expected [namespace/]stream, got {name!r}")
+    return stream_namespace or namespace, stream
+
+
 def default_namespace(client: Client | AsyncClient, namespace: str | None) -> str:
     """``namespace``, or the client's default when None."""
     from .._request import check_namespace

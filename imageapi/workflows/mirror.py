@@ -30,7 +30,7 @@ from .._base_client import Flow
 from .._reference import InvalidReferenceError, parse_reference
 from .._request import model_class, resource_path
 from ..errors import NotFoundError
-from ._common import JSON, default_namespace, image_info, json_request, read_stream, run
+from ._common import JSON, default_namespace, image_info, json_request, read_stream, run, split_stream
 from ._import import FailedTag, import_failure
 from ._streams import latest_event, resource_version_of, status_tags
 
@@ -102,13 +102,6 @@ class MirrorResult:
         lines = [f"{where}:{tag.tag} mirrored at {tag.digest}" for tag in self.imported]
         lines += [f"error: tag {item.tag} failed: {item.message}" for item in self.failed]
         return "\n".join(lines)
-
-
-def _split(name: str, namespace: str) -> tuple[str, str]:
-    stream_namespace, slash, stream = name.rpartition("/")
-    if not stream or ":" in stream or "@" in stream or "/" in stream_namespace or (slash and not stream_namespace):
-        raise ValueError(f"expected [namespace/]stream, got {name!r}")
-    return stream_namespace or namespace, stream
 
 
 def _pull_spec(stream: JSON, event: JSON) -> str:
@@ -205,8 +198,8 @@ def _plan(client: Client | AsyncClient, source: str, destination: str | None, ta
           tags: Sequence[str] | None, namespace: str | None) -> Any:
     if _is_async(client) != _is_async(target_client):
         raise TypeError("mirror needs two sync clients or two async clients")
-    source_namespace, source_name = _split(source, default_namespace(client, namespace))
-    dest_namespace, dest_name = _split(destination or source_name, default_namespace(target_client, namespace))
+    source_namespace, source_name = split_stream(source, default_namespace(client, namespace))
+    dest_namespace, dest_name = split_stream(destination or source_name, default_namespace(target_client, namespace))
     label = f"{source_namespace}/{source_name}"
     read_source = run(client, _read_source(source_namespace, source_name))
     if inspect.isawaitable(read_source):

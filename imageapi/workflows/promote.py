@@ -29,7 +29,16 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 from .._base_client import Flow
 from .._request import resource_path
 from ..errors import ImageAPIError, NotFoundError
-from ._common import JSON, default_namespace, image_info, json_request, read_stream, replanning, run
+from ._common import (
+    JSON,
+    default_namespace,
+    image_info,
+    json_request,
+    read_stream,
+    replanning,
+    run,
+    split_stream,
+)
 from ._streams import latest_event, resource_version_of, spec_tag, status_tags
 
 if TYPE_CHECKING:
@@ -106,13 +115,6 @@ class PromoteResult:
                          f"{f' (was {tag.old})' if tag.old else ''}" for tag in self.applied)
 
 
-def _split(name: str, namespace: str) -> tuple[str, str]:
-    stream_namespace, slash, stream = name.rpartition("/")
-    if not stream or ":" in stream or "@" in stream or "/" in stream_namespace or (slash and not stream_namespace):
-        raise ValueError(f"expected [namespace/]stream, got {name!r}")
-    return stream_namespace or namespace, stream
-
-
 def _tag_pairs(source: JSON, tags: Sequence[str] | Mapping[str, str] | None) -> list[tuple[str, str]]:
     if tags is None:
         return [(str(history["tag"]), str(history["tag"])) for history in status_tags(source)
@@ -124,8 +126,8 @@ def _tag_pairs(source: JSON, tags: Sequence[str] | Mapping[str, str] | None) -> 
 
 def _plan_flow(source: str, destination: str, tags: Sequence[str] | Mapping[str, str] | None,
                expect: Mapping[str, str], namespace: str) -> Flow[PromotePlan]:
-    source_namespace, source_name = _split(source, namespace)
-    dest_namespace, dest_name = _split(destination, namespace)
+    source_namespace, source_name = split_stream(source, namespace)
+    dest_namespace, dest_name = split_stream(destination, namespace)
     origin = yield from read_stream(source_namespace, source_name)
     if origin is None:
         raise NotFoundError(f'imagestreams.image.openshift.io "{source_name}" not found', code=404, reason="NotFound")

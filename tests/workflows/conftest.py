@@ -11,9 +11,8 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import anyio.from_thread
 import pytest
-from client.conftest import BlockingAsyncClient
+from client.conftest import BlockingAsyncClient, cluster, mode, portal
 
 from imageapi import AsyncClient, Client
 from imageapi.testing import FakeCluster
@@ -59,27 +58,6 @@ class Api:
             self._portal.call(client.aclose)
 
 
-@pytest.fixture(params=["sync", "async"])
-def mode(request: pytest.FixtureRequest) -> str:
-    """Which client a test runs against."""
-    return str(request.param)
-
-
-@pytest.fixture
-def portal() -> Iterator[Any]:
-    """An event loop in a thread, for driving AsyncClient from a blocking test body."""
-    with anyio.from_thread.start_blocking_portal("asyncio") as running:
-        yield running
-
-
-@pytest.fixture
-def cluster() -> Iterator[FakeCluster]:
-    """A fresh fake cluster."""
-    fake = FakeCluster()
-    yield fake
-    fake.close()
-
-
 @pytest.fixture
 def api(cluster: FakeCluster, mode: str, portal: Any) -> Iterator[Api]:
     """A client of the current mode on ``cluster``, default namespace ``demo``."""
@@ -113,4 +91,4 @@ def imported(api: Api, name: str, source: str, namespace: str = NAMESPACE) -> st
     return str(result.imported[0].digest)
 
 
-__all__ = ["NAMESPACE", "Api", "imported", "latest_image", "spec_tag", "stream"]
+__all__ = ["NAMESPACE", "Api", "cluster", "imported", "latest_image", "mode", "portal", "spec_tag", "stream"]
