@@ -114,6 +114,17 @@ class Event(BaseModel, Generic[ModelT]):
     type: EventType
     object: ModelT
 
+    def __repr__(self) -> str:
+        from ._display import event_repr
+
+        return event_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook shows an event as a one-row table: its type, then the object's ``oc get`` columns."""
+        from ._display import html_of
+
+        return html_of([self])
+
 
 class _ErrorEvent(BaseModel):
     """An ``ERROR`` line: its object is a Status, kept as a dict to build the exception from."""

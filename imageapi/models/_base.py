@@ -314,6 +314,30 @@ class ApiModel(BaseModel):
         if extra:
             yield from extra.items()
 
+    def __repr__(self) -> str:
+        # Set fields only, without managedFields, bounded: a stream's full repr ran to 3,000+ characters.
+        from .._display import compact_repr
+
+        return compact_repr(self)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text display: the compact repr."""
+        printer.text(self.__repr__())
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: a card for an object (kind, name, namespace, age, labels, key fields;
+        tags with digests for streams), a table for a list kind."""
+        from .._display import html_card, html_table, table_rows
+
+        items = getattr(self, "items", None)
+        if isinstance(items, list) and (type(self).__kind__ or "").endswith("List"):
+            headers, rows = table_rows(items, kind=(type(self).__kind__ or "")[: -len("List")])
+            return html_table(headers, rows, footer=f"{len(items)} item{'s' if len(items) != 1 else ''}")
+        return html_card(self)
+
 
 def wire_path(loc: Sequence[str | int]) -> str:
     """Render a pydantic error location as a wire path: ``("spec", "tags", 0, "from", "name")`` → ``spec.tags[0].from.name``."""

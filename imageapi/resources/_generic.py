@@ -23,12 +23,13 @@ from typing import Any, Generic, TypeVar
 
 from .._request import Decoder, model_decoder, status_or_model
 from .._resource_info import ResourceInfo
+from ..controllers.informer import AsyncInformer, Informer
 from ..models import Status
 from ..models.generic import GenericObject, ObjectList
 from ..pagination import AsyncPager, Pager
 from ..watch import AsyncWatcher, Watcher
 from ._base import Driver, Resource
-from ._listing import List, Watch
+from ._listing import Inform, List, Watch
 from ._resources import AsyncResult
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 
@@ -105,6 +106,7 @@ class GenericResource(
     DeleteCollection[str, ObjectList[ModelT]],
     List[str, Pager[ModelT, ObjectList[ModelT]]],
     Watch[str, Watcher[ModelT]],
+    Inform[str, Informer[ModelT]],
     Generic[ModelT],
 ):
     """``client.resource(...)``: any resource, with the common verbs (see the module docs).
@@ -123,6 +125,7 @@ class AsyncGenericResource(
     DeleteCollection[str, AsyncResult[ObjectList[ModelT]]],
     List[str, AsyncPager[ModelT, ObjectList[ModelT]]],
     Watch[str, AsyncWatcher[ModelT]],
+    Inform[str, AsyncInformer[ModelT]],
     Generic[ModelT],
 ):
     """``client.resource(...)`` on the async client (see :class:`GenericResource`)."""

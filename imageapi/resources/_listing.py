@@ -11,7 +11,8 @@ created, like the other verbs: it must offer ``list``/``watch`` exactly where th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from .. import selectors
 from .._base_client import NOT_GIVEN, AsyncClientCore, NotGiven, RetriesTypes, TimeoutTypes, single
@@ -21,11 +22,16 @@ from ..selectors import SelectorInput, escape_field_value
 from ..watch import DEFAULT_INACTIVITY_TIMEOUT, AsyncWatcher, Watcher, WatchMachine, stream_timeout
 from ._base import Resource
 
-__all__ = ["List", "Watch"]
+if TYPE_CHECKING:
+    from ..controllers import Backoff, Clock, Stop
+    from ..controllers.cache import IndexFunc
+
+__all__ = ["Inform", "List", "Watch"]
 
 NamespaceT = TypeVar("NamespaceT")
 PagerT = TypeVar("PagerT")
 WatcherT = TypeVar("WatcherT")
+InformerT = TypeVar("InformerT")
 
 
 class _Listing(Resource):
@@ -159,3 +165,36 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
                 client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries,
             ))
         return cast(WatcherT, Watcher(core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries))
+
+
+class Inform(_Listing, Generic[NamespaceT, InformerT]):
+    """``informer``: a local cache of the matching objects kept current by list and watch.
+
+    Not a server verb (``Resource`` checks only mixins that declare one): offered where ``list``
+    and ``watch`` are.
+    """
+
+    def informer(
+        self,
+        *,
+        namespace: NamespaceT | None = None,
+        all_namespaces: bool = False,
+        label_selector: SelectorInput | None = None,
+        field_selector: SelectorInput | None = None,
+        indexers: Mapping[str, IndexFunc] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        clock: Clock | None = None,
+        stop: Stop | None = None,
+        backoff: Backoff | None = None,
+    ) -> InformerT:
+        """An :class:`~imageapi.controllers.Informer` (an ``AsyncInformer`` on the async client) of
+        the matching objects; start it with ``with`` / ``async with`` (see :mod:`imageapi.controllers`).
+        """
+        from ..controllers.informer import AsyncInformer, Informer
+
+        informer_class: Any = AsyncInformer if isinstance(self._client, AsyncClientCore) else Informer
+        return cast(InformerT, informer_class(
+            self, namespace=namespace, all_namespaces=all_namespaces, label_selector=label_selector,
+            field_selector=field_selector, indexers=indexers, chunk_size=chunk_size, clock=clock, stop=stop,
+            backoff=backoff,
+        ))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeAlias, TypeVar
 
+from ..controllers.informer import AsyncInformer, Informer
 from ..models import (
     Image,
     ImageList,
@@ -33,7 +34,7 @@ from ..watch import AsyncWatcher, Watcher
 from ..workflows._import import ImportResult
 from ..workflows._lookup import LookupPlan, LookupResult
 from ..workflows._tag import TagPlan, TagResult
-from ._listing import List, Watch
+from ._listing import Inform, List, Watch
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 from .image_stream_imports import ImageStreamImportVerbs
 from .image_streams import ImageStreamVerbs, ImageStreamWorkflowVerbs
@@ -89,6 +90,7 @@ class Images(
     DeleteCollection[ClusterScoped, ImageList],
     List[ClusterScoped, Pager[Image, ImageList]],
     Watch[ClusterScoped, Watcher[Image]],
+    Inform[ClusterScoped, Informer[Image]],
     plural="images",
 ):
     """``client.images``: Image objects (cluster-scoped; named by their manifest digest)."""
@@ -111,6 +113,7 @@ class ImageStreams(
     DeleteCollection[Namespaced, ImageStreamList],
     List[Namespaced, Pager[ImageStream, ImageStreamList]],
     Watch[Namespaced, Watcher[ImageStream]],
+    Inform[Namespaced, Informer[ImageStream]],
     ImageStreamVerbs[ImageStream, ImageStreamLayers, SecretList],
     ImageStreamWorkflowVerbs[TagPlan, TagResult, ImportResult, LookupPlan, LookupResult],
     plural="imagestreams",
@@ -174,6 +177,7 @@ class AsyncImages(
     DeleteCollection[ClusterScoped, AsyncResult[ImageList]],
     List[ClusterScoped, AsyncPager[Image, ImageList]],
     Watch[ClusterScoped, AsyncWatcher[Image]],
+    Inform[ClusterScoped, AsyncInformer[Image]],
     plural="images",
 ):
     """``client.images`` on the async client (see :class:`Images`)."""
@@ -196,6 +200,7 @@ class AsyncImageStreams(
     DeleteCollection[Namespaced, AsyncResult[ImageStreamList]],
     List[Namespaced, AsyncPager[ImageStream, ImageStreamList]],
     Watch[Namespaced, AsyncWatcher[ImageStream]],
+    Inform[Namespaced, AsyncInformer[ImageStream]],
     ImageStreamVerbs[AsyncResult[ImageStream], AsyncResult[ImageStreamLayers], AsyncResult[SecretList]],
     ImageStreamWorkflowVerbs[AsyncResult[TagPlan], AsyncResult[TagResult], AsyncResult[ImportResult],
                              AsyncResult[LookupPlan], AsyncResult[LookupResult]],

@@ -18,14 +18,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from .._resource_info import GROUP
 from . import _bodies, _discovery
 from ._appcore import AppSettings, DefaultStrategy, Semantics
 from ._contracts import JSON, VirtualResource
 from ._faults import FaultPlan
 from ._lists import parse_list_options, validate_list_options
 from ._reads import ReadHandlers
-from ._routes import CORE_PREFIX, GROUP_PREFIX, Route, resolve
+from ._routes import Route, resolve
 from ._status import StatusError, internal_error, method_not_allowed, path_not_found, unauthorized
 from ._wire import JSON_CONTENT_TYPE, MAX_BODY_BYTES, Request, Response, json_response, status_response
 from ._writes import WriteHandlers
@@ -52,9 +51,10 @@ class App(ReadHandlers, WriteHandlers):
             response = self._dispatch(request)
         except StatusError as error:
             response = status_response(error)
-        except Exception as error:  # a bug in a handler: answer like the server does, log the traceback
+        except Exception:  # a bug in a handler: the traceback goes to the log, never to the client
             logger.exception("fake cluster: unhandled error for %s %s", request.method, request.path)
-            response = status_response(internal_error(f"{type(error).__name__}: {error}"))
+            response = status_response(internal_error("the fake cluster failed to handle the request (its log "
+                                                      "has the details)"))
         return self._with_plan(response, plan)
 
     @staticmethod
@@ -87,20 +87,12 @@ class App(ReadHandlers, WriteHandlers):
 
     def _discovery(self, path: str, accept: str) -> Response | None:
         path = path.rstrip("/") or "/"
-        documents: dict[str, Callable[[], Any]] = {
-            "/version": lambda: _discovery.version_info(self.config.flavour),
-            "/api": lambda: _discovery.api_versions(self.settings.server_address),
-            CORE_PREFIX: _discovery.core_resource_list,
-            "/apis": _discovery.api_group_list,
-            f"/apis/{GROUP}": _discovery.api_group,
-            GROUP_PREFIX: _discovery.image_resource_list,
-            "/openapi/v3": _discovery.openapi_v3_index,
-        }
-        if path in documents:
-            return json_response(200, documents[path]())
+        document = self._discovery_document(path)
+        if document is not None:
+            return json_response(200, document)
         raw: bytes | None = None
-        if path == f"/openapi/v3/{_discovery.OPENAPI_V3_GROUP_PATH}":
-            raw = _discovery.openapi_v3_bytes()
+        if path.startswith("/openapi/v3/"):
+            raw = _discovery.openapi_v3_document(path[len("/openapi/v3/"):])
         elif path == "/openapi/v2":
             if _discovery.wants_protobuf_only(accept):
                 # client-go asks for the v2 document only as protobuf (kubectl's validation fallback).
@@ -112,6 +104,20 @@ class App(ReadHandlers, WriteHandlers):
         if raw is None:
             return status_response(path_not_found())
         return Response(200, [("Content-Type", JSON_CONTENT_TYPE)], raw)
+
+    def _discovery_document(self, path: str) -> Any:
+        """The discovery document at ``path``, or None when it names none."""
+        if path == "/version":
+            return _discovery.version_info(self.config.flavour)
+        if path == "/api":
+            return _discovery.api_versions(self.settings.server_address)
+        if path == "/apis":
+            return _discovery.api_group_list()
+        if path == "/openapi/v3":
+            return _discovery.openapi_v3_index()
+        if path.startswith("/apis/") and path.count("/") == 2:
+            return _discovery.api_group(path[len("/apis/"):])
+        return _discovery.resource_list(path)
 
     # -- routing to handlers --------------------------------------------------------------------
 

@@ -60,6 +60,9 @@ class Semantics:
     virtual_resources: Mapping[str, VirtualResource] = field(default_factory=dict)
     subresource_handlers: Mapping[tuple[str, str], SubresourceHandler] = field(default_factory=dict)
     after_write_hooks: Mapping[str, Callable[[RequestContext, JSON], None]] = field(default_factory=dict)
+    # Resources whose strategy refuses an update without metadata.resourceVersion
+    # (``AllowUnconditionalUpdate`` false).
+    conditional_updates: frozenset[str] = frozenset()
 
 
 @dataclass

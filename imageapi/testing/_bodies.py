@@ -11,27 +11,26 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._resource_info import ResourceInfo
-from . import _protobuf
+from . import _decode, _protobuf
 from ._contracts import JSON
 from ._status import bad_request, request_entity_too_large, unsupported_media_type
 from ._unknown_fields import prune_unknown_fields
 from ._wire import MAX_BODY_BYTES, Request
 
 
-def json_body(request: Request, *, required: bool = True) -> Any:
-    """The decoded JSON body (None when empty and not ``required``)."""
+def json_body(request: Request, *, required: bool = True,
+              what: str = "couldn't get version/kind; json parse error: ") -> Any:
+    """The decoded JSON body (None when empty and not ``required``), parsed as the Go server parses it
+    (``_decode``); ``what`` prefixes its errors as the handler reading the body prefixes them."""
     if len(request.body) > MAX_BODY_BYTES:
         raise request_entity_too_large(MAX_BODY_BYTES)
     if not request.body.strip():
         if required:
             raise bad_request("the body of the request was empty")
         return None
-    try:
-        return json.loads(request.body)
-    except RecursionError:
-        raise bad_request("couldn't get version/kind; json parse error: exceeded max depth") from None
-    except ValueError as error:
-        raise bad_request(f"couldn't get version/kind; json parse error: {error}") from None
+    document, strict = _decode.decode_document(request.body, what)
+    request.strict_errors.extend(strict)
+    return document
 
 
 def body_media_type(request: Request) -> str:
@@ -51,19 +50,18 @@ def object_body(request: Request, info: ResourceInfo) -> JSON:
     if body_media_type(request) == _protobuf.MEDIA_TYPE:
         if len(request.body) > MAX_BODY_BYTES:
             raise request_entity_too_large(MAX_BODY_BYTES)
-        body: Any = _protobuf.decode_object(request.body)
+        body = _protobuf.decode_object(request.body)
     else:
-        body = json_body(request)
-    if not isinstance(body, dict):
-        raise bad_request(f"couldn't get version/kind; json parse error: cannot unmarshal {type(body).__name__} "
-                          f"into Go value of type struct")
+        if len(request.body) > MAX_BODY_BYTES:
+            raise request_entity_too_large(MAX_BODY_BYTES)
+        if not request.body.strip():
+            raise bad_request("the body of the request was empty")
+        # Decoded against the kind's schema before anything reads it, as the Go decoder does.
+        body, strict = _decode.decode_object(request.body, info.kind, info.version)
+        request.strict_errors.extend(strict)
     check_type(body, info)
-    metadata = body.get("metadata")
-    if metadata is None:
+    if body.get("metadata") is None:
         body["metadata"] = {}
-    elif not isinstance(metadata, dict):
-        raise bad_request(f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: '
-                          "json: cannot unmarshal metadata into Go struct field of type v1.ObjectMeta")
     return body
 
 
@@ -89,12 +87,13 @@ def unknown_fields(request: Request, info: ResourceInfo, body: JSON) -> list[tup
     if mode not in ("Strict", "Warn", "Ignore"):
         raise bad_request(f'fieldValidation parameter unsupported: {mode}. Valid options are: '
                           '"Ignore", "Warn", "Strict"')
-    unknown = prune_unknown_fields(info.kind, body)
-    if not unknown or mode == "Ignore":
+    problems = [f'unknown field "{path}"' for path in prune_unknown_fields(info.kind, body)]
+    problems += request.strict_errors
+    if not problems or mode == "Ignore":
         return []
     if mode == "Strict":
-        raise bad_request("strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown))
-    return [("Warning", f'299 - "unknown field \\"{path}\\""') for path in unknown]
+        raise bad_request("strict decoding error: " + ", ".join(problems))
+    return [("Warning", "299 - " + json.dumps(problem)) for problem in problems]
 
 
 def delete_options(request: Request) -> JSON:

@@ -50,7 +50,7 @@ def validate_patch_options(patch_type: str, *, field_manager: str | None, force:
 
 
 def _apply_merge(live: Any, applied: Any, schema: PatchSchema, meta: FieldPatchMeta) -> Any:
-    if isinstance(live, dict) and isinstance(applied, dict) and meta.strategy != "replace":
+    if isinstance(live, dict) and isinstance(applied, dict) and meta.strategy != "replace" and not schema.atomic:
         result = dict(live)
         for key, value in applied.items():
             child, child_meta = schema.field(key)
@@ -104,12 +104,13 @@ def _check_applied_type(applied: JSON, schema: PatchSchema) -> None:
 
 def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_manager: str | None,
                 force: bool) -> JSON:
-    """Server-side apply, simplified.
+    """The merge half of server-side apply (``TypedValue.Merge``).
 
     ``field_manager`` is required (422 ``PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required
     value: is required for apply patch``). With no live object the applied configuration is the
     result (apply creates). Otherwise the applied configuration is merged into the live object:
-    objects merge field by field; lists with merge keys (or ``listMapKeys``) merge element-wise by
+    objects merge field by field, except atomic ones (``x-kubernetes-map-type: atomic``, such as
+    ``from``), which are replaced; lists with merge keys (or ``listMapKeys``) merge element-wise by
     those keys, keeping the live order and appending new elements; ``set`` lists and primitive
     ``merge`` lists take the union; every other list, and any field declared ``replace``, is replaced;
     fields the configuration does not mention are kept; an explicit null removes a field.
@@ -117,10 +118,10 @@ def apply_patch(live: JSON | None, applied: JSON, schema: PatchSchema, *, field_
     Like the server, the configuration must carry the kind's ``apiVersion`` and ``kind`` when the
     schema is a top-level kind (400 ``invalid object type: <group>/<version>, Kind=<kind>`` otherwise).
 
-    The simplification: there is no ``managedFields`` bookkeeping, so fields that this manager applied
-    before and now omits are *not* removed, and there are no ownership conflicts (``force`` is accepted
-    and has no effect). The caller stamps metadata (resourceVersion, managedFields) as it does for
-    other writes.
+    The ownership half (conflicts, ``force``, removal of the fields this manager no longer applies,
+    ``managedFields``) needs the live object's managers and is
+    :func:`imageapi.testing._managed_fields.apply_ownership`, which the server's write path runs on
+    this function's result.
     """
     validate_patch_options(APPLY_PATCH, field_manager=field_manager, force=force)
     return apply_checked(live, applied, schema)

@@ -127,6 +127,13 @@ class PatchSchema:
         return PatchSchema.untyped()
 
     @property
+    def atomic(self) -> bool:
+        """Whether this node is an object type declared ``x-kubernetes-map-type: atomic`` (an
+        ObjectReference): apply replaces it as a whole instead of merging its fields."""
+        definition = self._definition()
+        return bool(definition and definition.get("mapType") == "atomic")
+
+    @property
     def gvk(self) -> tuple[str, str, str] | None:
         """``(group, version, kind)`` when this node is a top-level kind, else None."""
         definition = self._definition()

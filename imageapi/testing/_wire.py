@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ._status import StatusError
@@ -38,6 +38,9 @@ class Request:
     query: Mapping[str, str]
     headers: Mapping[str, str]  # lower-case names
     body: bytes = b""
+    # Strict-decoding errors found while decoding the body (duplicate fields): reported with the
+    # unknown fields, as warnings or, with fieldValidation=Strict, as the 400.
+    strict_errors: list[str] = field(default_factory=list)
 
     @classmethod
     def from_wire(cls, method: str, path: str, query: Iterable[tuple[str, str]], headers: Iterable[tuple[str, str]],

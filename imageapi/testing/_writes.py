@@ -13,12 +13,12 @@ from collections.abc import Callable
 from typing import Any
 
 from .._resource_info import ResourceInfo
-from . import _bodies, _discovery
+from . import _bodies, _decode, _discovery
 from ._appcore import AppCore, api_version
 from ._contracts import JSON, RequestContext
 from ._lists import build_matcher, parse_list_options, validate_list_options
 from ._managed_fields import apply_ownership, default_manager, record_update
-from ._patch import PatchOptions, PatchSchema, patch_query_bool
+from ._patch import STRATEGIC_MERGE_PATCH, PatchOptions, PatchSchema, patch_query_bool
 from ._routes import Route
 from ._status import (
     STALE_OBJECT,
@@ -47,7 +47,9 @@ class WriteHandlers(AppCore):
             return
         if self.store.namespace_exists(namespace):
             return
-        if self.settings.require_namespaces:
+        if self.settings.require_namespaces or not _decode.is_namespace_name(namespace):
+            # A name that is no DNS-1123 label can name no namespace: the server's NamespaceLifecycle
+            # admission answers 404 for it, and the fake must not create one on first use either.
             raise not_found("namespaces", namespace, group="")
         self.store.ensure_namespace(namespace)
 
@@ -110,13 +112,13 @@ class WriteHandlers(AppCore):
     def _record_update(self, info: ResourceInfo, old: JSON | None, new: JSON, ctx: RequestContext,
                        subresource: str | None) -> None:
         record_update(self._field_sets, info.kind, old, new, ctx.field_manager or "unknown", api_version(info),
-                      format_time(ctx.now()), skip_status=_skips_status(info, subresource))
+                      format_time(ctx.now()), skip_status=_skips_status(info, subresource), subresource=subresource)
 
     def _apply_ownership(self, info: ResourceInfo, live: JSON | None, applied: JSON, merged: JSON,
                          ctx: RequestContext, subresource: str | None, force: bool) -> None:
         apply_ownership(self._field_sets, info.kind, live, applied, merged, ctx.field_manager or "unknown",
                         api_version(info), format_time(ctx.now()), force=force,
-                        skip_status=_skips_status(info, subresource))
+                        skip_status=_skips_status(info, subresource), subresource=subresource)
 
     def _respond_after_write(self, info: ResourceInfo, written: JSON, ctx: RequestContext) -> JSON:
         """Run the after-write hook (the simulated controllers) and return the decorated response body.
@@ -138,7 +140,7 @@ class WriteHandlers(AppCore):
         warnings = _bodies.unknown_fields(request, info, body)
         ctx = self._write_context(request)
         updated = self.update_object(info, route.namespace, route.name, body, ctx, route.subresource,
-                                     require_resource_version=bool(info.group))
+                                     require_resource_version=info.plural in self.semantics.conditional_updates)
         return json_response(200, updated, warnings)
 
     def update_object(self, info: ResourceInfo, namespace: str | None, name: str, body: JSON, ctx: RequestContext,
@@ -177,8 +179,15 @@ class WriteHandlers(AppCore):
             self._record_update(info, old, body, ctx, subresource)
         else:
             # An apply has set managedFields already; the strategy must not have the last word on them.
-            body["metadata"]["managedFields"] = managed_fields
+            if managed_fields is None:
+                body["metadata"].pop("managedFields", None)
+            else:
+                body["metadata"]["managedFields"] = managed_fields
         updated = self.store.update(info.plural, namespace, body, dry_run=ctx.dry_run)
+        if updated["metadata"].get("resourceVersion") == old_meta.get("resourceVersion") and not ctx.dry_run:
+            # The store skipped a write that changed nothing: no event happened, so no controller wakes.
+            self.strategy(info.plural).decorate(updated, ctx)
+            return updated
         return self._respond_after_write(info, updated, ctx)
 
     def _patch_engine(self, request: Request, info: ResourceInfo) -> tuple[PatchOptions, Callable[[JSON | None], JSON],
@@ -189,8 +198,17 @@ class WriteHandlers(AppCore):
         options = PatchOptions.checked(request.headers.get("content-type", ""),
                                        field_manager=request.query.get("fieldManager"),
                                        force=patch_query_bool(request.query.get("force")))
-        patch = _bodies.json_body(request)
-        return options, options.engine(patch, _patch_schema(info.kind)), patch
+        patch = _bodies.json_body(request, what=_decode.patch_error_prefix(options.patch_type))
+        engine = options.engine(patch, _patch_schema(info.kind))
+        shown = patch if options.patch_type == STRATEGIC_MERGE_PATCH else None
+
+        def checked(live: JSON | None) -> JSON:
+            # The patched object is decoded into the Go type again: a wrong type is the handler's 422.
+            patched = _bodies.as_object(engine(live))
+            _decode.check_patched(info.kind, patched, shown)
+            return patched
+
+        return options, checked, patch
 
     def _patch(self, route: Route, request: Request) -> Response:
         info = route.info

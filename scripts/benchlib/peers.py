@@ -24,6 +24,7 @@ server share near 1.0 means the server process (one core, one GIL) bounded that 
 rate ratio taken there measures the server, not the clients.
 
 ``--quick`` uses small sizes so the section runs in a minute; its figures are indicative only.
+``PEERS_ROWS=list,watch,get,create,async,import,memory`` (any subset) runs only those rows.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -54,6 +56,7 @@ GROUP, VERSION = "image.openshift.io", "v1"
 CHUNK = 500
 FULL = {"streams": 20_000, "events": 20_000, "images": 100_000, "requests": 2_000, "burst": 500, "repeat": 5}
 QUICK = {"streams": 2_000, "events": 2_000, "images": 10_000, "requests": 300, "burst": 100, "repeat": 3}
+ROWS = ("list", "watch", "get", "create", "async", "import", "memory")
 PEERS = ("official Dynamic", "official Custom", "lightkube", "kr8s")
 """The columns of the table, in order; ``bytes`` is printed beside them as the floor."""
 
@@ -376,7 +379,8 @@ async def _kr8s_async(url: str) -> tuple[Callable[[], Awaitable[object]], Callab
 async def _bytes_async(url: str) -> tuple[Callable[[], Awaitable[object]], Callable[[], Awaitable[None]]]:
     import httpx
 
-    http = httpx.AsyncClient(base_url=url)
+    # A pool timeout as long as the clients' own: 500 requests queue for 100 connections.
+    http = httpx.AsyncClient(base_url=url, timeout=30.0)
     path = f"/apis/{GROUP}/{VERSION}/namespaces/{GET_NAMESPACE}/imagestreams/{GET_NAME}"
 
     async def get() -> object:
@@ -536,7 +540,6 @@ def _shares(figures: dict[str, Figures]) -> str:
 def run(quick: bool) -> None:
     """Print the side-by-side table (see the module docstring)."""
     sizes = QUICK if quick else FULL
-    repeat = sizes["repeat"]
     print(f"  seeding a fake cluster in a server process: {sizes['streams']:,} image streams, "
           f"{sizes['images']:,} images, {sizes['events']:,} MODIFIED events ...", flush=True)
     server = Server(sizes["streams"], sizes["images"], sizes["events"])
@@ -545,66 +548,102 @@ def run(quick: bool) -> None:
         print("  ratios imageapi/peer (medians of interleaved rounds); after 'shares', per client: "
               "client CPU/wall and server CPU/wall (a server share near 1.0 bounds that figure)")
 
-        total = sizes["streams"]
-        listing = measure(server, {n: c.list for n, c in clients.items()}, repeat, total)
-        per_object = {n: f.cpu / total * 1e6 for n, f in listing.items()}
-        print(f"  list {total:,} streams, client CPU per object: imageapi {per_object['imageapi']:.1f} us, "
-              f"bytes {per_object['bytes']:.1f} us  -> {_ratios(per_object['imageapi'], per_object)}  "
-              f"(vs bytes {per_object['imageapi'] / per_object['bytes']:.2f}x)")
-        print(f"    shares: {_shares(listing)}", flush=True)
-
-        total = sizes["events"]
-        watching = measure(server, {n: (lambda c=c: c.watch(server.events_from, total)) for n, c in clients.items()},
-                           repeat, total)
-        per_event = {n: f.cpu / total * 1e6 for n, f in watching.items()}
-        rates = {n: total / f.wall for n, f in watching.items()}
-        print(f"  watch {total:,} events, client CPU per event: imageapi {per_event['imageapi']:.1f} us, "
-              f"bytes {per_event['bytes']:.1f} us -> {_ratios(per_event['imageapi'], per_event)}  "
-              f"(vs bytes {per_event['imageapi'] / per_event['bytes']:.2f}x)")
-        print(f"  watch events/s: imageapi {rates['imageapi']:,.0f}/s, bytes {rates['bytes']:,.0f}/s "
-              f"-> {_ratios(rates['imageapi'], rates)}")
-        print(f"    shares: {_shares(watching)}", flush=True)
-
-        total = sizes["requests"]
-        getting = measure(server, {n: (lambda c=c: c.get(total)) for n, c in clients.items()}, repeat, total)
-        rates = {n: total / f.wall for n, f in getting.items()}
-        print(f"  get keep-alive, {total:,} requests: imageapi {rates['imageapi']:,.0f}/s, bytes "
-              f"{rates['bytes']:,.0f}/s -> {_ratios(rates['imageapi'], rates)}")
-        print(f"    shares: {_shares(getting)}", flush=True)
-
-        names = itertools.count()
-
-        def creating(client: Any) -> Callable[[], int]:
-            return lambda: client.create([new_stream(f"s{next(names)}") for _ in range(total)])
-
-        created = measure(server, {n: creating(c) for n, c in clients.items()}, repeat, total)
-        rates = {n: total / f.wall for n, f in created.items()}
-        print(f"  create, {total:,} requests: imageapi {rates['imageapi']:,.0f}/s, bytes "
-              f"{rates['bytes']:,.0f}/s -> {_ratios(rates['imageapi'], rates)}")
-        print(f"    shares: {_shares(created)}", flush=True)
-
-        total = sizes["burst"]
-        works, close_async = _async_works(server.url, total)
-        try:
-            bursts = measure(server, works, repeat, total)
-        finally:
-            close_async()
-        for mode in ("new", "warm"):
-            walls = {n.rsplit(" ", 1)[0]: f.wall for n, f in bursts.items() if n.endswith(mode)}
-            print(f"  async {total} concurrent gets, {mode} client, wall: imageapi {walls['imageapi'] * 1e3:,.0f} ms,"
-                  f" bytes {walls['bytes'] * 1e3:,.0f} ms -> {_ratios(walls['imageapi'], walls)}")
-        print(f"    shares: {_shares(bursts)}", flush=True)
-
-        seconds = import_seconds(server.url, 5 if quick else 11)
-        print(f"  import until the first request can be sent: imageapi {seconds['imageapi'] * 1e3:.0f} ms, "
-              f"bytes {seconds['bytes'] * 1e3:.0f} ms -> {_ratios(seconds['imageapi'], seconds)}", flush=True)
-
-        memory = peak_rss_mib(server.url, sizes["images"], 1 if quick else 3)
-        peaks = {n: peak for n, (peak, _) in memory.items()}
-        growth = {n: grown for n, (_, grown) in memory.items()}
-        print(f"  peak RSS listing {sizes['images']:,} images (VmHWM): imageapi {peaks['imageapi']:.0f} MiB, "
-              f"bytes {peaks['bytes']:.0f} MiB -> {_ratios(peaks['imageapi'], peaks)}")
-        print("    growth over the RSS before the list: "
-              + ", ".join(f"{n} {g:.0f} MiB" for n, g in growth.items()))
+        rows = os.environ.get("PEERS_ROWS", ",".join(ROWS)).split(",")
+        if "list" in rows:
+            _list_row(server, clients, sizes)
+        if "watch" in rows:
+            _watch_row(server, clients, sizes)
+        if "get" in rows:
+            _get_row(server, clients, sizes)
+        if "create" in rows:
+            _create_row(server, clients, sizes)
+        if "async" in rows:
+            _async_row(server, sizes)
+        if "import" in rows:
+            _import_row(server, quick)
+        if "memory" in rows:
+            _memory_row(server, sizes, quick)
     finally:
         server.close()
+
+
+def _list_row(server: Server, clients: dict[str, Any], sizes: dict[str, int]) -> None:
+    repeat = sizes["repeat"]
+    total = sizes["streams"]
+    listing = measure(server, {n: c.list for n, c in clients.items()}, repeat, total)
+    per_object = {n: f.cpu / total * 1e6 for n, f in listing.items()}
+    print(f"  list {total:,} streams, client CPU per object: imageapi {per_object['imageapi']:.1f} us, "
+          f"bytes {per_object['bytes']:.1f} us  -> {_ratios(per_object['imageapi'], per_object)}  "
+          f"(vs bytes {per_object['imageapi'] / per_object['bytes']:.2f}x)")
+    print(f"    shares: {_shares(listing)}", flush=True)
+
+
+def _watch_row(server: Server, clients: dict[str, Any], sizes: dict[str, int]) -> None:
+    repeat = sizes["repeat"]
+    total = sizes["events"]
+    watching = measure(server, {n: (lambda c=c: c.watch(server.events_from, total)) for n, c in clients.items()},
+                       repeat, total)
+    per_event = {n: f.cpu / total * 1e6 for n, f in watching.items()}
+    rates = {n: total / f.wall for n, f in watching.items()}
+    print(f"  watch {total:,} events, client CPU per event: imageapi {per_event['imageapi']:.1f} us, "
+          f"bytes {per_event['bytes']:.1f} us -> {_ratios(per_event['imageapi'], per_event)}  "
+          f"(vs bytes {per_event['imageapi'] / per_event['bytes']:.2f}x)")
+    print(f"  watch events/s: imageapi {rates['imageapi']:,.0f}/s, bytes {rates['bytes']:,.0f}/s "
+          f"-> {_ratios(rates['imageapi'], rates)}")
+    print(f"    shares: {_shares(watching)}", flush=True)
+
+
+def _get_row(server: Server, clients: dict[str, Any], sizes: dict[str, int]) -> None:
+    repeat = sizes["repeat"]
+    total = sizes["requests"]
+    getting = measure(server, {n: (lambda c=c: c.get(total)) for n, c in clients.items()}, repeat, total)
+    rates = {n: total / f.wall for n, f in getting.items()}
+    print(f"  get keep-alive, {total:,} requests: imageapi {rates['imageapi']:,.0f}/s, bytes "
+          f"{rates['bytes']:,.0f}/s -> {_ratios(rates['imageapi'], rates)}")
+    print(f"    shares: {_shares(getting)}", flush=True)
+
+
+def _create_row(server: Server, clients: dict[str, Any], sizes: dict[str, int]) -> None:
+    repeat = sizes["repeat"]
+    total = sizes["requests"]
+    names = itertools.count()
+
+    def creating(client: Any) -> Callable[[], int]:
+        return lambda: client.create([new_stream(f"s{next(names)}") for _ in range(total)])
+
+    created = measure(server, {n: creating(c) for n, c in clients.items()}, repeat, total)
+    rates = {n: total / f.wall for n, f in created.items()}
+    print(f"  create, {total:,} requests: imageapi {rates['imageapi']:,.0f}/s, bytes "
+          f"{rates['bytes']:,.0f}/s -> {_ratios(rates['imageapi'], rates)}")
+    print(f"    shares: {_shares(created)}", flush=True)
+
+
+def _async_row(server: Server, sizes: dict[str, int]) -> None:
+    repeat = sizes["repeat"]
+    total = sizes["burst"]
+    works, close_async = _async_works(server.url, total)
+    try:
+        bursts = measure(server, works, repeat, total)
+    finally:
+        close_async()
+    for mode in ("new", "warm"):
+        walls = {n.rsplit(" ", 1)[0]: f.wall for n, f in bursts.items() if n.endswith(mode)}
+        print(f"  async {total} concurrent gets, {mode} client, wall: imageapi {walls['imageapi'] * 1e3:,.0f} ms,"
+              f" bytes {walls['bytes'] * 1e3:,.0f} ms -> {_ratios(walls['imageapi'], walls)}")
+    print(f"    shares: {_shares(bursts)}", flush=True)
+
+
+def _import_row(server: Server, quick: bool) -> None:
+    seconds = import_seconds(server.url, 5 if quick else 11)
+    print(f"  import until the first request can be sent: imageapi {seconds['imageapi'] * 1e3:.0f} ms, "
+          f"bytes {seconds['bytes'] * 1e3:.0f} ms -> {_ratios(seconds['imageapi'], seconds)}", flush=True)
+
+
+def _memory_row(server: Server, sizes: dict[str, int], quick: bool) -> None:
+    memory = peak_rss_mib(server.url, sizes["images"], 1 if quick else 3)
+    peaks = {n: peak for n, (peak, _) in memory.items()}
+    growth = {n: grown for n, (_, grown) in memory.items()}
+    print(f"  peak RSS listing {sizes['images']:,} images (VmHWM): imageapi {peaks['imageapi']:.0f} MiB, "
+          f"bytes {peaks['bytes']:.0f} MiB -> {_ratios(peaks['imageapi'], peaks)}")
+    print("    growth over the RSS before the list: "
+          + ", ".join(f"{n} {g:.0f} MiB" for n, g in growth.items()))
