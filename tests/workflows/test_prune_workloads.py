@@ -1,7 +1,8 @@
 """What ``prune`` counts as in use: each workload kind oc reads, read through the client.
 
-The fake serves the image API; the workload lists are served beside it by a small transport (with
-the page shape a real server gives, ``limit``/``continue`` included) until the fake serves those kinds.
+Each kind is served by the fake cluster. A few cases the fake cannot stage (a pod created after the
+cutoff, a cluster without the OpenShift kinds, an unparseable image, counting list pages) serve the
+workload lists from a small transport beside the fake, with the page shape a real server gives.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from imageapi import AsyncClient, Client
 from imageapi.testing import FakeCluster
 from imageapi.workflows import prune
 
-from .test_prune import LATER, push
+from .conftest import Api
+from .test_prune import LATER, history, push
 
 REGISTRY = "image-registry.openshift-image-registry.svc:5000"
 OLD = (datetime.now(timezone.utc) - timedelta(days=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -113,38 +115,56 @@ KINDS = ["pod", "replicationcontroller", "deploymentconfig", "replicaset", "depl
          "buildconfig", "statefulset", "job", "cronjob"]
 
 
-def test_each_workload_kind_keeps_the_image_it_uses(run: Any) -> None:
-    cluster = FakeCluster()
-    digests = {kind: push(cluster, kind, count=3) for kind in KINDS}  # oldest first
-    old = {kind: digests[kind][0] for kind in KINDS}  # revision 2 of each stream
+def _workload_bodies(digests: dict[str, list[str]]) -> dict[str, list[dict[str, Any]]]:
+    """One object of each kind, each using revision 2 (the oldest) of its own stream."""
 
     def pinned(kind: str) -> str:
-        return f"{REGISTRY}/demo/{kind}@{old[kind]}"
+        return f"{REGISTRY}/demo/{kind}@{digests[kind][0]}"
 
-    items = {
+    def body(name: str, spec: dict[str, Any]) -> dict[str, Any]:
+        return {"metadata": {"name": name, "labels": {"app": name}}, "spec": spec}
+
+    return {
         "pods": [pod("runner", pinned("pod"), "Running"),
                  pod("done-long-ago", f"{REGISTRY}/demo/pod@{digests['pod'][1]}", "Succeeded")],
-        "replicationcontrollers": [{"metadata": meta("rc"), "spec": {"replicas": 1, "template": template(
-            pinned("replicationcontroller"))}, "status": {"replicas": 1}}],
-        "deploymentconfigs": [{"metadata": meta("dc"), "spec": {"replicas": 1, "template": template(
-            "busybox", init=pinned("deploymentconfig")), "triggers": [{"type": "ConfigChange"}]}}],
-        "replicasets": [{"metadata": meta("rs"), "spec": {"replicas": 0, "template": template(pinned("replicaset"))}}],
-        "deployments": [{"metadata": meta("web"), "spec": {"replicas": 2, "strategy": {"type": "RollingUpdate"},
-                                                           "template": template(pinned("deployment"))}}],
-        "daemonsets": [{"metadata": meta("ds"), "spec": {"template": template(pinned("daemonset"))}}],
+        "replicationcontrollers": [body("rc", {"replicas": 1, "selector": {"app": "x"},
+                                               "template": template(pinned("replicationcontroller"))})],
+        "deploymentconfigs": [body("dc", {"replicas": 1, "selector": {"app": "x"}, "triggers": [{"type": "ConfigChange"}],
+                                          "template": template("busybox", init=pinned("deploymentconfig"))})],
+        "replicasets": [body("rs", {"replicas": 0, "selector": {"matchLabels": {"app": "x"}},
+                                    "template": template(pinned("replicaset"))})],
+        "deployments": [body("web", {"replicas": 2, "selector": {"matchLabels": {"app": "x"}},
+                                     "strategy": {"type": "RollingUpdate"}, "template": template(pinned("deployment"))})],
+        "daemonsets": [body("ds", {"selector": {"matchLabels": {"app": "x"}}, "template": template(pinned("daemonset"))})],
         "builds": [build_object("Build", "b-1", {"type": "Source", "sourceStrategy": {
-            "from": {"kind": "ImageStreamImage", "name": f"build@{old['build']}"}}})],
+            "from": {"kind": "ImageStreamImage", "name": f"build@{digests['build'][0]}"}}})],
         "buildconfigs": [build_object("BuildConfig", "bc", {"type": "Docker", "dockerStrategy": {
             "from": {"kind": "DockerImage", "name": pinned("buildconfig")}}})],
-        "statefulsets": [{"metadata": meta("db"), "spec": {"serviceName": "db", "template": template(
-            pinned("statefulset"))}}],
-        "jobs": [{"metadata": meta("migrate"), "spec": {"template": template(pinned("job"))}}],
-        "cronjobs": [{"metadata": meta("nightly"), "spec": {"schedule": "0 0 * * *", "jobTemplate": {
-            "spec": {"template": template(pinned("cronjob"))}}}}],
+        "statefulsets": [body("db", {"serviceName": "db", "selector": {"matchLabels": {"app": "x"}},
+                                     "template": template(pinned("statefulset"))})],
+        "jobs": [body("migrate", {"template": {**template(pinned("job")), "spec": {
+            **template(pinned("job"))["spec"], "restartPolicy": "Never"}}})],
+        "cronjobs": [body("nightly", {"schedule": "0 0 * * *", "jobTemplate": {"spec": {"template": {
+            **template(pinned("cronjob")), "spec": {**template(pinned("cronjob"))["spec"], "restartPolicy": "OnFailure"}}}}})],
     }
-    handler = Workloads(cluster, items)
-    planned = run(handler, prune.plan, keep_tag_revisions=0, now=LATER)
-    assert sorted(set(handler.listed)) == sorted(Workloads.PATHS.values())
+
+
+def test_each_workload_kind_keeps_the_image_it_uses(api: Api) -> None:
+    """Pods, RCs, DCs, replica sets, deployments, daemon sets, builds, build configs, stateful sets,
+    jobs and cron jobs, served by the fake and read through the client."""
+    cluster = api.cluster
+    digests = {kind: push(cluster, kind, count=3) for kind in KINDS}  # oldest first
+    for plural, bodies in _workload_bodies(digests).items():
+        for body in bodies:
+            status = body.pop("status", None)
+            body["metadata"] = {"name": body["metadata"]["name"], "labels": body["metadata"].get("labels", {})}
+            created = cluster.create(plural, body, "demo")
+            if plural == "pods":  # a pod's phase is its kubelet's to set: through /status
+                code, _ = cluster.request("PUT", cluster.url_path(plural, "demo", created["metadata"]["name"])
+                                          + "/status", body={**created, "status": status})
+                assert code == 200
+    planned = api.call(prune.plan, keep_tag_revisions=0, now=LATER)
+    assert planned.skipped_kinds == ()
     for kind in KINDS:
         [entry] = [s for s in planned.streams if s.name == kind]
         kept = {(r.index, r.rule) for r in entry.revisions if r.rule}
@@ -152,7 +172,11 @@ def test_each_workload_kind_keeps_the_image_it_uses(run: Any) -> None:
         reason = next(r.reason for r in entry.revisions if r.rule)
         assert reason.startswith(f"image used by {kind}/"), reason
     # the pod that finished long ago protects nothing
-    assert next(r for r in planned.streams if r.name == "pod").revisions[1].rule is None
+    assert next(s for s in planned.streams if s.name == "pod").revisions[1].rule is None
+    result = api.call(prune.apply, planned)
+    for kind in KINDS:
+        assert digests[kind][0] in history(cluster, kind) and digests[kind][1] not in history(cluster, kind)
+    assert digests["pod"][1] in result.deleted_images and digests["deployment"][0] not in result.deleted_images
 
 
 def test_pods_count_when_running_pending_or_younger_than_the_cutoff(run: Any) -> None:
