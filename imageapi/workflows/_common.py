@@ -31,8 +31,13 @@ _ACCEPT = (("Accept", "application/json"),)
 
 
 def decode_json(content: bytes) -> Any:
-    """Response bodies as plain JSON (the workflows' own decoder)."""
-    return json.loads(content)
+    """Response bodies as plain JSON (the workflows' own decoder), with full garbage collections held
+    back over a large body as the model decoders do (a page of streams is one large allocation burst
+    whose objects all survive)."""
+    from .._request import _gc_pause_for
+
+    with _gc_pause_for(content):
+        return json.loads(content)
 
 
 def image_info(plural: str) -> ResourceInfo:

@@ -54,7 +54,7 @@ import copy
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, Any, Literal, overload
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, overload
 
 from .._base_client import Flow
 from .._reference import InvalidReferenceError, parse_reference
@@ -243,17 +243,17 @@ def _sample(referrers: list[str]) -> str:
 # -- the plan -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Revision:
-    """One revision of a status tag (``index`` 0 is the newest) and what the plan does with it.
+class Revision(NamedTuple):
+    """One revision of a status tag (``position`` 0 is the newest) and what the plan does with it.
 
     ``rule`` is why it is kept (None when it is removed): ``stream-younger``, ``younger``,
     ``tag-in-use``, ``tag-revisions`` or ``image-in-use``; ``reason`` says more (who uses it, or
-    ``image-missing``/``pruned`` for a removal).
+    ``image-missing``/``pruned`` for a removal). A named tuple: a plan holds one per revision of
+    the cluster, hundreds of thousands of them.
     """
 
     tag: str
-    index: int
+    position: int
     image: str
     reference: str
     created: str
@@ -401,10 +401,24 @@ def _keys(revisions: Iterable[Revision]) -> set[tuple[str, str, str, str]]:
     return {(revision.tag, revision.image, revision.reference, revision.created) for revision in revisions}
 
 
+_STREAM_YOUNGER = "the image stream is younger than the cutoff"
+_YOUNGER = "younger than the cutoff"
+
+
 def _plan_stream(stream: JSON, context: _Context) -> StreamPrune:
+    """oc's ``pruneImageStream``/``pruneImageStreamTag`` for one stream, deciding every revision.
+
+    The rules, in oc's order: the stream is younger than the cutoff; the revision is; it is revision
+    0 of a tag in use; its Image is gone (removed); it is within ``keep_tag_revisions``; its image is
+    in use through this stream; else removed. Written as one loop with the lookups hoisted: it runs
+    once per revision of the cluster.
+    """
     namespace, name = namespace_of(stream), name_of(stream)
     created = parse_time((stream.get("metadata") or {}).get("creationTimestamp"))
     stream_young = created is not None and created > context.cutoff
+    cutoff, known, keep = context.cutoff, context.images, context.keep_tag_revisions
+    used_tags, used_images = context.usage.tags, context.usage.images
+    within = f"within the newest {keep} revisions"
     revisions: list[Revision] = []
     emptied: list[str] = []
     for history in status_tags(stream):
@@ -412,38 +426,30 @@ def _plan_stream(stream: JSON, context: _Context) -> StreamPrune:
         items = history.get("items") or []
         kept_any = False
         for index, item in enumerate(items):
-            rule, reason = _decide(namespace, name, tag, index, item, stream_young, context)
+            image = str(item.get("image") or "")
+            when = item.get("created")
+            rule: KeepRule | None
+            if stream_young:
+                rule, reason = "stream-younger", _STREAM_YOUNGER
+            elif (moment := parse_time(when)) is not None and moment > cutoff:
+                rule, reason = "younger", _YOUNGER
+            elif index == 0 and (users := used_tags.get((namespace, name, tag))):
+                rule, reason = "tag-in-use", f"tag used by {_sample(users)}"
+            elif image not in known:
+                rule, reason = None, "image-missing"
+            elif index < keep:
+                rule, reason = "tag-revisions", within
+            elif users := used_images.get((namespace, name, image)):
+                rule, reason = "image-in-use", f"image used by {_sample(users)}"
+            else:
+                rule, reason = None, "pruned"
             kept_any = kept_any or rule is not None
-            revisions.append(Revision(tag=tag, index=index, image=str(item.get("image") or ""),
-                                      reference=str(item.get("dockerImageReference") or ""),
-                                      created=str(item.get("created") or ""), rule=rule, reason=reason))
+            revisions.append(Revision(tag, index, image, str(item.get("dockerImageReference") or ""),
+                                      str(when or ""), rule, reason))
         if items and not kept_any:
             emptied.append(tag)
     return StreamPrune(namespace=namespace, name=name, resource_version=resource_version_of(stream),
                        revisions=tuple(revisions), emptied_tags=tuple(emptied))
-
-
-def _decide(namespace: str, name: str, tag: str, index: int, item: JSON, stream_young: bool,
-            context: _Context) -> tuple[KeepRule | None, str]:
-    """oc's ``pruneImageStreamTag`` for one revision: ``(keep rule or None, reason)``."""
-    if stream_young:
-        return "stream-younger", "the image stream is younger than the cutoff"
-    created = parse_time(item.get("created"))
-    if created is not None and created > context.cutoff:
-        return "younger", "younger than the cutoff"
-    if index == 0:
-        users = context.usage.tags.get((namespace, name, tag))
-        if users:
-            return "tag-in-use", f"tag used by {_sample(users)}"
-    image = str(item.get("image") or "")
-    if image not in context.images:
-        return None, "image-missing"
-    if index < context.keep_tag_revisions:
-        return "tag-revisions", f"within the newest {context.keep_tag_revisions} revisions"
-    users = context.usage.images.get((namespace, name, image))
-    if users:
-        return "image-in-use", f"image used by {_sample(users)}"
-    return None, "pruned"
 
 
 def _plan_images(images: list[JSON], streams: tuple[StreamPrune, ...], context: _Context, all_images: bool) -> tuple[ImageDecision, ...]:
@@ -503,7 +509,10 @@ def _plan_flow(
     documents = {(namespace_of(stream), name_of(stream)): stream for stream in streams}
     context = _Context(usage=usage, images=frozenset(name_of(image) for image in images), cutoff=cutoff,
                        keep_tag_revisions=keep_tag_revisions, documents=documents)
-    planned = tuple(_plan_stream(stream, context) for stream in streams)
+    from ..models._base import _gc_paused
+
+    with _gc_paused():  # one Revision per revision of the cluster, all kept: no garbage to find
+        planned = tuple(_plan_stream(stream, context) for stream in streams)
     decisions = _plan_images(images, planned, context, all_images) if namespace is None else ()
     return PrunePlan(namespace=namespace, keep_tag_revisions=keep_tag_revisions, keep_younger_than=keep_younger_than,
                      cutoff=cutoff, all=all_images, streams=planned, images=decisions, skipped_kinds=tuple(skipped),
@@ -707,10 +716,10 @@ def describe_plan(plan: PrunePlan, *, kept: bool = True) -> str:
     for stream in plan.streams:
         for revision in stream.revisions:
             if revision.rule is None:
-                lines.append(f"{stream.namespace}/{stream.name}:{revision.tag} #{revision.index} {revision.image}  "
+                lines.append(f"{stream.namespace}/{stream.name}:{revision.tag} #{revision.position} {revision.image}  "
                              f"remove: {revision.reason}")
             elif kept:
-                lines.append(f"{stream.namespace}/{stream.name}:{revision.tag} #{revision.index} {revision.image}  "
+                lines.append(f"{stream.namespace}/{stream.name}:{revision.tag} #{revision.position} {revision.image}  "
                              f"keep: {revision.rule} ({revision.reason})")
     lines += [f"image {image.name}  {'delete' if image.delete else 'keep: ' + image.rule}" for image in plan.images]
     return "\n".join(lines) if lines else "nothing to prune"

@@ -48,7 +48,7 @@ def plan(api: Api, **kwargs: Any) -> PrunePlan:
 
 def rules(planned: PrunePlan, name: str = "app") -> list[tuple[int, str | None, str]]:
     [entry] = [s for s in planned.streams if s.name == name]
-    return [(r.index, r.rule, r.reason) for r in entry.revisions]
+    return [(r.position, r.rule, r.reason) for r in entry.revisions]
 
 
 def test_keep_tag_revisions(api: Api) -> None:

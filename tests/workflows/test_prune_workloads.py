@@ -167,7 +167,7 @@ def test_each_workload_kind_keeps_the_image_it_uses(api: Api) -> None:
     assert planned.skipped_kinds == ()
     for kind in KINDS:
         [entry] = [s for s in planned.streams if s.name == kind]
-        kept = {(r.index, r.rule) for r in entry.revisions if r.rule}
+        kept = {(r.position, r.rule) for r in entry.revisions if r.rule}
         assert kept == {(2, "image-in-use")}, (kind, kept)
         reason = next(r.reason for r in entry.revisions if r.rule)
         assert reason.startswith(f"image used by {kind}/"), reason
@@ -189,7 +189,7 @@ def test_pods_count_when_running_pending_or_younger_than_the_cutoff(run: Any) ->
         pod("old-succeeded", spec + digests[3], "Succeeded")]}
     items.update({plural: [] for plural in Workloads.PATHS.values() if plural != "pods"})
     planned = run(Workloads(cluster, items), prune.plan, keep_tag_revisions=0, now=LATER)
-    assert [(r.index, r.rule) for r in planned.streams[0].revisions] == [
+    assert [(r.position, r.rule) for r in planned.streams[0].revisions] == [
         (0, None), (1, "image-in-use"), (2, "image-in-use"), (3, "image-in-use")]
 
 
@@ -203,7 +203,7 @@ def test_a_tag_reference_keeps_revision_zero_and_pages_are_followed(run: Any) ->
     handler = Workloads(cluster, items)
     planned = run(handler, prune.plan, keep_tag_revisions=0, now=LATER)
     assert handler.listed.count("deployments") == 3  # 1,201 items in pages of 500
-    assert [(r.index, r.rule) for r in planned.streams[0].revisions] == [(0, "tag-in-use"), (1, None)]
+    assert [(r.position, r.rule) for r in planned.streams[0].revisions] == [(0, "tag-in-use"), (1, None)]
 
 
 def test_openshift_kinds_a_cluster_does_not_serve_are_skipped_and_said(run: Any) -> None:
