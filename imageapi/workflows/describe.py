@@ -20,12 +20,14 @@ image, or pull spec when there is no image, counts once.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._base_client import Flow
 from .._reference import InvalidReferenceError, parse_reference
+from .._request import to_json_object
 from ._common import JSON, default_namespace, get_json, run
 from ._streams import (
     TagReferenceError,
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
     from .._client import AsyncClient, Client
+    from ..models import ImageStream
 
 __all__ = ["ImportFailure", "StreamDescription", "TagDescription", "TagRevision", "describe", "human_duration"]
 
@@ -221,8 +224,9 @@ def _observed_generation(history: JSON | None) -> int:
     return generation
 
 
-def describe_stream(stream: JSON, now: datetime | None = None) -> StreamDescription:
-    """Describe a stream already read (its JSON, wire names)."""
+def describe_stream(stream: ImageStream | Mapping[str, Any], now: datetime | None = None) -> StreamDescription:
+    """Describe a stream already read: an ``ImageStream`` model, or its JSON (wire names)."""
+    stream = to_json_object(stream)
     meta = stream.get("metadata") or {}
     status = stream.get("status") or {}
     names = [str(history.get("tag")) for history in status_tags(stream)]
