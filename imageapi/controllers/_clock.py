@@ -48,6 +48,10 @@ class Stop:
     def __bool__(self) -> bool:
         return self._event.is_set()
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block up to ``timeout`` real seconds for the signal; True when it is set."""
+        return self._event.wait(timeout)
+
     def on_set(self, callback: Callable[[], None]) -> Callable[[], None]:
         """Call ``callback`` (from the thread that stops) when the signal is set (at once if it is);
         returns a function that cancels the registration."""

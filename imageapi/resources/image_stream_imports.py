@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._deadline import DeadlineTypes
 from .._request import ApiRequest, WriteOptions, build_create_request, to_json_object
 from ..workflows._import import import_failure
 from ._base import with_kind
@@ -40,6 +41,7 @@ class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
         scheduled: bool | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Import the image ``from_`` (a registry reference) into ``target`` (``[namespace/]stream[:tag]``).
 
@@ -66,7 +68,7 @@ class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
         request = build_create_request(
             self._info, self._namespace(target_namespace or namespace), body, self._decoder(self._info.kind), WriteOptions()
         )
-        return cast(ResultT, self._call(self._import_flow(request), timeout, retries))
+        return cast(ResultT, self._call(self._import_flow(request), timeout, retries, deadline))
 
     def _import_flow(self, request: ApiRequest) -> Flow[Any]:
         result = yield request

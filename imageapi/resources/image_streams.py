@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, NotGiven, RetriesTypes, TimeoutTypes
+from .._deadline import DeadlineTypes
 from .._request import Body, FieldValidation, ListOptions, PatchType, WriteOptions
 from ..errors import AlreadyExistsError, ConflictError
 from ..workflows import _import, _lookup, _tag
@@ -52,9 +53,10 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Read the stream through its ``/status`` subresource."""
-        return cast(StreamT, self._call(self._get_flow(name, namespace, "status"), timeout, retries))
+        return cast(StreamT, self._call(self._get_flow(name, namespace, "status"), timeout, retries, deadline))
 
     def replace_status(
         self,
@@ -66,12 +68,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Write the stream's ``status`` (the server keeps ``spec`` as stored)."""
         flow = self._replace_flow(
             cast(Body, body), namespace, "status", WriteOptions(dry_run, field_manager, field_validation)
         )
-        return cast(StreamT, self._call(flow, timeout, retries))
+        return cast(StreamT, self._call(flow, timeout, retries, deadline))
 
     def patch_status(
         self,
@@ -86,12 +89,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Patch the stream's ``status`` (patch types as for :meth:`patch`)."""
         flow = self._patch_flow(
             name, body, namespace, "status", WriteOptions(dry_run, field_manager, field_validation), type, force
         )
-        return cast(StreamT, self._call(flow, timeout, retries))
+        return cast(StreamT, self._call(flow, timeout, retries, deadline))
 
     def layers(
         self,
@@ -100,9 +104,10 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> LayersT:
         """The layers and blobs of every image the stream references (``ImageStreamLayers``)."""
-        return cast(LayersT, self._call(self._get_flow(name, namespace, "layers"), timeout, retries))
+        return cast(LayersT, self._call(self._get_flow(name, namespace, "layers"), timeout, retries, deadline))
 
     def secrets(
         self,
@@ -115,6 +120,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         continue_: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> SecretsT:
         """The pull secrets of the stream's namespace that imports would use (``SecretList``).
 
@@ -123,7 +129,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         """
         options = ListOptions(label_selector=label_selector, field_selector=field_selector, limit=limit,
                               continue_=continue_)
-        return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries))
+        return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries, deadline))
 
 
 
@@ -151,6 +157,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         import_mode: ImportMode | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> TagPlanT:
         """Plan ``oc tag SOURCE DEST...`` without writing: a :class:`~imageapi.workflows._tag.TagPlan`.
 
@@ -164,7 +171,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         """
         flow = _tag.plan_tag_flow(source, destinations, source_kind, self._tag_options(
             alias, reference, scheduled, insecure, reference_policy, import_mode), self._namespace(namespace) or "")
-        return cast(TagPlanT, self._call(flow, timeout, retries))
+        return cast(TagPlanT, self._call(flow, timeout, retries, deadline))
 
     def apply_tag(
         self,
@@ -172,6 +179,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         *,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> TagResultT:
         """Write a plan from :meth:`plan_tag` or :meth:`plan_untag`.
 
@@ -179,7 +187,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         stream changed since raises ``ConflictError`` (``AlreadyExistsError`` when the tag was created
         meanwhile) and is left as the other writer made it.
         """
-        return cast(TagResultT, self._call(_tag.apply_tag_flow(plan), timeout, retries))
+        return cast(TagResultT, self._call(_tag.apply_tag_flow(plan), timeout, retries, deadline))
 
     def tag(
         self,
@@ -195,6 +203,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         import_mode: ImportMode | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> TagResultT:
         """``oc tag SOURCE DEST...``: plan (see :meth:`plan_tag`) and apply, re-reading and re-planning
         after a conflict. Returns a :class:`~imageapi.workflows._tag.TagResult` whose ``str()`` is oc's
@@ -203,7 +212,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         current = self._namespace(namespace) or ""
         flow = replanning(lambda: _tag.plan_tag_flow(source, destinations, source_kind, options, current),
                           _tag.apply_tag_flow, (ConflictError, AlreadyExistsError))
-        return cast(TagResultT, self._call(flow, timeout, retries))
+        return cast(TagResultT, self._call(flow, timeout, retries, deadline))
 
     def plan_untag(
         self,
@@ -211,10 +220,11 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> TagPlanT:
         """Plan ``oc tag -d DEST...`` (removing the spec tag and its history) without writing."""
         flow = _tag.plan_untag_flow(destinations, self._namespace(namespace) or "")
-        return cast(TagPlanT, self._call(flow, timeout, retries))
+        return cast(TagPlanT, self._call(flow, timeout, retries, deadline))
 
     def untag(
         self,
@@ -222,12 +232,13 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> TagResultT:
         """``oc tag -d DEST...``: remove each ``[namespace/]stream:tag`` (spec and history); a tag that
         is already gone is reported as absent, not an error."""
         current = self._namespace(namespace) or ""
         flow = replanning(lambda: _tag.plan_untag_flow(destinations, current), _tag.apply_tag_flow)
-        return cast(TagResultT, self._call(flow, timeout, retries))
+        return cast(TagResultT, self._call(flow, timeout, retries, deadline))
 
     def import_image(
         self,
@@ -244,6 +255,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         dry_run: bool = False,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ImportT:
         """``oc import-image NAME[:TAG]``: import from the tag's registry source into the stream.
 
@@ -260,7 +272,7 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
                                         import_mode=import_mode, scheduled=scheduled, insecure=insecure,
                                         dry_run=dry_run)
         flow = _import.result_flow(name, options, self._namespace(namespace) or "")
-        return cast(ImportT, self._call(flow, timeout, retries))
+        return cast(ImportT, self._call(flow, timeout, retries, deadline))
 
     def plan_image_lookup(
         self,
@@ -271,11 +283,12 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> LookupPlanT:
         """Plan ``oc set image-lookup`` (``spec.lookupPolicy.local``) for the named streams, or all of
         them (``all=True``), or those matching ``label_selector``; ``str()`` is oc's table."""
         flow = _lookup.plan_lookup_flow(names, enabled, all, label_selector, self._namespace(namespace) or "")
-        return cast(LookupPlanT, self._call(flow, timeout, retries))
+        return cast(LookupPlanT, self._call(flow, timeout, retries, deadline))
 
     def apply_image_lookup(
         self,
@@ -283,9 +296,10 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         *,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> LookupResultT:
         """Write a plan from :meth:`plan_image_lookup`; a stream changed since raises ``ConflictError``."""
-        return cast(LookupResultT, self._call(_lookup.apply_lookup_flow(plan), timeout, retries))
+        return cast(LookupResultT, self._call(_lookup.apply_lookup_flow(plan), timeout, retries, deadline))
 
     def set_image_lookup(
         self,
@@ -296,11 +310,12 @@ class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, 
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> LookupResultT:
         """``oc set image-lookup NAME...`` (``enabled=False``: ``--enabled=false``): plan and apply,
         re-reading after a conflict; streams already set are not written."""
         flow = _lookup.set_lookup_flow(names, enabled, all, label_selector, self._namespace(namespace) or "")
-        return cast(LookupResultT, self._call(flow, timeout, retries))
+        return cast(LookupResultT, self._call(flow, timeout, retries, deadline))
 
     @staticmethod
     def _tag_options(alias: bool, reference: bool, scheduled: bool, insecure: bool, reference_policy: str,

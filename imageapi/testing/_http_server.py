@@ -399,7 +399,7 @@ class _Handler(BaseRequestHandler):
             if total > MAX_BODY_BYTES:
                 raise _FramingError(request_entity_too_large(MAX_BODY_BYTES))
             parts.append(self.reader.read(size))
-            if self.reader.readline(2) not in (b"\r\n", b"\n"):
+            if self.reader.read(2) != b"\r\n":  # each chunk's data ends with CRLF, as Go's reader insists
                 raise _refuse(400, "malformed chunked encoding")
 
     def _handle_one(self) -> None:
@@ -567,8 +567,14 @@ class FakeServer:
 
 
 def _write_private(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` atomically, the file readable by its owner only from its creation."""
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    """Write ``data`` to ``target`` atomically, the file readable by its owner only from its creation.
+
+    A folder that does not exist (or cannot be written) is an ``OSError`` naming ``target``, not the
+    temporary file the caller never asked for."""
+    try:
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent or Path("."))
+    except OSError as error:
+        raise type(error)(error.errno, error.strerror, str(target)) from None
     try:
         with os.fdopen(descriptor, "wb") as handle:  # mkstemp creates the file with mode 0600
             handle.write(data)
