@@ -22,7 +22,9 @@ Where this differs from oc, on purpose:
   ``imagestreamtags`` update is blind);
 * ``alias`` is refused when the *source* stream differs from a destination (oc compares the
   destinations with the current namespace, so ``otherns/app:latest`` → ``app:x`` slipped through);
-* removing a tag that is already gone reports it as absent instead of failing.
+* removing a tag that is already gone reports it as absent instead of failing. The removal is
+  conditional on the stream's uid only: the server takes no ``resourceVersion`` precondition on an
+  ``imagestreamtags`` delete.
 """
 
 from __future__ import annotations
@@ -449,7 +451,10 @@ def _apply_through_stream(change: TagChange) -> Flow[None]:
 def _apply_change(change: TagChange) -> Flow[None]:
     info = image_info("imagestreamtags")
     if change.action == "delete":
-        preconditions = {key: value for key, value in (("uid", change.uid),) if value}
+        # The server checks only the uid on an imagestreamtags delete (a stream deleted and made
+        # again is left alone); the resourceVersion is sent for a server that checks it too.
+        preconditions = {key: value for key, value in (("uid", change.uid),
+                                                       ("resourceVersion", change.resource_version)) if value}
         request = build_delete_request(info, change.namespace, change.name, decode_json,
                                        DeleteOptions(preconditions=preconditions or None))
         try:
