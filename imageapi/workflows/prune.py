@@ -506,13 +506,16 @@ def _plan_flow(
         shown = "\n  ".join(usage.errors[:10])
         raise ValueError(f"failed to build graph - no changes made; objects with invalid references:\n  {shown}\n"
                          "Fix or delete them, or pass ignore_invalid_refs=True")
-    documents = {(namespace_of(stream), name_of(stream)): stream for stream in streams}
+    documents: dict[tuple[str, str], JSON] = {}
     context = _Context(usage=usage, images=frozenset(name_of(image) for image in images), cutoff=cutoff,
                        keep_tag_revisions=keep_tag_revisions, documents=documents)
     from ..models._base import _gc_paused
 
     with _gc_paused():  # one Revision per revision of the cluster, all kept: no garbage to find
         planned = tuple(_plan_stream(stream, context) for stream in streams)
+    # Apply writes the streams that lose revisions as the plan read them; the others are not kept.
+    documents.update(((entry.namespace, entry.name), stream) for entry, stream in zip(planned, streams, strict=True)
+                     if entry.removed)
     decisions = _plan_images(images, planned, context, all_images) if namespace is None else ()
     return PrunePlan(namespace=namespace, keep_tag_revisions=keep_tag_revisions, keep_younger_than=keep_younger_than,
                      cutoff=cutoff, all=all_images, streams=planned, images=decisions, skipped_kinds=tuple(skipped),
