@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, overload
 
 from .._base_client import Flow
+from .._display import human_duration
 from .._reference import InvalidReferenceError, parse_reference
 from .._request import to_json_object
 from ._common import JSON, default_namespace, get_json, run
@@ -47,34 +48,6 @@ if TYPE_CHECKING:
     from ..models import ImageStream
 
 __all__ = ["ImportFailure", "StreamDescription", "TagDescription", "TagRevision", "describe", "human_duration"]
-
-
-def human_duration(seconds: float) -> str:
-    """An age the way oc prints one (docker/go-units ``HumanDuration``)."""
-    whole = int(seconds)
-    if whole < 1:
-        return "Less than a second"
-    if whole == 1:
-        return "1 second"
-    if whole < 60:
-        return f"{whole} seconds"
-    minutes = int(seconds / 60)
-    if minutes == 1:
-        return "About a minute"
-    if minutes < 60:
-        return f"{minutes} minutes"
-    hours = int(seconds / 3600 + 0.5)
-    if hours == 1:
-        return "About an hour"
-    if hours < 48:
-        return f"{hours} hours"
-    if hours < 24 * 7 * 2:
-        return f"{hours // 24} days"
-    if hours < 24 * 30 * 2:
-        return f"{hours // 24 // 7} weeks"
-    if hours < 24 * 365 * 2:
-        return f"{hours // 24 // 30} months"
-    return f"{int(seconds / 3600) // 24 // 365} years"
 
 
 @dataclass(frozen=True)
