@@ -27,6 +27,7 @@ from .cache import (
     source_repositories,
 )
 from .informer import AsyncInformer, Backoff, HandlerRegistration, Informer, InformerStats
+from .leader import AsyncLeaderElector, LeaderElector
 from .queue import (
     AsyncWorkQueue,
     BucketRateLimiter,
@@ -36,29 +37,52 @@ from .queue import (
     WorkQueue,
     default_rate_limiter,
 )
+from .runner import AsyncController, Controller, ControllerStats, split_key
+from .wait import (
+    TagImportFailedError,
+    WaitTimeoutError,
+    async_wait_for,
+    deleted,
+    exists,
+    tag_imported,
+    wait_for,
+)
 
 __all__ = [
     "IMAGE_DIGEST",
     "NAMESPACE",
     "SOURCE_REPOSITORY",
+    "AsyncController",
     "AsyncInformer",
+    "AsyncLeaderElector",
     "AsyncWorkQueue",
     "Backoff",
     "BucketRateLimiter",
     "Cache",
     "Clock",
+    "Controller",
+    "ControllerStats",
     "FakeClock",
     "HandlerRegistration",
     "Informer",
     "InformerStats",
     "ItemExponentialRateLimiter",
+    "LeaderElector",
     "MaxOfRateLimiter",
     "RateLimiter",
     "Stop",
     "SystemClock",
+    "TagImportFailedError",
+    "WaitTimeoutError",
     "WorkQueue",
+    "async_wait_for",
     "default_rate_limiter",
+    "deleted",
+    "exists",
     "image_digests",
     "object_key",
     "source_repositories",
+    "split_key",
+    "tag_imported",
+    "wait_for",
 ]

@@ -209,10 +209,11 @@ def served(cluster: FakeCluster, over: str, gate: WatchGate, *, sync: bool) -> I
 
 
 def check(ledger: Ledger, informer: Any, cluster: FakeCluster, gate: WatchGate) -> None:
-    expected = server_state(cluster)
-    assert cache_state(informer) == expected
+    expected, cached = server_state(cluster), cache_state(informer)
+    assert cached.keys() == expected.keys()
+    assert [name for name in expected if cached[name] != expected[name]] == []
     relist_versions = [int(version) for version in informer.stats.list_versions[1:]]
-    assert len(relist_versions) == len(gate.held_versions) == 2
+    assert len(relist_versions) == len(gate.held_versions) == 2, (informer.stats, gate.held_versions)
     counts = ledger.audit(list(zip(gate.held_versions, relist_versions, strict=True)))
     assert counts["lost"] == 0, counts
     assert counts["doubled"] == 0, counts
