@@ -283,3 +283,20 @@ def test_an_unexpected_error_is_a_generic_500_without_python_text(cluster: FakeC
     assert "TypeError" not in response.text and "float" not in response.text
     assert "Traceback" not in response.text
     assert any("unhandled error" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(("name", "detail"), [
+    ("Bad_NS", "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+               "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+               "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"),
+    ("a" * 64, "must be no more than 63 characters"),
+])
+def test_a_namespace_is_named_by_a_dns_label(cluster: FakeCluster, http: httpx.Client, name: str,
+                                             detail: str) -> None:
+    response = post(http, "/api/v1/namespaces", {"metadata": {"name": name}})
+    assert response.status_code == 422
+    assert response.json()["message"] == f'Namespace "{name}" is invalid: metadata.name: Invalid value: "{name}": ' \
+                                         f"{detail}"
+    assert response.json()["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "metadata.name",
+                                                     "message": f'Invalid value: "{name}": {detail}'}]
+    assert post(http, "/api/v1/namespaces", {"metadata": {"name": "fine-1"}}).status_code == 201
