@@ -14,11 +14,9 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
-import anyio
 import httpx
 
 from ._deadline import Deadline, DeadlineTypes, check_deadline
@@ -117,6 +115,14 @@ class _LoggedURL:
 
     def __str__(self) -> str:
         return str(self._base.join(self._path))
+
+
+def _cancelled_error() -> type[BaseException]:
+    """asyncio's CancelledError, imported only once an async call has started (asyncio is running
+    by then): importing asyncio with the client would cost ~13 ms of ``import imageapi``."""
+    import asyncio
+
+    return asyncio.CancelledError
 
 
 def collected(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
@@ -398,6 +404,8 @@ class AsyncClientCore(ClientCore):
                 response = await self._http.send(http_request)
             else:
                 limit.check(request.method, http_request.url)
+                import anyio  # here: importing it with the client cost more than the client itself
+
                 # Cancelled wherever it waits (connecting, headers, a trickled body) when time is up.
                 with anyio.fail_after(limit.remaining()):
                     response = await self._http.send(http_request)
@@ -448,10 +456,10 @@ class AsyncClientCore(ClientCore):
             return stop.value  # type: ignore[no-any-return]
         except ImageAPIError as error:
             raise user_facing(error) from None
-        except asyncio.CancelledError as cancelled:
+        except _cancelled_error() as cancelled:
             # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
             # httpx/httpcore frames it went through (the connection was closed on the way).
-            raise asyncio.CancelledError(*cancelled.args) from None
+            raise type(cancelled)(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

@@ -104,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exception(error)
+            original = getattr(error, "original", None)  # the httpx/pydantic error behind it
+            if original is not None:
+                print("\nThe low-level error behind it:", file=sys.stderr)
+                traceback.print_exception(original)
         print(error_line(_message(error)), file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # pragma: no cover (subclass of OSError, caught above; kept for clarity)
