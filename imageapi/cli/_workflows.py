@@ -94,12 +94,11 @@ def _add_tag(subparsers: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    with make_client(args) as client, _render.progress(f"importing {args.name}") as bar:
+    with make_client(args) as client, _render.progress(f"importing {args.name}", spinner=True):
         result = client.image_streams.import_image(
             args.name, from_=args.from_, all=args.all, confirm=args.confirm,
             reference_policy=args.reference_policy, import_mode=args.import_mode, scheduled=args.scheduled,
             insecure=args.insecure, dry_run=dry_run(args))
-        bar.advance(1, total=1)
     _print(result)
     return 0 if getattr(result, "ok", True) else 1
 
@@ -142,7 +141,7 @@ def _mirror(args: argparse.Namespace) -> int:
         if args.to_context or args.to_kubeconfig:
             target = Client(kubeconfig=args.to_kubeconfig or args.kubeconfig, context=args.to_context)
         try:
-            with _render.progress(f"mirroring {args.source}"):
+            with _render.progress(f"mirroring {args.source}", spinner=True):
                 result = mirror(client, args.source, args.destination, to=target, tags=args.tags or None)
         finally:
             if target is not None:
@@ -188,7 +187,7 @@ def _prune(args: argparse.Namespace) -> int:
     if not args.confirm:
         print("Dry run enabled - no modifications will be made. Add --confirm to remove images", file=sys.stderr)
     with make_client(args) as client:
-        with _render.progress("planning the prune"):
+        with _render.progress("planning the prune: reading streams, images and workloads", spinner=True):
             plan = pruning.plan(client, **options)
         if args.show_kept:
             print(pruning.describe_plan(plan, kept=True))
