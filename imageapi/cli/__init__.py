@@ -20,13 +20,15 @@ from ._demo import register_demo
 from ._get import register_describe, register_get
 from ._misc import completion_script, register_misc, version_text
 from ._serve import register_serve
+from ._workflows import register_workflows
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 SubParsers = Any  # argparse's _SubParsersAction is private; keep the registration signature simple
 
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
-    register_get, register_describe, register_apply, register_serve, register_demo, register_misc,
+    register_get, register_describe, register_apply, register_workflows, register_serve, register_demo,
+    register_misc,
 ]
 """Registration functions, in the order the help lists their subcommands."""
 

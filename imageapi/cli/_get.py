@@ -151,9 +151,9 @@ def _describe(args: argparse.Namespace) -> int:
 
 def describe_stream(client: Any, stream: Any) -> str:
     """``oc describe is`` text: the workflows' description of the stream already read (its ``str()``)."""
-    from ..workflows import describe
+    from ..workflows.describe import describe_stream as description
 
-    return str(describe.describe_stream(stream))
+    return str(description(stream.to_dict()))
 
 
 def register_describe(subparsers: Any) -> None:

@@ -127,3 +127,14 @@ def test_the_import_is_conditional_on_the_stream_version_read() -> None:
     assert sent["metadata"] == {"name": "app", "namespace": "demo", "resourceVersion": "41"}
     assert sent["spec"]["images"] == [{"from": {"kind": "DockerImage", "name": "quay.io/org/app:1"},
                                        "to": {"name": "latest"}}]
+
+
+def test_a_tag_that_follows_another_imports_the_tag_at_the_end_of_the_chain(api: Api) -> None:
+    image = api.cluster.registry.add_image("quay.io/org/app:1.0")
+    api.cluster.create("imagestreams", {"metadata": {"name": "app"}, "spec": {"tags": [
+        {"name": "1.0", "from": {"kind": "DockerImage", "name": "quay.io/org/app:1.0"}},
+        {"name": "latest", "from": {"kind": "ImageStreamTag", "name": "1.0"}}]}}, "demo")
+    result = api.client.image_streams.import_image("app:latest")
+    assert [(tag.tag, tag.digest) for tag in result.imported] == [("1.0", image["metadata"]["name"])]
+    with pytest.raises(ValueError, match=r"^the tag \"latest\" points to the tag \"1.0\" which points to"):
+        api.client.image_streams.import_image("app:latest", from_="quay.io/org/other:1")
