@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ApiError, ImageAPIError, ResourceExpiredError
 from ..selectors import SelectorInput
-from ..watch import INITIAL_EVENTS_END_ANNOTATION, Event
+from ..watch import Event
 from ._clock import Clock, Stop, SystemClock
 from .cache import Cache, IndexFunc, object_key, split_key
 
@@ -214,43 +214,57 @@ class _InformerCore(Generic[ModelT]):
 
     # -- the watch ------------------------------------------------------------------------------
 
-    def watch_started(self) -> None:
-        """A watch is about to be opened from :attr:`resume_version` (None: it lists first)."""
-        if self.resume_version is None:
-            self.stats.lists += 1
-            if self.stats.lists > 1:
-                self.stats.relists += 1
-            self._listing = set()
+    def list_started(self) -> None:
+        """A (re)list begins: the cache will be reconciled with what it returns."""
+        self.stats.lists += 1
+        if self.stats.lists > 1:
+            self.stats.relists += 1
+        self._listing = set()
+
+    def listed(self, items: Iterable[ModelT]) -> None:
+        """Apply one page of the list."""
+        with self._lock:
+            for obj in items:
+                self._change("ADDED", obj)
+
+    def list_complete(self, version: str | None) -> None:
+        """The list ended at ``version``: the watch continues from there."""
+        with self._lock:
+            self.resume_version = version
+            self._list_ended()
 
     def apply(self, event: Event[ModelT]) -> None:
         """Apply one watch event to the cache and hand it to the handlers."""
         obj: Any = event.object
-        metadata = obj.metadata
-        version = metadata.resource_version if metadata is not None else None
         with self._lock:
             if event.type == "BOOKMARK":
+                version = obj.metadata.resource_version if obj.metadata is not None else None
                 if version:
                     self.resume_version = version
-                annotations = (metadata.annotations if metadata is not None else None) or {}
-                if annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true":
-                    self._list_ended()
                 return
-            key = object_key(obj)
-            if self._listing is not None:
-                self._listing.add(key)
-            if event.type == "DELETED":
-                self.stats.events += 1
-                self.cache.delete(key)
-                self._deleted(obj)
-            elif self.cache.resource_version(key) != version or version is None:
-                self.stats.events += 1
-                previous = self.cache.put(obj)
-                if previous is None:
-                    self._added(obj, not self.synced)
-                else:
-                    self._updated(previous, obj)
-            if version and self._listing is None:
+            version = self._change(event.type, obj)
+            if version:
                 self.resume_version = version
+
+    def _change(self, kind: str, obj: Any) -> str | None:
+        """Store or remove one object, deliver it; returns its resourceVersion. Caller holds the lock."""
+        metadata = obj.metadata
+        version = metadata.resource_version if metadata is not None else None
+        key = object_key(obj)
+        if self._listing is not None:
+            self._listing.add(key)
+        if kind == "DELETED":
+            self.stats.events += 1
+            self.cache.delete(key)
+            self._deleted(obj)
+        elif version is None or self.cache.resource_version(key) != version:
+            self.stats.events += 1
+            previous = self.cache.put(obj)
+            if previous is None:
+                self._added(obj, not self.synced)
+            else:
+                self._updated(previous, obj)
+        return version
 
     def _list_ended(self) -> None:
         """The (re)list is complete: objects it did not contain were deleted meanwhile."""
@@ -312,17 +326,15 @@ class _InformerBase(Generic[ModelT]):
             raise TypeError(f"an informer needs a resource accessor with list and watch, not {resource!r}")
         self._resource = resource
         model = resource._model(resource.info.kind)
-        self._watch_options: dict[str, Any] = {
-            "label_selector": label_selector, "field_selector": field_selector, "bookmarks": True,
-            "timeout_seconds": WATCH_TIMEOUT_SECONDS, "chunk_size": chunk_size,
-        }
+        scope: dict[str, Any] = {"label_selector": label_selector, "field_selector": field_selector}
         if resource.info.namespaced:
-            self._watch_options["namespace"] = namespace
-            self._watch_options["all_namespaces"] = all_namespaces
+            scope.update(namespace=namespace, all_namespaces=all_namespaces)
         elif namespace is not None or all_namespaces:
             raise TypeError(f"{resource.info.plural} are cluster-scoped: they take no namespace")
+        self._list_options = {**scope, "chunk_size": chunk_size}
+        self._watch_options = {**scope, "bookmarks": True, "timeout_seconds": WATCH_TIMEOUT_SECONDS}
         # Refuse bad selectors and scopes now rather than on the informer's thread.
-        resource.list(**{k: v for k, v in self._watch_options.items() if k not in ("bookmarks", "timeout_seconds")})
+        resource.list(**self._list_options)
         self.clock = clock or SystemClock()
         self.stop_signal = stop or Stop()
         self._core: _InformerCore[ModelT] = _InformerCore(model, indexers, backoff or Backoff(), self.clock)
@@ -366,8 +378,14 @@ class _InformerBase(Generic[ModelT]):
         last known state). Added while running, the handler first gets every cached object."""
         return self._core.add_handler(on_add, on_update, on_delete)
 
+    def _list(self) -> Any:
+        """A pager for a (re)list, or None when the watch can resume where it is."""
+        if self._core.resume_version is not None:
+            return None
+        self._core.list_started()
+        return self._resource.list(**self._list_options)
+
     def _watch(self) -> Any:
-        self._core.watch_started()
         return self._resource.watch(resource_version=self._core.resume_version, **self._watch_options)
 
     def keys(self) -> Iterable[str]:
@@ -440,6 +458,13 @@ class Informer(_InformerBase[ModelT]):
         stop = self.stop_signal
         while not stop.is_set():
             try:
+                pager = self._list()
+                if pager is not None:
+                    for page in pager.pages():
+                        if stop.is_set():
+                            return
+                        self._core.listed(page.items or ())
+                    self._core.list_complete(pager.resource_version)
                 with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:
@@ -527,6 +552,13 @@ class AsyncInformer(_InformerBase[ModelT]):
         stop = self.stop_signal
         while not stop.is_set():
             try:
+                pager = self._list()
+                if pager is not None:
+                    async for page in pager.pages():
+                        if stop.is_set():
+                            return
+                        self._core.listed(page.items or ())
+                    self._core.list_complete(pager.resource_version)
                 async with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:
