@@ -29,6 +29,9 @@ How it keeps the cache right (the reflector's algorithm):
 * Between two attempts it backs off as the reflector does: 800 ms doubling to 30 s (each with up to
   100 % jitter), back to 800 ms once two minutes passed without a backoff.
 
+With ``resync_period`` set, every cached object is handed to ``on_update(obj, obj)`` that often (from
+the cache, no request), as client-go's resync does.
+
 Handlers run on the informer's thread (sync) or task (async), one event at a time, in the order of
 the server's changes per object; an exception in a handler is logged and does not stop the informer.
 A handler added while the informer runs first gets ``on_add(obj, True)`` for every cached object.
@@ -283,6 +286,20 @@ class _InformerCore(Generic[ModelT]):
             for callback in self._on_synced:
                 callback()
 
+    def resync(self) -> None:
+        """Deliver ``on_update(obj, obj)`` for every cached object (client-go's resync: handlers
+        that act on the current state get a periodic chance to repair what drifted)."""
+        with self._lock:
+            wanted = [handler.on_update for handler in self._handlers if handler.on_update is not None]
+            if not wanted:
+                return
+            for key in self.cache.list_keys():
+                current = self.cache.get_by_key(key)
+                if current is None:
+                    continue
+                for on_update in wanted:
+                    self._call(on_update, self.cache.get_by_key(key), current)
+
     def ended(self, error: BaseException) -> float:
         """The watch ended with ``error``; returns the seconds to back off before the next one."""
         self.stats.failures += 1
@@ -321,7 +338,11 @@ class _InformerBase(Generic[ModelT]):
         clock: Clock | None = None,
         stop: Stop | None = None,
         backoff: Backoff | None = None,
+        resync_period: float | None = None,
     ) -> None:
+        if resync_period is not None and resync_period <= 0:
+            raise ValueError("resync_period must be positive (or None for no resync)")
+        self.resync_period = resync_period
         if not hasattr(resource, "watch") or not hasattr(resource, "list"):
             raise TypeError(f"an informer needs a resource accessor with list and watch, not {resource!r}")
         self._resource = resource
@@ -402,8 +423,8 @@ class Informer(_InformerBase[ModelT]):
     """An informer on a thread, for :class:`imageapi.Client` (see the module docs).
 
     ``Informer(client.image_streams, namespace=..., all_namespaces=..., label_selector=...,
-    field_selector=..., indexers={name: func})``; ``clock`` and ``stop`` let a controller share
-    its own; ``backoff`` replaces the reflector's defaults. Start it with ``with`` or :meth:`start`.
+    field_selector=..., indexers={name: func}, resync_period=seconds)``; ``clock`` and ``stop`` let
+    a controller share its own; ``backoff`` replaces the reflector's defaults. Start it with ``with`` or :meth:`start`.
     """
 
     def __init__(self, resource: Any, **options: Any) -> None:
@@ -424,7 +445,15 @@ class Informer(_InformerBase[ModelT]):
             self._thread = threading.Thread(target=self._run, name=f"informer-{self._resource.info.plural}",
                                             daemon=True)
             self._thread.start()
+            if self.resync_period is not None:
+                threading.Thread(target=self._resync_loop, name="informer-resync", daemon=True).start()
         return self
+
+    def _resync_loop(self) -> None:
+        assert self.resync_period is not None
+        while not self.clock.sleep(self.resync_period, self.stop_signal):
+            if self._core.synced:
+                self._core.resync()
 
     def stop(self, timeout: float | None = 10.0) -> None:
         """Stop watching and wait (up to ``timeout`` s) for the thread to end."""
@@ -494,6 +523,7 @@ class AsyncInformer(_InformerBase[ModelT]):
     def __init__(self, resource: Any, **options: Any) -> None:
         super().__init__(resource, **options)
         self._task: asyncio.Task[None] | None = None
+        self._resync_task: asyncio.Task[None] | None = None
         self._synced_events: list[asyncio.Event] = []
         self._core._on_synced.append(self._notify_synced)
 
@@ -508,8 +538,17 @@ class AsyncInformer(_InformerBase[ModelT]):
         if self._task is None:
             if self.stop_signal.is_set():
                 raise RuntimeError("this informer was stopped; create a new one")
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run())
+            if self.resync_period is not None:
+                self._resync_task = loop.create_task(self._resync_loop())
         return self
+
+    async def _resync_loop(self) -> None:
+        assert self.resync_period is not None
+        while not await self.clock.sleep_async(self.resync_period, self.stop_signal):
+            if self._core.synced:
+                self._core.resync()
 
     async def stop(self, timeout: float | None = 10.0) -> None:
         """Stop watching and wait (up to ``timeout`` s) for the task to end."""
