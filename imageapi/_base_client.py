@@ -14,12 +14,12 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
 import httpx
 
+from ._deadline import Deadline, DeadlineTypes, check_deadline
 from ._redact import redact_url
 from ._request import ApiRequest, check_namespace, check_response, decode_response
 from .errors import ImageAPIError, ProtocolError, error_from_transport
@@ -117,6 +117,25 @@ class _LoggedURL:
         return str(self._base.join(self._path))
 
 
+def _cancelled_error() -> type[BaseException]:
+    """asyncio's CancelledError, imported only once an async call has started (asyncio is running
+    by then): importing asyncio with the client would cost ~13 ms of ``import imageapi``."""
+    import asyncio
+
+    return asyncio.CancelledError
+
+
+def collected(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+    """A read response rebuilt from the decoded body ``chunks`` of the streamed ``response`` (its
+    ``Content-Encoding`` is already undone in them, so the header is left out)."""
+    headers = httpx.Headers(response.headers)
+    headers.pop("content-encoding", None)
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request,
+        extensions=response.extensions,
+    )
+
+
 def user_facing(error: ImageAPIError) -> ImageAPIError:
     """``error`` ready to be raised at the caller's line: without the frames it was raised through
     (the retry controller, ``concurrent.futures``, httpx) and with nothing chained to it. What it was
@@ -148,10 +167,12 @@ class ClientCore:
         timeout: TimeoutTypes,
         retries: RetriesTypes,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
     ) -> None:
         self._namespace = namespace
         self._timeout = timeout
         self._retry_policy = retry_policy(retries)
+        self._deadline = check_deadline(deadline)
         # Only the client that opened the connection pool closes it; with_options copies share it.
         self._owns_http = True
         #: httpx extensions added to every request (``sni_hostname`` when the kubeconfig names one).
@@ -166,6 +187,11 @@ class ClientCore:
     def timeout(self) -> TimeoutTypes:
         """The default timeout of every call."""
         return self._timeout
+
+    @property
+    def deadline(self) -> DeadlineTypes:
+        """The default deadline of every call: seconds for the whole call (retries included), or None."""
+        return self._deadline
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -187,6 +213,7 @@ class ClientCore:
         namespace: str | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
         clone = object.__new__(type(self))
@@ -198,12 +225,18 @@ class ClientCore:
             clone._timeout = timeout
         if not isinstance(retries, NotGiven):
             clone._retry_policy = retry_policy(retries)
+        if not isinstance(deadline, NotGiven):
+            clone._deadline = check_deadline(deadline)
         # Resource accessors are cached per client and bound to it: the copy makes its own.
         clone.__dict__.pop("_accessors", None)
         return clone
 
-    def _http_request(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
-        effective = self._timeout if isinstance(timeout, NotGiven) else timeout
+    def _http_request(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Request:
+        effective: TimeoutTypes = self._timeout if isinstance(timeout, NotGiven) else timeout
+        if limit is not None:
+            effective = limit.timeout(httpx.Timeout(effective))
         return self._http.build_request(
             request.method,
             request.path,
@@ -217,14 +250,19 @@ class ClientCore:
     def _policy(self, retries: RetriesTypes | NotGiven) -> RetryPolicy:
         return self._retry_policy if isinstance(retries, NotGiven) else retry_policy(retries)
 
+    def _start_deadline(self, deadline: DeadlineTypes | NotGiven) -> Deadline | None:
+        """The deadline of a call starting now: the argument, else the client's (None: none)."""
+        return Deadline.start(self._deadline if isinstance(deadline, NotGiven) else check_deadline(deadline))
+
     def _controller(
-        self, make: Callable[..., ControllerT], request: ApiRequest, retries: RetriesTypes | NotGiven
+        self, make: Callable[..., ControllerT], request: ApiRequest, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> ControllerT:
         """The retry controller of one request, built by ``make`` (``retrying`` or ``async_retrying``)."""
         policy, url = self._policy(retries), _LoggedURL(self._http.base_url, request.path)
         if self._sleep is None:
-            return make(policy, request.method, url)
-        return make(policy, request.method, url, sleep=self._sleep)
+            return make(policy, request.method, url, deadline=limit)
+        return make(policy, request.method, url, sleep=self._sleep, deadline=limit)
 
     @staticmethod
     def _checked(request: ApiRequest, http_request: httpx.Request, response: httpx.Response) -> httpx.Response:
@@ -248,33 +286,57 @@ class SyncClientCore(ClientCore):
         retries: RetriesTypes,
         sleep: Callable[[float], None] | None = None,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
     ) -> None:
         super().__init__(
-            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions,
+            deadline=deadline,
         )
         self._http = http
         self._sleep = sleep
 
-    def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
-        http_request = self._http_request(request, timeout)
+    def _send_once(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Response:
+        http_request = self._http_request(request, timeout, limit)
         try:
-            response = self._http.send(http_request)
+            if limit is None:
+                response = self._http.send(http_request)
+            else:
+                limit.check(request.method, http_request.url)
+                response = self._receive_by(limit, request, http_request)
         except httpx.TransportError as exc:
+            if limit is not None and limit.expired():  # a read cut short to what remained
+                raise limit.error(request.method, http_request.url).with_original(exc) from None
             raise error_from_transport(request.method, http_request.url, exc) from None
         except httpx.DecodingError as exc:
             raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
+    def _receive_by(self, limit: Deadline, request: ApiRequest, http_request: httpx.Request) -> httpx.Response:
+        """Send and read the body chunk by chunk, checking ``limit`` after each: a blocking read cannot
+        be cancelled, and a body trickled byte by byte never trips a read timeout."""
+        response = self._http.send(http_request, stream=True)
+        try:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                limit.check(request.method, http_request.url)
+        finally:
+            response.close()
+        return collected(response, chunks)
+
     def _execute(
-        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> Any:
         """Send one request with retries and decode the answer."""
         from ._retry import retrying
 
         response: httpx.Response | None = None
-        for attempt in self._controller(retrying, request, retries):
+        for attempt in self._controller(retrying, request, retries, limit):
             with attempt:
-                response = self._send_once(request, timeout)
+                response = self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return decode_response(request, response.request.url, response.content)
 
@@ -283,13 +345,15 @@ class SyncClientCore(ClientCore):
         flow: Flow[T],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> T:
-        """Drive ``flow`` to its result, sending each request it yields."""
+        """Drive ``flow`` to its result, sending each request it yields, all within ``deadline``."""
+        limit = self._start_deadline(deadline)
         try:
             request = next(flow)
             while True:
                 try:
-                    result = self._execute(request, timeout, retries)
+                    result = self._execute(request, timeout, retries, limit)
                 except ImageAPIError as error:
                     request = flow.throw(error)
                 else:
@@ -322,33 +386,51 @@ class AsyncClientCore(ClientCore):
         retries: RetriesTypes,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
     ) -> None:
         super().__init__(
-            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions,
+            deadline=deadline,
         )
         self._http = http
         self._sleep = sleep
 
-    async def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
-        http_request = self._http_request(request, timeout)
+    async def _send_once(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Response:
+        http_request = self._http_request(request, timeout, limit)
         try:
-            response = await self._http.send(http_request)
+            if limit is None:
+                response = await self._http.send(http_request)
+            else:
+                limit.check(request.method, http_request.url)
+                import anyio  # here: importing it with the client cost more than the client itself
+
+                # Cancelled wherever it waits (connecting, headers, a trickled body) when time is up.
+                with anyio.fail_after(limit.remaining()):
+                    response = await self._http.send(http_request)
+        except TimeoutError:
+            assert limit is not None  # only fail_after raises the builtin TimeoutError here
+            raise limit.error(request.method, http_request.url) from None
         except httpx.TransportError as exc:
+            if limit is not None and limit.expired():
+                raise limit.error(request.method, http_request.url).with_original(exc) from None
             raise error_from_transport(request.method, http_request.url, exc) from None
         except httpx.DecodingError as exc:
             raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     async def _execute(
-        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> Any:
         """Send one request with retries and decode the answer."""
         from ._retry import async_retrying
 
         response: httpx.Response | None = None
-        async for attempt in self._controller(async_retrying, request, retries):
+        async for attempt in self._controller(async_retrying, request, retries, limit):
             with attempt:
-                response = await self._send_once(request, timeout)
+                response = await self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return decode_response(request, response.request.url, response.content)
 
@@ -357,13 +439,15 @@ class AsyncClientCore(ClientCore):
         flow: Flow[T],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> T:
-        """Drive ``flow`` to its result, sending each request it yields."""
+        """Drive ``flow`` to its result, sending each request it yields, all within ``deadline``."""
+        limit = self._start_deadline(deadline)
         try:
             request = next(flow)
             while True:
                 try:
-                    result = await self._execute(request, timeout, retries)
+                    result = await self._execute(request, timeout, retries, limit)
                 except ImageAPIError as error:
                     request = flow.throw(error)
                 else:
@@ -372,10 +456,10 @@ class AsyncClientCore(ClientCore):
             return stop.value  # type: ignore[no-any-return]
         except ImageAPIError as error:
             raise user_facing(error) from None
-        except asyncio.CancelledError as cancelled:
+        except _cancelled_error() as cancelled:
             # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
             # httpx/httpcore frames it went through (the connection was closed on the way).
-            raise asyncio.CancelledError(*cancelled.args) from None
+            raise type(cancelled)(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

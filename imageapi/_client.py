@@ -30,6 +30,7 @@ from ._base_client import (
     SyncClientCore,
     TimeoutTypes,
 )
+from ._deadline import DeadlineTypes
 from ._request import check_namespace
 
 if TYPE_CHECKING:
@@ -102,11 +103,12 @@ def _connection(
             from .config import load_config
 
             config = load_config(kubeconfig, context)
+        server, url_credentials = _without_credentials(str(config.server))
         return _Connection(
-            base_url=str(config.server),
+            base_url=server,
             # An empty namespace in a kubeconfig context means "not set", as it does for kubectl.
             namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
-            auth=_token_auth(token) if token is not None else config.auth,
+            auth=_token_auth(token) if token is not None else config.auth or url_credentials,
             verify=config.verify if verify is None else verify,
             # config.cert is always None: a kubeconfig's client certificate is loaded into verify.
             proxy=config.proxy,
@@ -114,13 +116,30 @@ def _connection(
         )
     if config is not None or kubeconfig is not None or context is not None:
         raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
+    server, url_credentials = _without_credentials(str(base_url))
     return _Connection(
-        base_url=str(base_url),
+        base_url=server,
         namespace=namespace or DEFAULT_NAMESPACE,
-        auth=_token_auth(token) if token is not None else None,
+        auth=_token_auth(token) if token is not None else url_credentials,
         verify=True if verify is None else verify,
         proxy=None,
     )
+
+
+def _without_credentials(url: str) -> tuple[str, httpx.Auth | None]:
+    """``url`` with any user:password or ``access_token`` taken out, and the auth they make.
+
+    httpx shows a request's URL whole (its INFO log line, ``repr(httpx.Request)``), so credentials
+    must not stay in it; an explicit ``token=`` or the configuration's auth still wins over them.
+    """
+    from ._redact import split_credentials
+
+    server, basic, token = split_credentials(url)
+    if basic is None and token is None:
+        return url, None
+    from .config import url_auth
+
+    return server, url_auth(basic, token)
 
 
 def _token_auth(token: str) -> httpx.Auth:
@@ -181,8 +200,9 @@ class Client(_Accessors, SyncClientCore):
     verify=…, namespace=…)``, ``Client.from_kubeconfig(path, context=…)``, ``Client(config=…)``.
 
     ``namespace`` is the default of namespaced calls (``None``: the context's namespace, the pod's,
-    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
-    ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
+    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``,
+    per connect, read, write), ``deadline`` (seconds for a whole call, retries included; None: none)
+    and ``retries`` (an int or a ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
     between retries (tests). Use as a context manager, or call :meth:`close`.
     """
@@ -196,6 +216,7 @@ class Client(_Accessors, SyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -210,6 +231,7 @@ class Client(_Accessors, SyncClientCore):
         super().__init__(
             httpx.Client(**_http_options(connection, transport, headers)), namespace=connection.namespace,
             timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            deadline=deadline,
         )
 
     @classmethod
@@ -313,6 +335,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -327,6 +350,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         super().__init__(
             httpx.AsyncClient(**_http_options(connection, transport, headers)), namespace=connection.namespace,
             timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            deadline=deadline,
         )
 
     @classmethod

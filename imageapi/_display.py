@@ -50,6 +50,8 @@ def _fields(model: Any) -> Iterable[tuple[str, Any]]:
 
     ``apiVersion``/``kind`` equal to the class's own say nothing the class name does not.
     """
+    from .models._base import shown_value
+
     cls = type(model)
     fields_set = model.__pydantic_fields_set__
     for name in cls.model_fields:
@@ -60,7 +62,7 @@ def _fields(model: Any) -> Iterable[tuple[str, Any]]:
             name == "kind" and value == getattr(cls, "__kind__", None)
         ):
             continue
-        yield name, value
+        yield name, shown_value(model, name, value)  # a Secret's data: keys only
     extra = model.__pydantic_extra__
     if extra:
         yield from extra.items()

@@ -60,10 +60,12 @@ import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ._base_client import undecodable_body, user_facing
+from ._base_client import NOT_GIVEN, undecodable_body, user_facing
+from ._deadline import DeadlineTypes
 from ._request import ApiRequest, BodyMismatch, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
+    APIConnectionError,
     ApiError,
     ImageAPIError,
     ProtocolError,
@@ -394,12 +396,14 @@ class _WatcherBase(Generic[ModelT]):
         timeout: httpx.Timeout,
         request_timeout: TimeoutTypes | NotGiven,
         retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         self._client = client
         self._machine = machine
         self._timeout = timeout  # the stream's: the read timeout is the inactivity timeout
         self._request_timeout = request_timeout  # the initial list's pages
         self._retries = retries
+        self._deadline = deadline  # per page of the initial list, and per attempt to open the stream
         self._stopped = threading.Event()
         self._events = self._run()
 
@@ -477,7 +481,7 @@ class Watcher(_WatcherBase[ModelT]):
             if isinstance(action, Wait):
                 self._sleep(action.seconds)
             elif isinstance(action, FetchPage):
-                page = self._client._run(single(action.request), self._request_timeout, self._retries)
+                page = self._client._run(single(action.request), self._request_timeout, self._retries, self._deadline)
                 for event in machine.page_events(page):
                     if self._stopped.is_set():
                         return  # stop() between two events of the initial state
@@ -497,13 +501,24 @@ class Watcher(_WatcherBase[ModelT]):
     def _stream(self, request: ApiRequest) -> Generator[Event[ModelT], None, ImageAPIError | None]:
         """Yield the events of one stream; return the error that ended it (None: a clean end)."""
         client = self._client
-        http_request = client._http_request(request, self._timeout)
+        limit = client._start_deadline(self._deadline)
+        # With a deadline every phase, reading the response headers included, is cut to what remains.
+        http_request = client._http_request(request, self._timeout if limit is None else limit.timeout(self._timeout))
         try:
             response = client._http.send(http_request, stream=True)
         except httpx.TransportError as exc:
+            if limit is not None and limit.expired():
+                return limit.error(request.method, http_request.url, retryable=True).with_original(exc)
             return error_from_transport(request.method, http_request.url, exc)
         self._response = response
         try:
+            if limit is not None:
+                if limit.expired():  # a blocking read cannot be cancelled: a late answer is refused
+                    return limit.error(request.method, http_request.url, retryable=True)
+                # The stream itself may stay silent for longer than a deadline: its reads go back to
+                # the inactivity timeout. httpcore reads the request's timeouts when the body is first
+                # iterated (after this), from this same extensions mapping.
+                http_request.extensions["timeout"] = self._timeout.as_dict()
             if self._stopped.is_set():
                 # stop() came while the request was in flight, when it had no response to interrupt:
                 # reading now could block until the next bookmark or the inactivity timeout.
@@ -527,7 +542,10 @@ class Watcher(_WatcherBase[ModelT]):
                     return None
                 if isinstance(exc, httpx.TransportError):
                     return error_from_transport(request.method, http_request.url, exc)
-                raise
+                # Closed under us without stop(): handled like a dropped connection (reconnect).
+                return APIConnectionError(
+                    "the stream was closed", method=request.method, url=str(http_request.url)
+                ).with_original(exc)
             except httpx.DecodingError as exc:
                 raise undecodable_body(request, http_request, exc) from None
             return None
@@ -603,7 +621,7 @@ class AsyncWatcher(_WatcherBase[ModelT]):
             if isinstance(action, Wait):
                 await self._sleep(action.seconds)
             elif isinstance(action, FetchPage):
-                page = await self._client._run(single(action.request), self._request_timeout, self._retries)
+                page = await self._client._run(single(action.request), self._request_timeout, self._retries, self._deadline)
                 for event in machine.page_events(page):
                     if self._stopped.is_set():
                         return  # stop() between two events of the initial state
@@ -634,9 +652,21 @@ class AsyncWatcher(_WatcherBase[ModelT]):
     ) -> AsyncGenerator[Event[ModelT], None]:
         """Yield the events of one stream; append the error that ended it to ``outcome``."""
         client = self._client
-        http_request = client._http_request(request, self._timeout)
+        limit = client._start_deadline(self._deadline)
+        # The read timeout stays the inactivity timeout: fail_after bounds the wait for the headers.
+        http_request = client._http_request(
+            request, self._timeout if limit is None else limit.timeout(self._timeout, read=False)
+        )
         try:
-            response = await client._http.send(http_request, stream=True)
+            if limit is None:
+                response = await client._http.send(http_request, stream=True)
+            else:
+                with anyio.fail_after(limit.remaining()):  # until the response headers are in
+                    response = await client._http.send(http_request, stream=True)
+        except TimeoutError:
+            assert limit is not None  # only fail_after raises the builtin TimeoutError here
+            outcome.append(limit.error(request.method, http_request.url, retryable=True))
+            return
         except httpx.TransportError as exc:
             outcome.append(error_from_transport(request.method, http_request.url, exc))
             return

@@ -17,7 +17,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ._common import CommandError
+from ._common import CommandError, UsageError
 
 
 def _seed_demo(cluster: Any) -> None:
@@ -45,9 +45,8 @@ def _serve(args: argparse.Namespace) -> int:
 
     token = _token(args)
     if token is not None and args.token is None and not args.kubeconfig:
-        print("serve: the generated bearer token is written only into the kubeconfig: pass --kubeconfig PATH "
-              "(or --token T, or --no-auth)", file=sys.stderr)
-        return 2
+        raise UsageError("serve: the generated bearer token is written only into the kubeconfig: pass "
+                         "--kubeconfig PATH (or --token T, or --no-auth)")
     cluster = FakeCluster(token=token, flavour=args.flavour)
     for seed in args.seed or []:
         SEEDS[seed](cluster)
@@ -58,7 +57,10 @@ def _serve(args: argparse.Namespace) -> int:
                            " (pick another --port, or 0 for any free one)") from exc
     with serving as server:
         if args.kubeconfig:
-            server.write_kubeconfig(args.kubeconfig)
+            try:
+                server.write_kubeconfig(args.kubeconfig)
+            except OSError as exc:  # a missing folder, say: one line naming the path asked for
+                raise CommandError(f"cannot write the kubeconfig {args.kubeconfig}: {exc.strerror or exc}") from exc
         print(server.url, flush=True)
         if args.kubeconfig:
             print(f"kubeconfig written to {args.kubeconfig}", file=sys.stderr, flush=True)

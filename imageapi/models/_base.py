@@ -304,12 +304,27 @@ class ApiModel(BaseModel):
 
     # -- display --------------------------------------------------------------------------
 
+    __secret_fields__: ClassVar[frozenset[str]] = frozenset()
+    """Fields whose values are credentials: every repr shows their keys, never their values."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        secret = _SECRET_FIELDS.get((cls.__api_version__, cls.__kind__))
+        if secret is not None:
+            cls.__secret_fields__ = secret
+
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        # Only what is set: a repr of an Image should not be a wall of "=None".
+        # Only what is set: a repr of an Image should not be a wall of "=None". pydantic's str(),
+        # rich's and devtools' pretty printers all read this, so secret values are hidden once here.
         fields_set = self.__pydantic_fields_set__
+        secret = self.__secret_fields__
         for name in type(self).model_fields:
             if name in fields_set:
-                yield name, getattr(self, name)
+                value = getattr(self, name)
+                if secret:
+                    value = _hide_secret_values(name, value, secret)
+                yield name, value
         extra = self.__pydantic_extra__
         if extra:
             yield from extra.items()
@@ -337,6 +352,45 @@ class ApiModel(BaseModel):
             headers, rows = table_rows(items, kind=(type(self).__kind__ or "")[: -len("List")])
             return html_table(headers, rows, footer=f"{len(items)} item{'s' if len(items) != 1 else ''}")
         return html_card(self)
+
+
+def shown_value(model: ApiModel, name: str, value: Any) -> Any:
+    """What a repr or display of ``model`` may show for its field ``name`` holding ``value``: the
+    value itself, or for a secret field (see ``__secret_fields__``) its keys with hidden values."""
+    secret = type(model).__secret_fields__
+    return _hide_secret_values(name, value, secret) if secret else value
+
+
+def _hide_secret_values(name: str, value: Any, secret: frozenset[str]) -> Any:
+    """``value`` of field ``name`` as a repr of a model with ``secret`` fields may show it."""
+    if name in secret and isinstance(value, dict):
+        return dict.fromkeys(value, _HIDDEN)
+    annotations = getattr(value, "annotations", None) if name == "metadata" else None
+    if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
+        # kubectl apply leaves the whole object, data included, in this annotation.
+        return value.model_copy(update={"annotations": {**annotations, _LAST_APPLIED: _HIDDEN}})
+    return value
+
+
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+class _Hidden:
+    """Stands in for a secret value in reprs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
+_HIDDEN = _Hidden()
+
+# Which fields hold credentials, by the (apiVersion, kind) of their model. Kept here rather than in
+# the generated modules: what must never be printed is a decision about display, not part of the schema.
+_SECRET_FIELDS: dict[tuple[str | None, str | None], frozenset[str]] = {
+    ("v1", "Secret"): frozenset({"data", "string_data"}),
+}
 
 
 def wire_path(loc: Sequence[str | int]) -> str:

@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from .._base_client import Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._deadline import DeadlineTypes
 from .._request import Decoder, JSONDict, check_namespace, decoder, model_class, object_namespace, status_or
 
 if TYPE_CHECKING:
@@ -30,7 +31,8 @@ class Driver(Protocol):
         """The default namespace."""
 
     def _run(
-        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = ...,
     ) -> Any:
         """The flow's result (sync client) or an awaitable of it (async client)."""
 
@@ -115,8 +117,11 @@ class Resource:
         """The decoder of an answer that is a ``Status`` or a ``type_name`` (deletes)."""
         return status_or(type_name)
 
-    def _call(self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven) -> Any:
-        return self._client._run(flow, timeout, retries)
+    def _call(
+        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> Any:
+        return self._client._run(flow, timeout, retries, deadline)
 
 
 def with_kind(api_version: str, kind: str, body: Mapping[str, Any]) -> JSONDict:

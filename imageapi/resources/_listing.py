@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from .. import selectors
 from .._base_client import NOT_GIVEN, AsyncClientCore, NotGiven, RetriesTypes, TimeoutTypes, single
+from .._deadline import DeadlineTypes
 from .._request import ApiRequest, ListOptions
 from ..pagination import DEFAULT_CHUNK_SIZE, AsyncPager, ListCursor, OnExpired, Pager
 from ..selectors import SelectorInput, escape_field_value
@@ -69,6 +70,7 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         on_expired: OnExpired = "raise",
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> PagerT:
         """A pager over the matching objects; nothing is sent until it is iterated.
 
@@ -99,12 +101,12 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         client = self._client
         if isinstance(client, AsyncClientCore):
             async def fetch_async(request: ApiRequest) -> Any:
-                return await client._run(single(request), timeout, retries)
+                return await client._run(single(request), timeout, retries, deadline)
 
             return cast(PagerT, AsyncPager(new_cursor, fetch_async))
 
         def fetch(request: ApiRequest) -> Any:
-            return client._run(single(request), timeout, retries)
+            return client._run(single(request), timeout, retries, deadline)
 
         return cast(PagerT, Pager(new_cursor, fetch))
 
@@ -129,6 +131,7 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> WatcherT:
         """Watch the matching objects; iterate the result (``with``/``async with`` closes it).
 
@@ -162,9 +165,11 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         read_timeout = stream_timeout(connect_timeout, inactivity_timeout)
         if isinstance(client, AsyncClientCore):
             return cast(WatcherT, AsyncWatcher(
-                client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries,
+                client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries, deadline=deadline,
             ))
-        return cast(WatcherT, Watcher(core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries))
+        return cast(WatcherT, Watcher(
+            core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries, deadline=deadline,
+        ))
 
 
 class Inform(_Listing, Generic[NamespaceT, InformerT]):

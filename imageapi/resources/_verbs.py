@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes, single
+from .._deadline import DeadlineTypes
 from .._request import (
     Body,
     DeleteOptions,
@@ -113,9 +114,10 @@ class Get(VerbBase, Generic[NamespaceT, ResultT]):
         namespace: NamespaceT | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Read the object called ``name`` (raises ``NotFoundError`` when it does not exist)."""
-        return cast(ResultT, self._call(self._get_flow(name, namespace), timeout, retries))
+        return cast(ResultT, self._call(self._get_flow(name, namespace), timeout, retries, deadline))
 
 
 class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -133,6 +135,7 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Create ``body`` (a model or a dict). The namespace is the argument, else the body's, else
         the client's. Raises ``AlreadyExistsError`` when the name is taken, ``InvalidError`` when the
@@ -144,7 +147,7 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
             self._info, self._namespace(namespace, document), document,
             self._decoder(response_type), options,
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))
 
 
 class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -162,6 +165,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Replace the object named by ``body.metadata.name`` with ``body``.
 
@@ -171,7 +175,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         flow = self._replace_flow(
             cast(Body, body), namespace, None, WriteOptions(dry_run, field_manager, field_validation)
         )
-        return cast(ResultT, self._call(flow, timeout, retries))
+        return cast(ResultT, self._call(flow, timeout, retries, deadline))
 
 
 class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -192,6 +196,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Patch the object called ``name``.
 
@@ -204,7 +209,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
             name, cast(PatchBody, body), namespace, None,
             WriteOptions(dry_run, field_manager, field_validation), type, force,
         )
-        return cast(ResultT, self._call(flow, timeout, retries))
+        return cast(ResultT, self._call(flow, timeout, retries, deadline))
 
 
 class Delete(VerbBase, Generic[NamespaceT, ResultT]):
@@ -223,6 +228,7 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
         dry_run: bool = False,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Delete the object called ``name``; the options travel in a ``DeleteOptions`` body.
 
@@ -235,7 +241,7 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
             self._info, self._namespace(namespace), name,
             self._status_or(self._info.kind), options,
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))
 
 
 class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
@@ -254,6 +260,7 @@ class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
         dry_run: bool = False,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Delete all objects matching ``label_selector``/``field_selector`` (all of them when both are
         None). Returns the list of deleted objects, as the server sends it."""
@@ -263,4 +270,4 @@ class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
             DeleteOptions(dry_run, grace_period_seconds, propagation_policy),
             ListOptions(label_selector=label_selector, field_selector=field_selector),
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))

@@ -106,6 +106,11 @@ def delete_options(request: Request) -> JSON:
         return {}
     if not isinstance(body, dict):
         raise bad_request("couldn't get version/kind; json parse error: DeleteOptions must be an object")
+    try:
+        # Typed like the server's DeleteOptions, so a handler never meets `"preconditions": "x"`.
+        _decode.decode_typed("DeleteOptions", body)
+    except _decode.GoDecodeError as error:
+        raise bad_request(error.message) from None
     return body
 
 

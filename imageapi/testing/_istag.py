@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._images import empty_docker_metadata, validate_path_segment_name
+from ._image_metadata import empty_docker_metadata
+from ._images import validate_path_segment_name
 from ._status import FieldError, already_exists, bad_request, invalid, not_found
 from ._store import copy_json
 from ._stream_model import (

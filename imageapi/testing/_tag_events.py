@@ -58,9 +58,8 @@ def update_tracking_tags(stream: JSON, updated_tag: str, event: JSON) -> None:
             continue
         if source.get("name") not in (updated_tag, f"{stream_name}:{updated_tag}"):
             continue
-        follower_event = dict(event)
-        follower_event["generation"] = tag.get("generation")
-        add_tag_event(stream, name, follower_event)
+        # The follower gets the event as it is, the followed tag's generation included.
+        add_tag_event(stream, name, dict(event))
 
 
 def record_tag_event(stream: JSON, tag: str, event: JSON) -> bool:
@@ -134,11 +133,12 @@ def tags_changed(old: JSON | None, stream: JSON, ctx: RequestContext, created: s
         kind = source.get("kind")
         from_name = str(source.get("name") or "")
         path = f"spec.tags[{tag_name}].from.name"
+        generation = tag.get("generation")
         if kind == "DockerImage":
             if tag.get("reference"):
-                record_tag_event(stream, tag_name, {
+                add_tag_event(stream, tag_name, {
                     "created": timestamp, "dockerImageReference": from_name, "image": "",
-                    "generation": tag.get("generation"),
+                    "generation": generation if generation is not None else 0,
                 })
             continue
         if kind not in ("ImageStreamTag", "ImageStreamImage"):
@@ -161,23 +161,44 @@ def tags_changed(old: JSON | None, stream: JSON, ctx: RequestContext, created: s
             latest = latest_event(source_stream, tag_or_id)
             if latest is None:
                 continue
+            if generation is not None:
+                # LatestTaggedImage hands out the followed tag's newest event itself, not a copy, and
+                # tagReferenceToTagEvent sets the generation on it: in this stream the followed tag's
+                # event takes the follower's generation too (UpdateChangedTrackingTags passes it on).
+                latest["generation"] = generation
             event = dict(latest)
         else:
             try:
-                event = dict(resolve_image_id(source_stream, tag_or_id))
+                resolved = resolve_image_id(source_stream, tag_or_id)
             except StatusError as error:
                 errors.append(FieldError("FieldValueInvalid", path, f"error generating tag event: {error.message}",
                                          from_name, True))
                 continue
-            event["created"] = timestamp
-        event["generation"] = tag.get("generation")
+            # ResolveImageID makes a new event: the reference and image, no generation of its own.
+            event = {"created": timestamp, "dockerImageReference": resolved.get("dockerImageReference"),
+                     "image": resolved.get("image", ""), "generation": generation if generation is not None else 0}
         if not tag.get("reference"):
             event["dockerImageReference"] = _pull_through_this_stream(
                 str(event.get("dockerImageReference") or ""), source_stream, namespace, name, ctx.config)
         if created is not None:
             event["created"] = created
-        record_tag_event(stream, tag_name, event)
+        add_tag_event(stream, tag_name, event)
+    update_changed_tracking_tags(stream, old)
     return errors
+
+
+def update_changed_tracking_tags(stream: JSON, old: JSON | None) -> None:
+    """``UpdateChangedTrackingTags``: every tag whose newest event differs from ``old``'s (all of them
+    on create) passes that event on to the tags following it."""
+    old_tags = status_tags(old) if old is not None else {}
+    for tag, entry in status_tags(stream).items():
+        items = entry.get("items") or []
+        if not items:
+            continue
+        old_items = (old_tags.get(tag) or {}).get("items") or []
+        if old_items and old_items[0] == items[0]:
+            continue
+        update_tracking_tags(stream, tag, items[0])
 
 
 def _pull_through_this_stream(reference: str, source: JSON, namespace: str, name: str, config: ServerConfig) -> str:

@@ -27,6 +27,7 @@ from imageapi import AsyncClient, Client
 from imageapi.errors import APIConnectionError, NotFoundError
 
 from ._listwatch import Consumer, consumer  # noqa: F401  (fixture)
+from ._rawhttp import RawServer, target
 
 INTERNAL_MODULES = ("tenacity", "concurrent", "httpcore", "httpx", "anyio", "pydantic")
 
@@ -140,55 +141,33 @@ def test_ctrl_c_in_a_watch_closes_the_stream_and_raises_a_bare_keyboard_interrup
 # Ctrl-C in a subprocess, blocked on a real socket
 
 
-class _HangingServer:
-    """A loopback HTTP server that answers a list, then accepts watch (or slow) requests and never
-    answers them. ``blocked`` is set once such a request has been read: the client is then waiting."""
+class _HangingServer(RawServer):
+    """Answers a list, then takes watch (or ``/slow``) requests and never answers them. ``blocked``
+    is set once such a request has been read: the client is then waiting on its socket."""
 
     def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
         self.blocked = threading.Event()
-        self._held: list[socket.socket] = []
-        threading.Thread(target=self._serve, daemon=True).start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._answer, args=(connection,), daemon=True).start()
-
-    def _answer(self, connection: socket.socket) -> None:
-        while True:
-            request = b""
-            while b"\r\n\r\n" not in request:
-                chunk = connection.recv(65536)
-                if not chunk:
-                    return
-                request += chunk
-            target = request.split(b" ", 2)[1]
-            if b"watch=true" in target or b"/slow" in target:
-                self._held.append(connection)
-                if b"watch=true" in target:
-                    connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
-                                       b"Transfer-Encoding: chunked\r\n\r\n")
-                self.blocked.set()
-                return
-            body = json.dumps({"kind": "ImageStreamList", "apiVersion": "image.openshift.io/v1",
-                               "metadata": {"resourceVersion": "5"}, "items": []}).encode()
-            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-                               + str(len(body)).encode() + b"\r\n\r\n" + body)
-
-    def close(self) -> None:
-        self._listener.close()
-        for connection in self._held:
-            connection.close()
+    def answer(self, connection: socket.socket, head: bytes) -> bool:
+        path = target(head)
+        if b"watch=true" in path or b"/slow" in path:
+            self.hold(connection)
+            if b"watch=true" in path:
+                connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                   b"Transfer-Encoding: chunked\r\n\r\n")
+            self.blocked.set()
+            return False
+        body = json.dumps({"kind": "ImageStreamList", "apiVersion": "image.openshift.io/v1",
+                           "metadata": {"resourceVersion": "5"}, "items": []}).encode()
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                           + str(len(body)).encode() + b"\r\n\r\n" + body)
+        return True
 
 
 CHILDREN = {
     "watch-sync": """
-        from imageapi import AsyncClient, Client
+        from imageapi import Client
         with Client(URL) as client:
             for event in client.image_streams.watch(namespace="demo"):
                 pass
@@ -203,7 +182,7 @@ CHILDREN = {
         asyncio.run(main())
     """,
     "get-sync": """
-        from imageapi import AsyncClient, Client
+        from imageapi import Client
         with Client(URL + "/slow", timeout=None) as client:
             client.image_streams.get("app", namespace="demo")
     """,
