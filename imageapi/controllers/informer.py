@@ -29,6 +29,9 @@ How it keeps the cache right (the reflector's algorithm):
 * Between two attempts it backs off as the reflector does: 800 ms doubling to 30 s (each with up to
   100 % jitter), back to 800 ms once two minutes passed without a backoff.
 
+With ``resync_period`` set, every cached object is handed to ``on_update(obj, obj)`` that often (from
+the cache, no request), as client-go's resync does.
+
 Handlers run on the informer's thread (sync) or task (async), one event at a time, in the order of
 the server's changes per object; an exception in a handler is logged and does not stop the informer.
 A handler added while the informer runs first gets ``on_add(obj, True)`` for every cached object.
@@ -47,7 +50,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ApiError, ImageAPIError, ResourceExpiredError
 from ..selectors import SelectorInput
-from ..watch import INITIAL_EVENTS_END_ANNOTATION, Event
+from ..watch import Event
 from ._clock import Clock, Stop, SystemClock
 from .cache import Cache, IndexFunc, object_key, split_key
 
@@ -214,43 +217,57 @@ class _InformerCore(Generic[ModelT]):
 
     # -- the watch ------------------------------------------------------------------------------
 
-    def watch_started(self) -> None:
-        """A watch is about to be opened from :attr:`resume_version` (None: it lists first)."""
-        if self.resume_version is None:
-            self.stats.lists += 1
-            if self.stats.lists > 1:
-                self.stats.relists += 1
-            self._listing = set()
+    def list_started(self) -> None:
+        """A (re)list begins: the cache will be reconciled with what it returns."""
+        self.stats.lists += 1
+        if self.stats.lists > 1:
+            self.stats.relists += 1
+        self._listing = set()
+
+    def listed(self, items: Iterable[ModelT]) -> None:
+        """Apply one page of the list."""
+        with self._lock:
+            for obj in items:
+                self._change("ADDED", obj)
+
+    def list_complete(self, version: str | None) -> None:
+        """The list ended at ``version``: the watch continues from there."""
+        with self._lock:
+            self.resume_version = version
+            self._list_ended()
 
     def apply(self, event: Event[ModelT]) -> None:
         """Apply one watch event to the cache and hand it to the handlers."""
         obj: Any = event.object
-        metadata = obj.metadata
-        version = metadata.resource_version if metadata is not None else None
         with self._lock:
             if event.type == "BOOKMARK":
+                version = obj.metadata.resource_version if obj.metadata is not None else None
                 if version:
                     self.resume_version = version
-                annotations = (metadata.annotations if metadata is not None else None) or {}
-                if annotations.get(INITIAL_EVENTS_END_ANNOTATION) == "true":
-                    self._list_ended()
                 return
-            key = object_key(obj)
-            if self._listing is not None:
-                self._listing.add(key)
-            if event.type == "DELETED":
-                self.stats.events += 1
-                self.cache.delete(key)
-                self._deleted(obj)
-            elif self.cache.resource_version(key) != version or version is None:
-                self.stats.events += 1
-                previous = self.cache.put(obj)
-                if previous is None:
-                    self._added(obj, not self.synced)
-                else:
-                    self._updated(previous, obj)
-            if version and self._listing is None:
+            version = self._change(event.type, obj)
+            if version:
                 self.resume_version = version
+
+    def _change(self, kind: str, obj: Any) -> str | None:
+        """Store or remove one object, deliver it; returns its resourceVersion. Caller holds the lock."""
+        metadata = obj.metadata
+        version = metadata.resource_version if metadata is not None else None
+        key = object_key(obj)
+        if self._listing is not None:
+            self._listing.add(key)
+        if kind == "DELETED":
+            self.stats.events += 1
+            self.cache.delete(key)
+            self._deleted(obj)
+        elif version is None or self.cache.resource_version(key) != version:
+            self.stats.events += 1
+            previous = self.cache.put(obj)
+            if previous is None:
+                self._added(obj, not self.synced)
+            else:
+                self._updated(previous, obj)
+        return version
 
     def _list_ended(self) -> None:
         """The (re)list is complete: objects it did not contain were deleted meanwhile."""
@@ -268,6 +285,20 @@ class _InformerCore(Generic[ModelT]):
             self.synced = True
             for callback in self._on_synced:
                 callback()
+
+    def resync(self) -> None:
+        """Deliver ``on_update(obj, obj)`` for every cached object (client-go's resync: handlers
+        that act on the current state get a periodic chance to repair what drifted)."""
+        with self._lock:
+            wanted = [handler.on_update for handler in self._handlers if handler.on_update is not None]
+            if not wanted:
+                return
+            for key in self.cache.list_keys():
+                current = self.cache.get_by_key(key)
+                if current is None:
+                    continue
+                for on_update in wanted:
+                    self._call(on_update, self.cache.get_by_key(key), current)
 
     def ended(self, error: BaseException) -> float:
         """The watch ended with ``error``; returns the seconds to back off before the next one."""
@@ -307,22 +338,24 @@ class _InformerBase(Generic[ModelT]):
         clock: Clock | None = None,
         stop: Stop | None = None,
         backoff: Backoff | None = None,
+        resync_period: float | None = None,
     ) -> None:
+        if resync_period is not None and resync_period <= 0:
+            raise ValueError("resync_period must be positive (or None for no resync)")
+        self.resync_period = resync_period
         if not hasattr(resource, "watch") or not hasattr(resource, "list"):
             raise TypeError(f"an informer needs a resource accessor with list and watch, not {resource!r}")
         self._resource = resource
         model = resource._model(resource.info.kind)
-        self._watch_options: dict[str, Any] = {
-            "label_selector": label_selector, "field_selector": field_selector, "bookmarks": True,
-            "timeout_seconds": WATCH_TIMEOUT_SECONDS, "chunk_size": chunk_size,
-        }
+        scope: dict[str, Any] = {"label_selector": label_selector, "field_selector": field_selector}
         if resource.info.namespaced:
-            self._watch_options["namespace"] = namespace
-            self._watch_options["all_namespaces"] = all_namespaces
+            scope.update(namespace=namespace, all_namespaces=all_namespaces)
         elif namespace is not None or all_namespaces:
             raise TypeError(f"{resource.info.plural} are cluster-scoped: they take no namespace")
+        self._list_options = {**scope, "chunk_size": chunk_size}
+        self._watch_options = {**scope, "bookmarks": True, "timeout_seconds": WATCH_TIMEOUT_SECONDS}
         # Refuse bad selectors and scopes now rather than on the informer's thread.
-        resource.list(**{k: v for k, v in self._watch_options.items() if k not in ("bookmarks", "timeout_seconds")})
+        resource.list(**self._list_options)
         self.clock = clock or SystemClock()
         self.stop_signal = stop or Stop()
         self._core: _InformerCore[ModelT] = _InformerCore(model, indexers, backoff or Backoff(), self.clock)
@@ -366,8 +399,14 @@ class _InformerBase(Generic[ModelT]):
         last known state). Added while running, the handler first gets every cached object."""
         return self._core.add_handler(on_add, on_update, on_delete)
 
+    def _list(self) -> Any:
+        """A pager for a (re)list, or None when the watch can resume where it is."""
+        if self._core.resume_version is not None:
+            return None
+        self._core.list_started()
+        return self._resource.list(**self._list_options)
+
     def _watch(self) -> Any:
-        self._core.watch_started()
         return self._resource.watch(resource_version=self._core.resume_version, **self._watch_options)
 
     def keys(self) -> Iterable[str]:
@@ -384,8 +423,8 @@ class Informer(_InformerBase[ModelT]):
     """An informer on a thread, for :class:`imageapi.Client` (see the module docs).
 
     ``Informer(client.image_streams, namespace=..., all_namespaces=..., label_selector=...,
-    field_selector=..., indexers={name: func})``; ``clock`` and ``stop`` let a controller share
-    its own; ``backoff`` replaces the reflector's defaults. Start it with ``with`` or :meth:`start`.
+    field_selector=..., indexers={name: func}, resync_period=seconds)``; ``clock`` and ``stop`` let
+    a controller share its own; ``backoff`` replaces the reflector's defaults. Start it with ``with`` or :meth:`start`.
     """
 
     def __init__(self, resource: Any, **options: Any) -> None:
@@ -406,7 +445,15 @@ class Informer(_InformerBase[ModelT]):
             self._thread = threading.Thread(target=self._run, name=f"informer-{self._resource.info.plural}",
                                             daemon=True)
             self._thread.start()
+            if self.resync_period is not None:
+                threading.Thread(target=self._resync_loop, name="informer-resync", daemon=True).start()
         return self
+
+    def _resync_loop(self) -> None:
+        assert self.resync_period is not None
+        while not self.clock.sleep(self.resync_period, self.stop_signal):
+            if self._core.synced:
+                self._core.resync()
 
     def stop(self, timeout: float | None = 10.0) -> None:
         """Stop watching and wait (up to ``timeout`` s) for the thread to end."""
@@ -440,6 +487,13 @@ class Informer(_InformerBase[ModelT]):
         stop = self.stop_signal
         while not stop.is_set():
             try:
+                pager = self._list()
+                if pager is not None:
+                    for page in pager.pages():
+                        if stop.is_set():
+                            return
+                        self._core.listed(page.items or ())
+                    self._core.list_complete(pager.resource_version)
                 with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:
@@ -469,6 +523,7 @@ class AsyncInformer(_InformerBase[ModelT]):
     def __init__(self, resource: Any, **options: Any) -> None:
         super().__init__(resource, **options)
         self._task: asyncio.Task[None] | None = None
+        self._resync_task: asyncio.Task[None] | None = None
         self._synced_events: list[asyncio.Event] = []
         self._core._on_synced.append(self._notify_synced)
 
@@ -483,8 +538,17 @@ class AsyncInformer(_InformerBase[ModelT]):
         if self._task is None:
             if self.stop_signal.is_set():
                 raise RuntimeError("this informer was stopped; create a new one")
-            self._task = asyncio.get_running_loop().create_task(self._run())
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._run())
+            if self.resync_period is not None:
+                self._resync_task = loop.create_task(self._resync_loop())
         return self
+
+    async def _resync_loop(self) -> None:
+        assert self.resync_period is not None
+        while not await self.clock.sleep_async(self.resync_period, self.stop_signal):
+            if self._core.synced:
+                self._core.resync()
 
     async def stop(self, timeout: float | None = 10.0) -> None:
         """Stop watching and wait (up to ``timeout`` s) for the task to end."""
@@ -527,6 +591,13 @@ class AsyncInformer(_InformerBase[ModelT]):
         stop = self.stop_signal
         while not stop.is_set():
             try:
+                pager = self._list()
+                if pager is not None:
+                    async for page in pager.pages():
+                        if stop.is_set():
+                            return
+                        self._core.listed(page.items or ())
+                    self._core.list_complete(pager.resource_version)
                 async with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:

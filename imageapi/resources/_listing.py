@@ -191,6 +191,7 @@ class Inform(_Listing, Generic[NamespaceT, InformerT]):
         clock: Clock | None = None,
         stop: Stop | None = None,
         backoff: Backoff | None = None,
+        resync_period: float | None = None,
     ) -> InformerT:
         """An :class:`~imageapi.controllers.Informer` (an ``AsyncInformer`` on the async client) of
         the matching objects; start it with ``with`` / ``async with`` (see :mod:`imageapi.controllers`).
@@ -201,5 +202,5 @@ class Inform(_Listing, Generic[NamespaceT, InformerT]):
         return cast(InformerT, informer_class(
             self, namespace=namespace, all_namespaces=all_namespaces, label_selector=label_selector,
             field_selector=field_selector, indexers=indexers, chunk_size=chunk_size, clock=clock, stop=stop,
-            backoff=backoff,
+            backoff=backoff, resync_period=resync_period,
         ))

@@ -17,6 +17,7 @@ class WatchGate:
         self._open = threading.Event()
         self._open.set()
         self.blocked = threading.Event()
+        self.log: list[str] = []
         self.held_versions: list[int] = []
         """The resourceVersion each held watch wanted to resume from."""
 
@@ -25,6 +26,7 @@ class WatchGate:
         self._open.clear()
 
     def open(self) -> None:
+        self.log.append("open")
         self._open.set()
 
     def wait_blocked(self, timeout: float = 30.0) -> None:
@@ -33,6 +35,7 @@ class WatchGate:
 
     def _held(self, request: httpx.Request) -> None:
         version = request.url.params.get("resourceVersion")
+        self.log.append(f"held {version}")
         if version and not self.blocked.is_set():
             self.held_versions.append(int(version))
         self.blocked.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -125,3 +126,31 @@ def test_a_handler_mutating_its_object_does_not_touch_the_cache_and_a_late_handl
             cached = informer.cache.get("a", namespace="demo")
             assert cached is not None and cached.metadata.labels == {"app": "a"}
             assert informer.cache.list_keys() == ["demo/a", "demo/b"]
+
+
+def test_resync_hands_every_cached_object_to_on_update_on_the_clock() -> None:
+    from imageapi.controllers import FakeClock
+
+    cluster = FakeCluster(namespaces=["demo"])
+    clock = FakeClock()
+    updates: list[tuple[str, bool]] = []
+    with cluster.client(namespace="demo") as client:
+        for name in ("a", "b"):
+            client.image_streams.create({"metadata": {"name": name}})
+        informer = client.image_streams.informer(clock=clock, resync_period=30.0)
+        informer.add_handler(on_update=lambda old, new: updates.append(
+            (new.metadata.name, old is not new and old.to_dict() == new.to_dict())))
+        with informer:
+            assert informer.wait_for_sync(timeout=10)
+            assert clock.wait_for_waiters(1, timeout=10)
+            clock.advance(29.0)
+            assert clock.wait_for_waiters(1, timeout=10)
+            assert updates == []
+            clock.advance(1.0)
+            for _ in range(200):
+                if len(updates) == 2:
+                    break
+                threading.Event().wait(0.05)
+    assert sorted(updates) == [("a", True), ("b", True)]
+    with pytest.raises(ValueError, match="resync_period"):
+        Informer(FakeCluster().client().image_streams, resync_period=0)

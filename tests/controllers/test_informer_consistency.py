@@ -132,7 +132,10 @@ def write_load(cluster: FakeCluster, ledger: Ledger, rng: random.Random, gate: W
                 gate.close()  # the next watch reconnect (after at most CUT_EVERY events) waits
                 held_since = step
             if held_since is not None and gate.blocked.is_set() and step - held_since >= 20:
+                for _ in range(5):  # after the held resume point: compacting these forces a 410
+                    write_one(client, ledger, rng, alive, fresh, step)
                 cluster.faults.compact_history()
+                gate.log.append(f"compacted at {cluster.store.compacted_revision}")
                 for _ in range(20):  # changes the informer can only learn from a relist
                     write_one(client, ledger, rng, alive, fresh, step)
                 gate.open()
@@ -140,6 +143,8 @@ def write_load(cluster: FakeCluster, ledger: Ledger, rng: random.Random, gate: W
             write_one(client, ledger, rng, alive, fresh, step)
         if held_since is not None:
             gate.wait_blocked()
+            for _ in range(5):
+                write_one(client, ledger, rng, alive, fresh, WRITES)
             cluster.faults.compact_history()
             gate.open()
 
@@ -213,7 +218,7 @@ def check(ledger: Ledger, informer: Any, cluster: FakeCluster, gate: WatchGate) 
     assert cached.keys() == expected.keys()
     assert [name for name in expected if cached[name] != expected[name]] == []
     relist_versions = [int(version) for version in informer.stats.list_versions[1:]]
-    assert len(relist_versions) == len(gate.held_versions) == 2, (informer.stats, gate.held_versions)
+    assert len(relist_versions) == len(gate.held_versions) == 2, (informer.stats, gate.log, gate.held_versions)
     counts = ledger.audit(list(zip(gate.held_versions, relist_versions, strict=True)))
     assert counts["lost"] == 0, counts
     assert counts["doubled"] == 0, counts
