@@ -65,6 +65,28 @@ RetriesTypes: TypeAlias = Union[int, "RetryPolicy"]
 DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=10.0)
 """30 s per read/write, 10 s to connect: room for large image lists, quick failure on a dead host."""
 
+DEFAULT_MAX_CONNECTIONS: Final = 10
+"""Connections a client opens to the API server, all of them kept alive between requests.
+
+Measured with 500 concurrent gets (``scripts/bench.py peers``): 10 connections took a third of the
+time 50 did, and 4 no less than 10. httpx's default (100 connections, 20 kept alive) closes most
+connections after a burst, so the next burst opens them again; and httpcore's pool checks every
+connection (a socket query each) whenever a request starts or ends, and matches every queued request
+against every connection. The async client also queues requests itself beyond the pool (see
+``AsyncClientCore``)."""
+
+HTTP2_STREAMS_PER_CONNECTION: Final = 100
+"""Requests the async client sends at once on each HTTP/2 connection: the number of concurrent
+streams kube-apiserver allows per connection by default is at least this."""
+
+
+def pool_limits(max_connections: int) -> httpx.Limits:
+    """The ``httpx`` pool limits of a client: ``max_connections``, all kept alive."""
+    if isinstance(max_connections, bool) or not isinstance(max_connections, int) or max_connections < 1:
+        raise ValueError(f"max_connections must be a positive int, not {max_connections!r}")
+    return httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+
+
 DEFAULT_RETRIES: Final = 2
 """Retries of a failed request by default: three tries in all, as ``RetryPolicy()``, within the rules
 of ``imageapi._retry``."""
@@ -250,14 +272,33 @@ class SyncClientCore(ClientCore):
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
     ) -> Any:
         """Send one request with retries and decode the answer."""
+        try:
+            response = self._send_once(request, timeout)
+        except ImageAPIError as error:
+            response = self._retry(request, timeout, retries, error)
+        return request.decode(response.content)
+
+    def _retry(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        first_error: ImageAPIError,
+    ) -> httpx.Response:
+        """The retries after a failed first attempt.
+
+        The first try runs outside tenacity: building a controller for every request cost more than
+        the rest of the call's client-side work, and most requests succeed at once. A failure enters
+        the controller as its first attempt, so it decides, waits and logs as if it had made it."""
         from ._retry import retrying
 
         response: httpx.Response | None = None
+        failed: ImageAPIError | None = first_error
         for attempt in self._controller(retrying, request, retries):
             with attempt:
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error  # the first try's failure, as the controller's first attempt
                 response = self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return response
 
     def _run(
         self,
@@ -285,7 +326,14 @@ class SyncClientCore(ClientCore):
 
 
 class AsyncClientCore(ClientCore):
-    """Drives flows over ``httpx.AsyncClient``, awaiting."""
+    """Drives flows over ``httpx.AsyncClient``, awaiting.
+
+    At most ``concurrency`` requests are handed to httpx at once (the pool's connections, times the
+    streams per connection with HTTP/2); the others wait on a semaphore. A waiting request costs
+    nothing there, while in httpcore's pool every queued request is matched against every connection
+    whenever one starts or ends: 500 concurrent gets spent most of their time in that matching.
+    Watches hold their connection outside the semaphore.
+    """
 
     _http: httpx.AsyncClient
 
@@ -298,17 +346,23 @@ class AsyncClientCore(ClientCore):
         retries: RetriesTypes,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         request_extensions: Mapping[str, Any] | None = None,
+        concurrency: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
+        import anyio
+
         super().__init__(
             namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
         )
         self._http = http
         self._sleep = sleep
+        # Shared by with_options copies, as the pool is. Bound to an event loop on first contention.
+        self._gate = anyio.Semaphore(concurrency)
 
     async def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
         http_request = self._http_request(request, timeout)
         try:
-            response = await self._http.send(http_request)
+            async with self._gate:
+                response = await self._http.send(http_request)
         except httpx.TransportError as exc:
             raise error_from_transport(request.method, http_request.url, exc) from exc
         return self._checked(request, http_request, response)
@@ -317,14 +371,33 @@ class AsyncClientCore(ClientCore):
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
     ) -> Any:
         """Send one request with retries and decode the answer."""
+        try:
+            response = await self._send_once(request, timeout)
+        except ImageAPIError as error:
+            response = await self._retry(request, timeout, retries, error)
+        return request.decode(response.content)
+
+    async def _retry(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        first_error: ImageAPIError,
+    ) -> httpx.Response:
+        """The retries after a failed first attempt.
+
+        The first try runs outside tenacity: building a controller for every request cost more than
+        the rest of the call's client-side work, and most requests succeed at once. A failure enters
+        the controller as its first attempt, so it decides, waits and logs as if it had made it."""
         from ._retry import async_retrying
 
         response: httpx.Response | None = None
+        failed: ImageAPIError | None = first_error
         async for attempt in self._controller(async_retrying, request, retries):
             with attempt:
+                if failed is not None:
+                    error, failed = failed, None
+                    raise error  # the first try's failure, as the controller's first attempt
                 response = await self._send_once(request, timeout)
         assert response is not None  # the controller re-raises the last error otherwise
-        return request.decode(response.content)
+        return response
 
     async def _run(
         self,

@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import httpx
 
 from ._base_client import (
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    HTTP2_STREAMS_PER_CONNECTION,
     AsyncClientCore,
     RetriesTypes,
     SyncClientCore,
     TimeoutTypes,
+    pool_limits,
 )
 from ._request import check_namespace
 
@@ -125,13 +128,18 @@ def _token_auth(token: str) -> httpx.Auth:
     return BearerTokenAuth(token)
 
 
-def _http_options(connection: _Connection, transport: Any, headers: Mapping[str, str] | None) -> dict[str, Any]:
+def _http_options(
+    connection: _Connection, transport: Any, headers: Mapping[str, str] | None, max_connections: int, http2: bool
+) -> dict[str, Any]:
     options: dict[str, Any] = {
         "base_url": connection.base_url,
         "auth": connection.auth,
         "headers": {"User-Agent": USER_AGENT, **(headers or {})},
         # The per-call timeout always overrides this; it matters only for requests httpx makes itself.
         "timeout": DEFAULT_TIMEOUT,
+        "limits": pool_limits(max_connections),
+        # HTTP/2 needs the h2 package (the http2 extra); httpx says so when it is missing.
+        "http2": http2,
     }
     if transport is not None:
         # A transport (the fake cluster's, or httpx.MockTransport) replaces TLS and proxies.
@@ -170,7 +178,10 @@ class Client(_Accessors, SyncClientCore):
     or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
     ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
-    between retries (tests). Use as a context manager, or call :meth:`close`.
+    between retries (tests). ``max_connections`` bounds the connection pool (all kept alive; see
+    ``DEFAULT_MAX_CONNECTIONS``), and ``http2=True`` speaks HTTP/2 to TLS servers that offer it
+    (needs the ``h2`` package: ``pip install 'imageapi[http2]'``). Use as a context manager, or call
+    :meth:`close`.
     """
 
     def __init__(
@@ -188,14 +199,17 @@ class Client(_Accessors, SyncClientCore):
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http2: bool = False,
     ) -> None:
         connection = _connection(
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.Client(**_http_options(connection, transport, headers)), namespace=connection.namespace,
-            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            httpx.Client(**_http_options(connection, transport, headers, max_connections, http2)),
+            namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
+            request_extensions=connection.extensions,
         )
 
     @classmethod
@@ -274,14 +288,18 @@ class AsyncClient(_Accessors, AsyncClientCore):
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http2: bool = False,
     ) -> None:
         connection = _connection(
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.AsyncClient(**_http_options(connection, transport, headers)), namespace=connection.namespace,
-            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
+            httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2)),
+            namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
+            request_extensions=connection.extensions,
+            concurrency=max_connections * (HTTP2_STREAMS_PER_CONNECTION if http2 else 1),
         )
 
     @classmethod
