@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ._base_client import NotGiven
     from ._client import AsyncClient, Client
-    from ._retry import RetryPolicy, async_retry_on_conflict, retry_on_conflict
+    from ._retry import ConflictBackoff, RetryPolicy, async_retry_on_conflict, retry_on_conflict
     from .errors import (
         AlreadyExistsError,
         APIConnectionError,
@@ -57,6 +57,7 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigError",
+    "ConflictBackoff",
     "ConflictError",
     "Event",
     "ForbiddenError",
@@ -89,6 +90,7 @@ _MODULE_OF: dict[str, str] = {
     "AsyncWatcher": ".watch",
     "Event": ".watch",
     "Watcher": ".watch",
+    "ConflictBackoff": "._retry",
     "RetryPolicy": "._retry",
     "async_retry_on_conflict": "._retry",
     "retry_on_conflict": "._retry",

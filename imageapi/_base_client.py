@@ -14,14 +14,17 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
+import anyio
 import httpx
 
+from ._deadline import Deadline, DeadlineTypes, check_deadline
 from ._redact import redact_url
-from ._request import ApiRequest, check_namespace, check_response
-from .errors import ImageAPIError, error_from_transport
+from ._request import ApiRequest, check_namespace, check_response, decode_response
+from .errors import ImageAPIError, ProtocolError, error_from_transport
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -138,6 +141,33 @@ class _LoggedURL:
         return str(self._base.join(self._path))
 
 
+def collected(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
+    """A read response rebuilt from the decoded body ``chunks`` of the streamed ``response`` (its
+    ``Content-Encoding`` is already undone in them, so the header is left out)."""
+    headers = httpx.Headers(response.headers)
+    headers.pop("content-encoding", None)
+    return httpx.Response(
+        response.status_code, headers=headers, content=b"".join(chunks), request=response.request,
+        extensions=response.extensions,
+    )
+
+
+def user_facing(error: ImageAPIError) -> ImageAPIError:
+    """``error`` ready to be raised at the caller's line: without the frames it was raised through
+    (the retry controller, ``concurrent.futures``, httpx) and with nothing chained to it. What it was
+    chained to stays reachable as ``error.original``. Raise it ``from None``."""
+    if error.original is None and error.__cause__ is not None:
+        error.original = error.__cause__
+    return error.with_traceback(None)
+
+
+def undecodable_body(request: ApiRequest, http_request: httpx.Request, exc: httpx.DecodingError) -> ProtocolError:
+    """The error for a body its ``Content-Encoding`` (gzip, deflate, br) could not be undone on."""
+    return ProtocolError(
+        f"the response body could not be decoded ({exc})", method=request.method, url=str(http_request.url)
+    ).with_original(exc)
+
+
 class ClientCore:
     """What both drivers share: where to send, the default namespace, timeouts and retries, and
     :meth:`with_options`."""
@@ -153,10 +183,12 @@ class ClientCore:
         timeout: TimeoutTypes,
         retries: RetriesTypes,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
     ) -> None:
         self._namespace = namespace
         self._timeout = timeout
         self._retry_policy = retry_policy(retries)
+        self._deadline = check_deadline(deadline)
         # Only the client that opened the connection pool closes it; with_options copies share it.
         self._owns_http = True
         #: httpx extensions added to every request (``sni_hostname`` when the kubeconfig names one).
@@ -171,6 +203,11 @@ class ClientCore:
     def timeout(self) -> TimeoutTypes:
         """The default timeout of every call."""
         return self._timeout
+
+    @property
+    def deadline(self) -> DeadlineTypes:
+        """The default deadline of every call: seconds for the whole call (retries included), or None."""
+        return self._deadline
 
     @property
     def retry_policy(self) -> RetryPolicy:
@@ -192,6 +229,7 @@ class ClientCore:
         namespace: str | NotGiven = NOT_GIVEN,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> Self:
         """A client with other defaults that shares this one's connection pool (closing it is a no-op)."""
         clone = object.__new__(type(self))
@@ -203,12 +241,18 @@ class ClientCore:
             clone._timeout = timeout
         if not isinstance(retries, NotGiven):
             clone._retry_policy = retry_policy(retries)
+        if not isinstance(deadline, NotGiven):
+            clone._deadline = check_deadline(deadline)
         # Resource accessors are cached per client and bound to it: the copy makes its own.
         clone.__dict__.pop("_accessors", None)
         return clone
 
-    def _http_request(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Request:
-        effective = self._timeout if isinstance(timeout, NotGiven) else timeout
+    def _http_request(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Request:
+        effective: TimeoutTypes = self._timeout if isinstance(timeout, NotGiven) else timeout
+        if limit is not None:
+            effective = limit.timeout(httpx.Timeout(effective))
         return self._http.build_request(
             request.method,
             request.path,
@@ -222,14 +266,19 @@ class ClientCore:
     def _policy(self, retries: RetriesTypes | NotGiven) -> RetryPolicy:
         return self._retry_policy if isinstance(retries, NotGiven) else retry_policy(retries)
 
+    def _start_deadline(self, deadline: DeadlineTypes | NotGiven) -> Deadline | None:
+        """The deadline of a call starting now: the argument, else the client's (None: none)."""
+        return Deadline.start(self._deadline if isinstance(deadline, NotGiven) else check_deadline(deadline))
+
     def _controller(
-        self, make: Callable[..., ControllerT], request: ApiRequest, retries: RetriesTypes | NotGiven
+        self, make: Callable[..., ControllerT], request: ApiRequest, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> ControllerT:
         """The retry controller of one request, built by ``make`` (``retrying`` or ``async_retrying``)."""
         policy, url = self._policy(retries), _LoggedURL(self._http.base_url, request.path)
         if self._sleep is None:
-            return make(policy, request.method, url)
-        return make(policy, request.method, url, sleep=self._sleep)
+            return make(policy, request.method, url, deadline=limit)
+        return make(policy, request.method, url, sleep=self._sleep, deadline=limit)
 
     @staticmethod
     def _checked(request: ApiRequest, http_request: httpx.Request, response: httpx.Response) -> httpx.Response:
@@ -253,34 +302,60 @@ class SyncClientCore(ClientCore):
         retries: RetriesTypes,
         sleep: Callable[[float], None] | None = None,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
     ) -> None:
         super().__init__(
-            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions,
+            deadline=deadline,
         )
         self._http = http
         self._sleep = sleep
 
-    def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
-        http_request = self._http_request(request, timeout)
+    def _send_once(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Response:
+        http_request = self._http_request(request, timeout, limit)
         try:
-            response = self._http.send(http_request)
+            if limit is None:
+                response = self._http.send(http_request)
+            else:
+                limit.check(request.method, http_request.url)
+                response = self._receive_by(limit, request, http_request)
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            if limit is not None and limit.expired():  # a read cut short to what remained
+                raise limit.error(request.method, http_request.url).with_original(exc) from None
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
+    def _receive_by(self, limit: Deadline, request: ApiRequest, http_request: httpx.Request) -> httpx.Response:
+        """Send and read the body chunk by chunk, checking ``limit`` after each: a blocking read cannot
+        be cancelled, and a body trickled byte by byte never trips a read timeout."""
+        response = self._http.send(http_request, stream=True)
+        try:
+            chunks = []
+            for chunk in response.iter_bytes():
+                chunks.append(chunk)
+                limit.check(request.method, http_request.url)
+        finally:
+            response.close()
+        return collected(response, chunks)
+
     def _execute(
-        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> Any:
         """Send one request with retries and decode the answer."""
         try:
-            response = self._send_once(request, timeout)
+            response = self._send_once(request, timeout, limit)
         except ImageAPIError as error:
-            response = self._retry(request, timeout, retries, error)
-        return request.decode(response.content)
+            response = self._retry(request, timeout, retries, limit, error)
+        return decode_response(request, response.request.url, response.content)
 
     def _retry(
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
-        first_error: ImageAPIError,
+        limit: Deadline | None, first_error: ImageAPIError,
     ) -> httpx.Response:
         """The retries after a failed first attempt.
 
@@ -291,12 +366,12 @@ class SyncClientCore(ClientCore):
 
         response: httpx.Response | None = None
         failed: ImageAPIError | None = first_error
-        for attempt in self._controller(retrying, request, retries):
+        for attempt in self._controller(retrying, request, retries, limit):
             with attempt:
                 if failed is not None:
                     error, failed = failed, None
                     raise error  # the first try's failure, as the controller's first attempt
-                response = self._send_once(request, timeout)
+                response = self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return response
 
@@ -305,19 +380,26 @@ class SyncClientCore(ClientCore):
         flow: Flow[T],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> T:
-        """Drive ``flow`` to its result, sending each request it yields."""
+        """Drive ``flow`` to its result, sending each request it yields, all within ``deadline``."""
+        limit = self._start_deadline(deadline)
         try:
             request = next(flow)
             while True:
                 try:
-                    result = self._execute(request, timeout, retries)
+                    result = self._execute(request, timeout, retries, limit)
                 except ImageAPIError as error:
                     request = flow.throw(error)
                 else:
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: httpx has closed the connection on its way out; the user sees only their line.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def close(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""
@@ -346,40 +428,58 @@ class AsyncClientCore(ClientCore):
         retries: RetriesTypes,
         sleep: Callable[[float], Awaitable[None]] | None = None,
         request_extensions: Mapping[str, Any] | None = None,
+        deadline: DeadlineTypes = None,
         concurrency: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
-        import anyio
-
         super().__init__(
-            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions
+            namespace=namespace, timeout=timeout, retries=retries, request_extensions=request_extensions,
+            deadline=deadline,
         )
         self._http = http
         self._sleep = sleep
         # Shared by with_options copies, as the pool is. Bound to an event loop on first contention.
         self._gate = anyio.Semaphore(concurrency)
 
-    async def _send_once(self, request: ApiRequest, timeout: TimeoutTypes | NotGiven) -> httpx.Response:
-        http_request = self._http_request(request, timeout)
+    async def _send_once(
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
+    ) -> httpx.Response:
+        http_request = self._http_request(request, timeout, limit)
         try:
-            async with self._gate:
-                response = await self._http.send(http_request)
+            if limit is None:
+                async with self._gate:
+                    response = await self._http.send(http_request)
+            else:
+                limit.check(request.method, http_request.url)
+                # Cancelled wherever it waits (the queue, connecting, headers, a trickled body)
+                # when time is up.
+                with anyio.fail_after(limit.remaining()):
+                    async with self._gate:
+                        response = await self._http.send(http_request)
+        except TimeoutError:
+            assert limit is not None  # only fail_after raises the builtin TimeoutError here
+            raise limit.error(request.method, http_request.url) from None
         except httpx.TransportError as exc:
-            raise error_from_transport(request.method, http_request.url, exc) from exc
+            if limit is not None and limit.expired():
+                raise limit.error(request.method, http_request.url).with_original(exc) from None
+            raise error_from_transport(request.method, http_request.url, exc) from None
+        except httpx.DecodingError as exc:
+            raise undecodable_body(request, http_request, exc) from None
         return self._checked(request, http_request, response)
 
     async def _execute(
-        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        limit: Deadline | None = None,
     ) -> Any:
         """Send one request with retries and decode the answer."""
         try:
-            response = await self._send_once(request, timeout)
+            response = await self._send_once(request, timeout, limit)
         except ImageAPIError as error:
-            response = await self._retry(request, timeout, retries, error)
-        return request.decode(response.content)
+            response = await self._retry(request, timeout, retries, limit, error)
+        return decode_response(request, response.request.url, response.content)
 
     async def _retry(
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
-        first_error: ImageAPIError,
+        limit: Deadline | None, first_error: ImageAPIError,
     ) -> httpx.Response:
         """The retries after a failed first attempt.
 
@@ -390,12 +490,12 @@ class AsyncClientCore(ClientCore):
 
         response: httpx.Response | None = None
         failed: ImageAPIError | None = first_error
-        async for attempt in self._controller(async_retrying, request, retries):
+        async for attempt in self._controller(async_retrying, request, retries, limit):
             with attempt:
                 if failed is not None:
                     error, failed = failed, None
                     raise error  # the first try's failure, as the controller's first attempt
-                response = await self._send_once(request, timeout)
+                response = await self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return response
 
@@ -404,19 +504,27 @@ class AsyncClientCore(ClientCore):
         flow: Flow[T],
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> T:
-        """Drive ``flow`` to its result, sending each request it yields."""
+        """Drive ``flow`` to its result, sending each request it yields, all within ``deadline``."""
+        limit = self._start_deadline(deadline)
         try:
             request = next(flow)
             while True:
                 try:
-                    result = await self._execute(request, timeout, retries)
+                    result = await self._execute(request, timeout, retries, limit)
                 except ImageAPIError as error:
                     request = flow.throw(error)
                 else:
                     request = flow.send(result)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
+            # httpx/httpcore frames it went through (the connection was closed on the way).
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

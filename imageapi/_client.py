@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from os import PathLike
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import httpx
 
@@ -33,12 +33,15 @@ from ._base_client import (
     TimeoutTypes,
     pool_limits,
 )
+from ._deadline import DeadlineTypes
 from ._request import check_namespace
 
 if TYPE_CHECKING:
     from typing_extensions import Self
 
     from .config import ClientConfig
+    from .models.coordination_v1 import Lease
+    from .models.generic import GenericObject
     from .resources import (
         AsyncImages,
         AsyncImageSignatures,
@@ -57,10 +60,12 @@ if TYPE_CHECKING:
         ImageStreamTags,
         ImageTags,
     )
+    from .resources._generic import AsyncGenericResource, GenericResource
 
 __all__ = ["AsyncClient", "Client"]
 
 ResourceT = TypeVar("ResourceT")
+ModelT = TypeVar("ModelT")
 
 DEFAULT_NAMESPACE = "default"
 USER_AGENT = "imageapi-python"
@@ -101,11 +106,12 @@ def _connection(
             from .config import load_config
 
             config = load_config(kubeconfig, context)
+        server, url_credentials = _without_credentials(str(config.server))
         return _Connection(
-            base_url=str(config.server),
+            base_url=server,
             # An empty namespace in a kubeconfig context means "not set", as it does for kubectl.
             namespace=namespace or config.namespace or DEFAULT_NAMESPACE,
-            auth=_token_auth(token) if token is not None else config.auth,
+            auth=_token_auth(token) if token is not None else config.auth or url_credentials,
             verify=config.verify if verify is None else verify,
             # config.cert is always None: a kubeconfig's client certificate is loaded into verify.
             proxy=config.proxy,
@@ -113,13 +119,30 @@ def _connection(
         )
     if config is not None or kubeconfig is not None or context is not None:
         raise TypeError("pass either base_url (and token/verify) or a configuration, not both")
+    server, url_credentials = _without_credentials(str(base_url))
     return _Connection(
-        base_url=str(base_url),
+        base_url=server,
         namespace=namespace or DEFAULT_NAMESPACE,
-        auth=_token_auth(token) if token is not None else None,
+        auth=_token_auth(token) if token is not None else url_credentials,
         verify=True if verify is None else verify,
         proxy=None,
     )
+
+
+def _without_credentials(url: str) -> tuple[str, httpx.Auth | None]:
+    """``url`` with any user:password or ``access_token`` taken out, and the auth they make.
+
+    httpx shows a request's URL whole (its INFO log line, ``repr(httpx.Request)``), so credentials
+    must not stay in it; an explicit ``token=`` or the configuration's auth still wins over them.
+    """
+    from ._redact import split_credentials
+
+    server, basic, token = split_credentials(url)
+    if basic is None and token is None:
+        return url, None
+    from .config import url_auth
+
+    return server, url_auth(basic, token)
 
 
 def _token_auth(token: str) -> httpx.Auth:
@@ -154,7 +177,7 @@ def _http_options(
 class _Accessors:
     """Creates each resource accessor on first use and keeps it (one per client object)."""
 
-    _accessors: dict[str, Any]
+    _accessors: dict[Any, Any]
 
     def _accessor(self, class_name: str) -> Any:
         accessors = self.__dict__.setdefault("_accessors", {})
@@ -166,6 +189,16 @@ class _Accessors:
             accessors[class_name] = accessor
         return accessor
 
+    def _generic(
+        self, class_name: str, api_version: str, plural: str, kind: str | None, namespaced: bool,
+        model: type[Any] | None,
+    ) -> Any:
+        from .resources import _generic
+
+        return _generic.generic_accessor(
+            self, getattr(_generic, class_name), api_version, plural, kind, namespaced, model
+        )
+
 
 class Client(_Accessors, SyncClientCore):
     """A blocking client of the image API (``image.openshift.io/v1``).
@@ -175,8 +208,9 @@ class Client(_Accessors, SyncClientCore):
     verify=…, namespace=…)``, ``Client.from_kubeconfig(path, context=…)``, ``Client(config=…)``.
 
     ``namespace`` is the default of namespaced calls (``None``: the context's namespace, the pod's,
-    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``) and ``retries`` (an int or a
-    ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
+    or ``default``; ``""`` is refused with ``ValueError``). ``timeout`` (seconds or ``httpx.Timeout``,
+    per connect, read, write), ``deadline`` (seconds for a whole call, retries included; None: none)
+    and ``retries`` (an int or a ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
     between retries (tests). ``max_connections`` bounds the connection pool (all kept alive; see
     ``DEFAULT_MAX_CONNECTIONS``), and ``http2=True`` speaks HTTP/2 to TLS servers that offer it
@@ -193,6 +227,7 @@ class Client(_Accessors, SyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -209,7 +244,7 @@ class Client(_Accessors, SyncClientCore):
         super().__init__(
             httpx.Client(**_http_options(connection, transport, headers, max_connections, http2)),
             namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
-            request_extensions=connection.extensions,
+            request_extensions=connection.extensions, deadline=deadline,
         )
 
     @classmethod
@@ -226,6 +261,37 @@ class Client(_Accessors, SyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str, namespaced: bool = True, model: None = None
+    ) -> GenericResource[GenericObject]: ...
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[ModelT],
+    ) -> GenericResource[ModelT]: ...
+
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[Any] | None = None,
+    ) -> Any:
+        """An accessor for any resource, such as ``resource("apps/v1", "deployments", kind="Deployment")``.
+
+        It offers get, list, create, replace, patch, delete, delete_collection and watch, built like
+        the image accessors'. Objects decode to ``model`` (a pydantic model class; its ``__kind__``
+        may stand in for ``kind``) or to ``GenericObject`` (``metadata`` typed, every other field
+        kept as JSON). ``namespaced=False`` for cluster-scoped resources.
+        """
+        return self._generic("GenericResource", api_version, plural, kind, namespaced, model)
+
+    @property
+    def leases(self) -> GenericResource[Lease]:
+        """``coordination.k8s.io/v1`` Leases (typed ``Lease``): what leader election runs on."""
+        from .models.coordination_v1 import Lease
+
+        return self.resource("coordination.k8s.io/v1", "leases", model=Lease)
 
     @property
     def images(self) -> Images:
@@ -282,6 +348,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         namespace: str | None = None,
         timeout: TimeoutTypes = DEFAULT_TIMEOUT,
         retries: RetriesTypes = DEFAULT_RETRIES,
+        deadline: DeadlineTypes = None,
         config: ClientConfig | None = None,
         kubeconfig: str | PathLike[str] | None = None,
         context: str | None = None,
@@ -298,7 +365,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         super().__init__(
             httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2)),
             namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
-            request_extensions=connection.extensions,
+            request_extensions=connection.extensions, deadline=deadline,
             concurrency=max_connections * (HTTP2_STREAMS_PER_CONNECTION if http2 else 1),
         )
 
@@ -316,6 +383,31 @@ class AsyncClient(_Accessors, AsyncClientCore):
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self.aclose()
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str, namespaced: bool = True, model: None = None
+    ) -> AsyncGenericResource[GenericObject]: ...
+
+    @overload
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[ModelT],
+    ) -> AsyncGenericResource[ModelT]: ...
+
+    def resource(
+        self, api_version: str, plural: str, *, kind: str | None = None, namespaced: bool = True,
+        model: type[Any] | None = None,
+    ) -> Any:
+        """:meth:`Client.resource` on the async client: the verbs return coroutines."""
+        return self._generic("AsyncGenericResource", api_version, plural, kind, namespaced, model)
+
+    @property
+    def leases(self) -> AsyncGenericResource[Lease]:
+        """``coordination.k8s.io/v1`` Leases (typed ``Lease``): what leader election runs on."""
+        from .models.coordination_v1 import Lease
+
+        return self.resource("coordination.k8s.io/v1", "leases", model=Lease)
 
     @property
     def images(self) -> AsyncImages:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 REDACTED = "<redacted>"
 """What replaces a secret wherever one would have been shown."""
@@ -80,6 +80,40 @@ def redact_url(url: object) -> str:
                 safe="<>",
             )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+#: Query parameters that carry a bearer token in a server URL (OAuth's ``access_token``).
+_TOKEN_PARAMS = frozenset({"access_token"})
+
+
+def split_credentials(url: str) -> tuple[str, tuple[str, str] | None, str | None]:
+    """``url`` without the credentials written into it, and those credentials.
+
+    Returns ``(clean_url, (username, password) or None, token or None)``: userinfo
+    (``https://user:secret@host``) becomes basic-auth credentials and an ``access_token`` query
+    parameter a bearer token, so that neither reaches httpx's URL (its log lines and reprs show the
+    URL whole). A URL without credentials comes back unchanged.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url, None, None
+    basic: tuple[str, str] | None = None
+    token: str | None = None
+    netloc, query = parts.netloc, parts.query
+    if "@" in netloc:
+        userinfo, _, netloc = netloc.rpartition("@")
+        username, _, password = userinfo.partition(":")
+        basic = (unquote(username), unquote(password))
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        tokens = [value for name, value in pairs if name in _TOKEN_PARAMS]
+        if tokens:
+            token = tokens[-1]
+            query = urlencode([(name, value) for name, value in pairs if name not in _TOKEN_PARAMS])
+    if basic is None and token is None:
+        return url, None, None
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment)), basic, token
 
 
 def mask(value: str | bytes | None) -> str | None:

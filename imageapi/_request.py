@@ -5,9 +5,10 @@ Every call the client makes goes through the two halves of this module:
 * the ``build_*_request`` functions turn *(resource, namespace, name, body, options)* into an
   :class:`ApiRequest`: method, path, query parameters, headers and body bytes. They know the URL
   layout of the API group, the patch content types and the write/delete option spellings.
-* :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and the
-  request's own ``decode`` (one of :func:`decoder`, :func:`status_or`) turns a successful body
-  into a typed model.
+* :func:`check_response` raises the :mod:`imageapi.errors` class for a failed response, and
+  :func:`decode_response` turns a successful body into a typed model with the request's own
+  ``decode`` (one of :func:`decoder`, :func:`status_or`). A body that is not the expected object
+  (not JSON, wrong-typed fields, another kind) raises :class:`~imageapi.errors.ProtocolError`.
 
 The sync and async clients only move bytes between these two halves (see ``_base_client``), so
 there is exactly one place that decides what goes on the wire. :func:`build_list_request` and
@@ -29,7 +30,9 @@ from urllib.parse import quote
 from ._resource_info import ResourceInfo
 
 if TYPE_CHECKING:
-    from .errors import ApiError
+    from pydantic import ValidationError
+
+    from .errors import ApiError, ProtocolError
 
 JSONDict = dict[str, Any]
 
@@ -219,7 +222,8 @@ def _encode(document: Any) -> bytes:
 
 def _collection_path(info: ResourceInfo, namespace: str | None) -> str:
     """The path of a collection: in ``namespace``, or across all namespaces (and cluster-scoped) when None."""
-    parts = ["", "apis", info.group, info.version]
+    # The core group ("" : pods, secrets) lives under /api/v1; every named group under /apis/<group>.
+    parts = ["", "apis", info.group, info.version] if info.group else ["", "api", info.version]
     if namespace:
         parts += ["namespaces", quote(namespace, safe="")]
     parts.append(info.plural)
@@ -440,6 +444,62 @@ def response_error(
     return error_from_response(method, url, status_code, headers, content)
 
 
+class BodyMismatch(Exception):
+    """Raised by a decoder for a 2xx body that is not the expected object; :func:`decode_response`
+    turns it into a :class:`~imageapi.errors.ProtocolError` naming the request (decoders see only bytes)."""
+
+    def __init__(
+        self, expected: str, problems: tuple[str, ...] = (), *, kind: str | None = None,
+        original: ValidationError | None = None,
+    ) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.problems = problems
+        self.kind = kind
+        self.original = original
+
+    @classmethod
+    def from_validation(cls, expected: str, error: ValidationError, *, tagged: bool = False) -> BodyMismatch:
+        """The mismatch for pydantic's ``error``: one line per problem, located by wire path.
+        ``tagged``: the locations start with a tagged union's tag, which is not part of the body."""
+        from .models._base import wire_path
+
+        problems = []
+        for problem in error.errors(include_url=False):
+            location = problem["loc"][1:] if tagged and problem["loc"] else problem["loc"]
+            path = wire_path(location)
+            problems.append(f"{path}: {problem['msg']}" if path else problem["msg"])
+        return cls(expected, tuple(problems), original=error)
+
+    def error(self, method: str, url: object, body: bytes) -> ProtocolError:
+        """The :class:`~imageapi.errors.ProtocolError` for this mismatch in the answer to ``method url``."""
+        from .errors import body_error
+
+        return body_error(self.expected, method, url, body, self.problems, kind=self.kind).with_original(self.original)
+
+
+def decode_response(request: ApiRequest, url: object, content: bytes) -> Any:
+    """The typed result of ``request`` from the 2xx body ``content``.
+
+    Raises :class:`~imageapi.errors.ProtocolError` (with the URL, an excerpt and the problems in wire
+    paths) when the body is not the object the request asked for, never pydantic's own error.
+    """
+    try:
+        return request.decode(content)
+    except BodyMismatch as mismatch:
+        raise mismatch.error(request.method, url, content) from None
+
+
+def check_kind(result: Any, expected_kind: str | None) -> Any:
+    """``result`` itself, unless it declares a ``kind`` other than ``expected_kind`` (then
+    :class:`BodyMismatch`): an ImageStream GET answered with an Image is not silently an ImageStream.
+    A body without ``kind`` is accepted (odd proxies and fakes leave it out; the server never does)."""
+    kind = getattr(result, "kind", None)
+    if expected_kind is not None and kind is not None and kind != expected_kind:
+        raise BodyMismatch(expected_kind, kind=str(kind))
+    return result
+
+
 @functools.cache
 def model_class(type_name: str) -> Any:
     """The generated model class called ``type_name`` (``ImageStream``, ``Status``, …), imported lazily."""
@@ -449,12 +509,32 @@ def model_class(type_name: str) -> Any:
 
 @functools.cache
 def decoder(type_name: str) -> Decoder:
-    """A decoder of response bodies into the model ``type_name`` (one per type)."""
+    """A decoder of response bodies into the model ``type_name`` (one per type); raises
+    :class:`BodyMismatch` for a body that is not one."""
 
     def decode(content: bytes) -> Any:
-        return model_class(type_name).from_json(content)
+        cls = model_class(type_name)
+        return decode_model(cls, content, type_name, cls.__kind__)
 
     return decode
+
+
+def decode_model(cls: type[Any], content: bytes, label: str, expected_kind: str | None) -> Any:
+    """``content`` validated as ``cls``; :class:`BodyMismatch` (named ``label``) when it is not one."""
+    from pydantic import ValidationError
+
+    parse = getattr(cls, "from_json", None) or cls.model_validate_json
+    try:
+        result = parse(content)
+    except ValidationError as error:
+        raise BodyMismatch.from_validation(label, error) from None
+    return check_kind(result, expected_kind)
+
+
+@functools.cache
+def model_decoder(model: type[Any]) -> Decoder:
+    """A decoder of response bodies into the pydantic model class ``model`` (generic accessors)."""
+    return functools.partial(decode_model, model, label=model.__name__, expected_kind=None)
 
 
 @functools.cache
@@ -465,7 +545,14 @@ def status_or(type_name: str) -> Decoder:
     keep it (``propagationPolicy=Foreground`` on image streams). The choice is made by the decoded
     ``kind``, wherever it sits in the body, in the same single pass over the bytes that builds the model.
     """
-    validator = _status_or_adapter(type_name)
+    object_class = model_class(type_name)
+    return status_or_model(object_class, object_class.__kind__ or type_name)
+
+
+@functools.cache
+def status_or_model(object_class: type[Any], kind: str) -> Decoder:
+    """:func:`status_or` for a model class whose objects say ``kind`` (generic accessors too)."""
+    validator = _status_or_adapter(object_class, kind)
 
     def decode(content: bytes) -> Any:
         from pydantic import ValidationError
@@ -475,10 +562,10 @@ def status_or(type_name: str) -> Decoder:
                 return validator.validate_json(content)
         except ValidationError as error:
             if error.errors()[0]["type"] not in _UNTAGGED:
-                raise
+                raise BodyMismatch.from_validation(f"Status or {kind}", error, tagged=True) from None
         # No ``kind`` (or an unexpected one): not a Status, so it can only be the object. The
         # server always writes ``kind``, so this second pass is for odd proxies and fakes only.
-        return model_class(type_name).from_json(content)
+        return decode_model(object_class, content, kind, kind)
 
     return decode
 
@@ -487,8 +574,8 @@ def status_or(type_name: str) -> Decoder:
 _UNTAGGED = frozenset({"union_tag_not_found", "union_tag_invalid"})
 
 
-def _status_or_adapter(type_name: str) -> Any:
-    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``type_name`` by the body's ``kind`` key.
+def _status_or_adapter(object_class: type[Any], kind: str) -> Any:
+    """A pydantic ``TypeAdapter`` choosing ``Status`` or ``object_class`` by the body's ``kind`` key.
 
     A tagged union reads the tag from the parsed JSON and then validates that same parsed document
     with the chosen model, so the body is parsed once (the models' ``kind`` fields are plain strings,
@@ -499,13 +586,13 @@ def _status_or_adapter(type_name: str) -> Any:
     from pydantic import GetPydanticSchema, TypeAdapter
     from pydantic_core import core_schema
 
-    status_class, object_class = model_class("Status"), model_class(type_name)
+    status_class = model_class("Status")
 
     def schema(_source: Any, handler: Any) -> core_schema.CoreSchema:
         return core_schema.tagged_union_schema(
             choices={
                 "Status": handler.generate_schema(status_class),
-                object_class.__kind__ or type_name: handler.generate_schema(object_class),
+                kind: handler.generate_schema(object_class),
             },
             discriminator="kind",
         )

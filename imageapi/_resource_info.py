@@ -45,8 +45,8 @@ class ResourceInfo:
 
     @property
     def api_version(self) -> str:
-        """The ``apiVersion`` string of this resource's objects."""
-        return f"{self.group}/{self.version}"
+        """The ``apiVersion`` string of this resource's objects (``v1`` alone for the core group)."""
+        return f"{self.group}/{self.version}" if self.group else self.version
 
     def supports(self, verb: str) -> bool:
         """Whether the server serves ``verb`` (``get``, ``list``, ``watch``, …) on this resource."""

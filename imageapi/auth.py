@@ -261,6 +261,10 @@ class ExecConfig:
         return f"ExecConfig(command={self.command!r}, api_version={self.api_version!r}, env_names={names!r})"
 
 
+_MIN_ENV_SECRET = 4
+"""Shortest ``exec.env`` value scrubbed from a plugin's stderr."""
+
+
 class ExecAuth(RefreshingAuth):
     """Bearer tokens (and client certificates) from a client-go exec credential plugin.
 
@@ -325,7 +329,10 @@ class ExecAuth(RefreshingAuth):
 
     def _clean(self, stderr: bytes) -> str:
         text = stderr.decode("utf-8", errors="replace").strip()
-        text = redact_text(text, self._secrets, opaque_runs=True)
+        # The kubeconfig's exec.env values are often API keys a plugin echoes when it fails; values
+        # shorter than _MIN_ENV_SECRET ("1", "us") are left alone, or every digit of a message would go.
+        env_values = [value for _, value in self.config.env if len(value) >= _MIN_ENV_SECRET]
+        text = redact_text(text, [*self._secrets, *env_values], opaque_runs=True)
         return text[-2000:]
 
     def _parse(self, stdout: bytes, stderr: str) -> tuple[str | None, float | None]:

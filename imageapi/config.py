@@ -31,8 +31,7 @@ from typing import Any
 
 import httpx
 
-from . import _yaml
-from ._redact import redact_url
+from ._redact import redact_url, split_credentials
 from .auth import (
     BasicAuth,
     BearerTokenAuth,
@@ -99,7 +98,7 @@ class ClientConfig:
 
     def __repr__(self) -> str:
         fields = [
-            f"server={self.server!r}",
+            f"server={redact_url(self.server)!r}",
             f"namespace={self.namespace!r}",
             f"auth={self.auth!r}",
             f"verify={'SSLContext' if isinstance(self.verify, ssl.SSLContext) else self.verify!r}",
@@ -248,10 +247,15 @@ def _read(path: Path) -> _Document:
         text = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    from .manifests import YAMLSyntaxError, parse_yaml  # PyYAML loads on the first kubeconfig read
+
     try:
-        data = _yaml.load(text)
-    except _yaml.YAMLError as exc:
+        documents = parse_yaml(text)
+    except YAMLSyntaxError as exc:
         raise ConfigError(f"not valid YAML: {exc}", path=where) from None
+    if len(documents) > 1:
+        raise ConfigError("holds several YAML documents; a kubeconfig is one", path=where)
+    data = documents[0] if documents else None
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -397,6 +401,8 @@ def _build(cluster_entry: _Entry, user_entry: _Entry, namespace: str, source: st
     server = cluster.string("server")
     if not server:
         raise cluster.error("server is missing")
+    # Credentials written into the URL become auth (below) and leave the URL, which httpx logs.
+    server, url_basic, url_token = split_credentials(server)
     parsed = httpx.URL(server) if "://" in server else None
     if parsed is None or parsed.scheme not in ("https", "http") or not parsed.host:
         raise cluster.error(f"server {redact_url(server)!r} is not an http(s) URL")
@@ -437,6 +443,8 @@ def _build(cluster_entry: _Entry, user_entry: _Entry, namespace: str, source: st
 
     auth = _auth(user, cluster, server, tls_server_name, insecure, ca, proxy,
                  verify if isinstance(verify, ssl.SSLContext) else None)
+    if auth is None:
+        auth = url_auth(url_basic, url_token)
     return ClientConfig(
         server=server.rstrip("/"),
         namespace=namespace,
@@ -448,6 +456,15 @@ def _build(cluster_entry: _Entry, user_entry: _Entry, namespace: str, source: st
         source=source,
         context=context,
     )
+
+
+def url_auth(basic: tuple[str, str] | None, token: str | None) -> httpx.Auth | None:
+    """The auth for credentials taken out of a server URL (see ``_redact.split_credentials``)."""
+    if token:
+        return BearerTokenAuth(token)
+    if basic is not None and (basic[0] or basic[1]):
+        return BasicAuth(*basic)
+    return None
 
 
 def _ssl_context(cluster: _Fields, ca: bytes | None, insecure: bool) -> ssl.SSLContext:

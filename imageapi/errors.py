@@ -19,14 +19,20 @@ Every exception the SDK raises on purpose derives from :class:`ImageAPIError`::
     ├── TransportError              no HTTP response (carries .method and .url)
     │   ├── APIConnectionError          could not connect, connection dropped, protocol error
     │   └── APITimeoutError             connect, read, write or pool timeout
-    ├── ProtocolError               a 2xx answer that is not the API's protocol (a proxy's HTML page
-    │                                   on a watch stream); carries .url and .excerpt
+    ├── ProtocolError               a 2xx answer that is not the API's protocol (HTML, truncated or
+    │                                   wrong-typed JSON, an object of another kind, a proxy's page on a
+    │                                   watch stream); carries .url, .excerpt and .problems
     ├── ConfigError                 kubeconfig / in-cluster configuration problems
     └── CredentialError             obtaining credentials failed (exec plugin, token file)
 
 :func:`error_from_response` builds the right :class:`ApiError` from any error response, and
 :func:`error_from_transport` wraps an ``httpx.TransportError``. No message here ever includes a
 request header, and URLs are shown with secret query values removed.
+
+Errors are raised from the caller's own line: the client's internals (the retry controller,
+httpx and httpcore) are not chained into the traceback a user reads. The low-level exception behind
+an error (httpx's, pydantic's) stays reachable as :attr:`ImageAPIError.original` for ``--debug``
+output and logging.
 """
 
 from __future__ import annotations
@@ -43,7 +49,9 @@ import httpx
 from ._redact import redact_text, redact_url
 
 if TYPE_CHECKING:
-    from .models import ImageStreamImport
+    from typing_extensions import Self
+
+    from .models import ImageStreamImport, Status
 
 __all__ = [
     "APIConnectionError",
@@ -68,6 +76,7 @@ __all__ = [
     "TooManyRequestsError",
     "TransportError",
     "UnauthorizedError",
+    "body_error",
     "error_from_response",
     "error_from_transport",
     "parse_retry_after",
@@ -79,10 +88,23 @@ _EXCERPT_LIMIT = 200
 class ImageAPIError(Exception):
     """Root of every exception the imageapi SDK raises on purpose."""
 
+    #: The low-level exception this error stands for (an ``httpx`` transport error, a pydantic
+    #: ``ValidationError``), or None. It is kept here instead of being chained as ``__cause__`` so that
+    #: a traceback shows the caller's line and this error, not the client's internals; print it with
+    #: ``traceback.print_exception(error.original)`` when debugging.
+    original: BaseException | None = None
+
     def __reduce__(self) -> tuple[Any, ...]:
         # Subclasses take keyword-only arguments, so the default (rebuild from args) cannot work;
-        # rebuilding from the attributes keeps errors picklable across processes.
-        return (_rebuild_error, (type(self), self.__dict__.copy()))
+        # rebuilding from the attributes keeps errors picklable across processes. ``original`` is
+        # left out: low-level exceptions (httpx's hold the request) do not all pickle.
+        state = {key: value for key, value in self.__dict__.items() if key != "original"}
+        return (_rebuild_error, (type(self), state))
+
+    def with_original(self, original: BaseException | None) -> Self:
+        """Record ``original`` (see :attr:`original`) and return this error, for ``raise error.with_original(exc)``."""
+        self.original = original
+        return self
 
 
 def _rebuild_error(cls: type[ImageAPIError], state: dict[str, Any]) -> ImageAPIError:
@@ -142,10 +164,21 @@ def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+_REPR_MESSAGE_LIMIT = 120
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) if "\n" in text or "\r" in text else text
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
 class ApiError(ImageAPIError):
     """The server answered with an error status.
 
-    ``status`` is the decoded Status body (a dict) when the server sent one, else None. ``code``,
+    ``status`` is the decoded :class:`~imageapi.models.Status` when the server sent one, else None. ``code``,
     ``reason``, ``message`` and ``details`` come from the Status when there is one, else from the
     HTTP response (``message`` is then a short excerpt of the body). ``method`` and ``url`` describe
     the request (the URL with secret query values removed); ``headers`` are the response headers.
@@ -169,7 +202,7 @@ class ApiError(ImageAPIError):
         code: int,
         reason: str | None = None,
         details: StatusDetails | None = None,
-        status: dict[str, Any] | None = None,
+        status: Status | None = None,
         method: str = "",
         url: str = "",
         headers: Mapping[str, str] | None = None,
@@ -185,12 +218,15 @@ class ApiError(ImageAPIError):
         super().__init__(str(self))
 
     def __str__(self) -> str:
+        # One line: code, reason, message, then where (method and URL, host included). A message
+        # the server wrote over several lines is joined, so log lines and CLI errors stay one line.
         head = f"{self.code} {self.reason or httpx.codes.get_reason_phrase(self.code)}".rstrip()
         where = f" ({self.method} {self.url})" if self.method or self.url else ""
-        return f"{head}: {self.message}{where}"
+        return f"{head}: {_one_line(self.message)}{where}"
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(code={self.code}, reason={self.reason!r}, message={self.message!r})"
+        return (f"{type(self).__name__}(code={self.code}, reason={self.reason!r}, "
+                f"message={_shorten(_one_line(self.message), _REPR_MESSAGE_LIMIT)!r})")
 
     @property
     def causes(self) -> tuple[StatusCause, ...]:
@@ -342,9 +378,23 @@ def error_from_response(
         message = _excerpt(body) or _default_message(status_code)
     cls = _class_for(reason, code)
     return cls(
-        message, code=code, reason=reason, details=details, status=status,
+        message, code=code, reason=reason, details=details,
+        status=_status_model(status) if status is not None else None,
         method=method, url=str(url), headers=headers,
     )
+
+
+def _status_model(status: dict[str, Any]) -> Status | None:
+    """The typed Status of a decoded Status body; None when its fields have the wrong types (the
+    error is still built from what could be read, see :meth:`StatusDetails.from_dict`)."""
+    from pydantic import ValidationError
+
+    from .models import Status
+
+    try:
+        return Status.model_validate(status)
+    except ValidationError:
+        return None
 
 
 def _decode_status(body: bytes) -> dict[str, Any] | None:
@@ -378,10 +428,7 @@ def _excerpt(body: bytes) -> str:
             text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
             .replace("&#39;", "'").replace("&nbsp;", " ").replace("&amp;", "&")
         )
-    text = redact_text(" ".join(text.split()))
-    if len(text) > _EXCERPT_LIMIT:
-        text = text[: _EXCERPT_LIMIT - 1].rstrip() + "…"
-    return text
+    return _shorten(redact_text(" ".join(text.split())), _EXCERPT_LIMIT)
 
 
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
@@ -452,7 +499,8 @@ HTTPX_PERMANENT: tuple[type[httpx.TransportError], ...] = (httpx.UnsupportedProt
 
 def error_from_transport(method: str, url: object, exc: httpx.TransportError) -> TransportError:
     """Wrap an httpx transport failure as :class:`APITimeoutError` or :class:`APIConnectionError`
-    (raise it ``from exc``). The message names the failure kind, never request headers."""
+    (``exc`` becomes its :attr:`~ImageAPIError.original`; raise it ``from None``). The message names
+    the failure kind, never request headers."""
     cls: type[TransportError] = APITimeoutError if isinstance(exc, httpx.TimeoutException) else APIConnectionError
     detail = redact_text(str(exc)) if str(exc) else ""
     kind = type(exc).__name__
@@ -460,29 +508,70 @@ def error_from_transport(method: str, url: object, exc: httpx.TransportError) ->
     return cls(
         message, method=method, url=str(url), request_sent=not isinstance(exc, HTTPX_NOT_SENT),
         permanent=isinstance(exc, HTTPX_PERMANENT),
-    )
+    ).with_original(exc)
 
 
 class ProtocolError(ImageAPIError):
     """The server, or something between it and the client, answered 2xx with data that is not the
-    API's protocol: for example a proxy's HTML page, or a line that is not a watch event, on a watch
-    stream. Retrying would read the same thing, so it is raised rather than retried.
+    API's protocol: a body that is not JSON (a proxy's HTML page, an empty or truncated body), JSON
+    of the wrong shape or with wrong-typed fields, an object of another kind than the one asked for,
+    or a line that is not a watch event on a watch stream. Retrying would read the same thing, so it
+    is raised rather than retried.
 
-    ``url`` is the request URL (secret query values removed) and ``excerpt`` a short, single-line,
-    tag-free piece of what was received.
+    ``url`` is the request URL (secret query values removed), ``excerpt`` a short, single-line,
+    tag-free piece of what was received, and ``problems`` one ``"<wire path>: <problem>"`` line per
+    field that did not fit (``spec.tags[0].from.name: Input should be a valid string``), when the
+    body was JSON.
     """
 
-    def __init__(self, problem: str, *, method: str = "GET", url: str = "", received: bytes = b"") -> None:
+    def __init__(
+        self,
+        problem: str,
+        *,
+        method: str = "GET",
+        url: str = "",
+        received: bytes = b"",
+        problems: tuple[str, ...] = (),
+    ) -> None:
         self.problem = problem
         self.method = method.upper()
         self.url = redact_url(url) if url else ""
         self.excerpt = _excerpt(received)
+        self.problems = tuple(redact_text(line) for line in problems)
         super().__init__(str(self))
 
     def __str__(self) -> str:
         where = f" ({self.method} {self.url})" if self.url else ""
         received = f"; received: {self.excerpt!r}" if self.excerpt else ""
         return f"{self.problem}{where}{received}"
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({_shorten(self.problem, _REPR_MESSAGE_LIMIT)!r}, url={self.url!r})"
+
+
+_PROBLEMS_SHOWN = 3
+"""How many field problems a ProtocolError's message names (all of them are in ``.problems``)."""
+
+
+def body_error(
+    expected: str, method: str, url: object, body: bytes, problems: tuple[str, ...] = (), *, kind: str | None = None
+) -> ProtocolError:
+    """The :class:`ProtocolError` for a 2xx ``body`` that is not the ``expected`` kind of object.
+
+    ``problems`` are the validation problems in wire paths (the first few are named in the message),
+    ``kind`` the other kind the body declared when that was the problem.
+    """
+    if kind is not None:
+        problem = f"expected {expected} in the response, got kind {kind}"
+    elif not body.strip():
+        problem = f"expected {expected} in the response, got an empty body"
+    elif problems:
+        shown = "; ".join(problems[:_PROBLEMS_SHOWN])
+        more = f" (and {len(problems) - _PROBLEMS_SHOWN} more)" if len(problems) > _PROBLEMS_SHOWN else ""
+        problem = f"the response is not a valid {expected}: {shown}{more}"
+    else:
+        problem = f"the response is not a valid {expected}"
+    return ProtocolError(problem, method=method, url=str(url), received=body, problems=problems)
 
 
 class ConfigError(ImageAPIError):

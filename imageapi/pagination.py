@@ -98,6 +98,16 @@ class ListCursor:
         self.remaining_item_count: int | None = None
         """The server's estimate of the items after the last page read, when it gives one."""
 
+    @property
+    def resource(self) -> str:
+        """The plural of the listed resource (``imagestreams``)."""
+        return self._info.plural
+
+    @property
+    def namespace(self) -> str | None:
+        """The namespace listed, or None for every namespace / a cluster-scoped resource."""
+        return self._namespace
+
     def next_request(self) -> ApiRequest | None:
         """The request for the next page, or None when the list is complete."""
         if self._done:
@@ -174,6 +184,45 @@ class _PagerBase:
         self._cursor = self._new_cursor()
         return self._cursor
 
+    # -- after materialising: len, indexing, display ---------------------------------------------
+
+    _listed: list[Any] | None = None
+
+    def _materialised(self) -> list[Any]:
+        if self._listed is None:
+            raise TypeError(
+                f"{type(self).__name__} has no length or index before it is listed: call to_list() first "
+                "(a pager is lazy, and each iteration lists again)"
+            )
+        return self._listed
+
+    def __len__(self) -> int:
+        """How many items the last ``to_list()`` returned (a ``TypeError`` before one ran)."""
+        return len(self._materialised())
+
+    def __getitem__(self, index: int) -> Any:
+        """An item of the last ``to_list()`` (a ``TypeError`` before one ran)."""
+        return self._materialised()[index]
+
+    def _describe(self) -> str:
+        cursor = self._cursor or self._new_cursor()
+        where = f" in {cursor.namespace}" if cursor.namespace else ""
+        listed = "" if self._listed is None else f": {len(self._listed)} items listed"
+        version = f" at resourceVersion {self.resource_version}" if self.resource_version else ""
+        return f"{cursor.resource}{where}{listed}{version}"
+
+    def _dataframe(self) -> Any:
+        from ._display import records
+
+        try:
+            import pandas  # type: ignore[import-untyped,import-not-found,unused-ignore]  # optional, and untyped without pandas-stubs
+        except ImportError:
+            raise ImportError(
+                "to_dataframe() needs pandas, which is not installed: pip install pandas "
+                "(or use to_list() and build rows yourself)"
+            ) from None
+        return pandas.DataFrame.from_records(records(self._materialised()))
+
 
 class Pager(_PagerBase, Generic[ItemT, PageT]):
     """The items of a list across all its pages (``for item in pager``); see the module docs."""
@@ -198,8 +247,28 @@ class Pager(_PagerBase, Generic[ItemT, PageT]):
         for page in self.pages():
             yield from _items(page)
 
+    def to_list(self) -> list[ItemT]:
+        """Every item, listed now (all pages); afterwards ``len(pager)`` and ``pager[i]`` read this list."""
+        self._listed = list(self)
+        return list(self._listed)
+
+    def to_dataframe(self) -> Any:
+        """A pandas DataFrame of the items (listed now), one row per item, flattened columns per kind:
+        ``namespace``, ``name``, ``created``, ``labels``, then e.g. ``repository``, ``tags``, ``updated``
+        for streams or ``image``, ``reference``, ``size`` for stream tags. Needs pandas."""
+        self.to_list()
+        return self._dataframe()
+
     def __repr__(self) -> str:
-        return f"<Pager resource_version={self.resource_version!r}>"
+        return f"<Pager {self._describe()}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook shows the items as a table: displaying a pager lists it (unless ``to_list()`` ran)."""
+        from ._display import html_of
+
+        if self._listed is None:
+            self.to_list()
+        return html_of(self._materialised())
 
 
 class AsyncPager(_PagerBase, Generic[ItemT, PageT]):
@@ -228,5 +297,23 @@ class AsyncPager(_PagerBase, Generic[ItemT, PageT]):
             for item in _items(page):
                 yield item
 
+    async def to_list(self) -> list[ItemT]:
+        """Every item, listed now (all pages); afterwards ``len(pager)`` and ``pager[i]`` read this list."""
+        self._listed = [item async for item in self]
+        return list(self._listed)
+
+    async def to_dataframe(self) -> Any:
+        """A pandas DataFrame of the items (listed now); see :meth:`Pager.to_dataframe`. Needs pandas."""
+        await self.to_list()
+        return self._dataframe()
+
     def __repr__(self) -> str:
-        return f"<AsyncPager resource_version={self.resource_version!r}>"
+        return f"<AsyncPager {self._describe()}>"
+
+    def _repr_html_(self) -> str:
+        """The items of the last ``await pager.to_list()`` as a table (a repr cannot await a listing)."""
+        from ._display import html_of, html_table
+
+        if self._listed is None:
+            return html_table([], [], footer=f"{self._describe()}: await pager.to_list() to list it")
+        return html_of(self._listed)

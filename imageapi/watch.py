@@ -60,7 +60,9 @@ import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from ._request import ApiRequest, ListOptions, build_watch_request, response_error
+from ._base_client import NOT_GIVEN, undecodable_body, user_facing
+from ._deadline import DeadlineTypes
+from ._request import ApiRequest, BodyMismatch, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
     ApiError,
@@ -112,6 +114,17 @@ class Event(BaseModel, Generic[ModelT]):
 
     type: EventType
     object: ModelT
+
+    def __repr__(self) -> str:
+        from ._display import event_repr
+
+        return event_repr(self)
+
+    def _repr_html_(self) -> str:
+        """A notebook shows an event as a one-row table: its type, then the object's ``oc get`` columns."""
+        from ._display import html_of
+
+        return html_of([self])
 
 
 class _ErrorEvent(BaseModel):
@@ -272,23 +285,32 @@ class WatchMachine(Generic[ModelT]):
                     # The excerpt starts at the bad line but goes on: the first line of a proxy's
                     # page is often only markup, and the text saying what happened comes after it.
                     following = b"\n".join(lines[position:position + _EXCERPT_LINES])
-                    raise self._not_an_event(error, following) from error
+                    raise self._not_an_event(error, following) from None
                 if event is not None:
                     yield event
 
     def _not_an_event(self, error: ValidationError, received: bytes) -> ProtocolError:
         # A complete line (it ended with a newline) that is not an event: a proxy's page or
         # garbage, which a reconnect would read again. Raised, not retried.
+        problems = BodyMismatch.from_validation("watch event", error, tagged=True).problems
         return ProtocolError(
-            f"watch stream line is not a watch event ({error.errors()[0]['msg']})",
-            url=self._stream_url, received=received,
-        )
+            f"watch stream line is not a watch event ({problems[0] if problems else 'unreadable'})",
+            url=self._stream_url, received=received, problems=problems,
+        ).with_original(error)
 
     def _decode(self, line: bytes) -> Event[ModelT] | None:
         event = self._decode_line(line)
         self._lines_this_stream += 1
         if isinstance(event, _ErrorEvent):
             raise _error_from_status(event.object, self._info)
+        kind = event.object.kind
+        if kind is not None and kind != self._info.kind:
+            # An event about another kind of object (a misrouted proxy, a broken server) is not
+            # silently read as this kind: its fields would be decoded under the wrong schema.
+            raise ProtocolError(
+                f"watch stream event carries a {kind}, expected a {self._info.kind}",
+                url=self._stream_url, received=line,
+            )
         metadata = getattr(event.object, "metadata", None)
         version = getattr(metadata, "resource_version", None)
         if version:
@@ -373,12 +395,14 @@ class _WatcherBase(Generic[ModelT]):
         timeout: httpx.Timeout,
         request_timeout: TimeoutTypes | NotGiven,
         retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> None:
         self._client = client
         self._machine = machine
         self._timeout = timeout  # the stream's: the read timeout is the inactivity timeout
         self._request_timeout = request_timeout  # the initial list's pages
         self._retries = retries
+        self._deadline = deadline  # per page of the initial list, and per attempt to open the stream
         self._stopped = threading.Event()
         self._events = self._run()
 
@@ -418,7 +442,14 @@ class Watcher(_WatcherBase[ModelT]):
         return self
 
     def __next__(self) -> Event[ModelT]:
-        return next(self._events)
+        try:
+            return next(self._events)
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except KeyboardInterrupt as interrupt:
+            # Ctrl-C: the stream's ``finally`` closed the connection on the way out; what the user
+            # sees is their own line, not the socket read it interrupted.
+            raise KeyboardInterrupt(*interrupt.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another thread (the blocked read is interrupted)."""
@@ -449,7 +480,7 @@ class Watcher(_WatcherBase[ModelT]):
             if isinstance(action, Wait):
                 self._sleep(action.seconds)
             elif isinstance(action, FetchPage):
-                page = self._client._run(single(action.request), self._request_timeout, self._retries)
+                page = self._client._run(single(action.request), self._request_timeout, self._retries, self._deadline)
                 for event in machine.page_events(page):
                     if self._stopped.is_set():
                         return  # stop() between two events of the initial state
@@ -469,13 +500,24 @@ class Watcher(_WatcherBase[ModelT]):
     def _stream(self, request: ApiRequest) -> Generator[Event[ModelT], None, ImageAPIError | None]:
         """Yield the events of one stream; return the error that ended it (None: a clean end)."""
         client = self._client
-        http_request = client._http_request(request, self._timeout)
+        limit = client._start_deadline(self._deadline)
+        # With a deadline every phase, reading the response headers included, is cut to what remains.
+        http_request = client._http_request(request, self._timeout if limit is None else limit.timeout(self._timeout))
         try:
             response = client._http.send(http_request, stream=True)
         except httpx.TransportError as exc:
+            if limit is not None and limit.expired():
+                return limit.error(request.method, http_request.url, retryable=True).with_original(exc)
             return error_from_transport(request.method, http_request.url, exc)
         self._response = response
         try:
+            if limit is not None:
+                if limit.expired():  # a blocking read cannot be cancelled: a late answer is refused
+                    return limit.error(request.method, http_request.url, retryable=True)
+                # The stream itself may stay silent for longer than a deadline: its reads go back to
+                # the inactivity timeout. httpcore reads the request's timeouts when the body is first
+                # iterated (after this), from this same extensions mapping.
+                http_request.extensions["timeout"] = self._timeout.as_dict()
             if self._stopped.is_set():
                 # stop() came while the request was in flight, when it had no response to interrupt:
                 # reading now could block until the next bookmark or the inactivity timeout.
@@ -500,6 +542,8 @@ class Watcher(_WatcherBase[ModelT]):
                 if isinstance(exc, httpx.TransportError):
                     return error_from_transport(request.method, http_request.url, exc)
                 raise
+            except httpx.DecodingError as exc:
+                raise undecodable_body(request, http_request, exc) from None
             return None
         finally:
             self._response = None
@@ -531,7 +575,13 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                 self._loop = asyncio.get_running_loop()
             except RuntimeError:  # another event loop (trio): stop() works from its tasks only
                 self._loop = None
-        return await self._events.__anext__()
+        try:
+            return await self._events.__anext__()
+        except ImageAPIError as error:
+            raise user_facing(error) from None
+        except asyncio.CancelledError as cancelled:
+            # Ctrl-C under asyncio.run cancels the task; the connection was closed on the way out.
+            raise asyncio.CancelledError(*cancelled.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another task, or another thread under asyncio."""
@@ -567,7 +617,7 @@ class AsyncWatcher(_WatcherBase[ModelT]):
             if isinstance(action, Wait):
                 await self._sleep(action.seconds)
             elif isinstance(action, FetchPage):
-                page = await self._client._run(single(action.request), self._request_timeout, self._retries)
+                page = await self._client._run(single(action.request), self._request_timeout, self._retries, self._deadline)
                 for event in machine.page_events(page):
                     if self._stopped.is_set():
                         return  # stop() between two events of the initial state
@@ -598,9 +648,21 @@ class AsyncWatcher(_WatcherBase[ModelT]):
     ) -> AsyncGenerator[Event[ModelT], None]:
         """Yield the events of one stream; append the error that ended it to ``outcome``."""
         client = self._client
-        http_request = client._http_request(request, self._timeout)
+        limit = client._start_deadline(self._deadline)
+        # The read timeout stays the inactivity timeout: fail_after bounds the wait for the headers.
+        http_request = client._http_request(
+            request, self._timeout if limit is None else limit.timeout(self._timeout, read=False)
+        )
         try:
-            response = await client._http.send(http_request, stream=True)
+            if limit is None:
+                response = await client._http.send(http_request, stream=True)
+            else:
+                with anyio.fail_after(limit.remaining()):  # until the response headers are in
+                    response = await client._http.send(http_request, stream=True)
+        except TimeoutError:
+            assert limit is not None  # only fail_after raises the builtin TimeoutError here
+            outcome.append(limit.error(request.method, http_request.url, retryable=True))
+            return
         except httpx.TransportError as exc:
             outcome.append(error_from_transport(request.method, http_request.url, exc))
             return
@@ -628,6 +690,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
                         if not self._stopped.is_set():
                             outcome.append(error_from_transport(request.method, http_request.url, exc))
                         return
+                    except httpx.DecodingError as exc:
+                        raise undecodable_body(request, http_request, exc) from None
                 self._scope = None
                 if scope.cancelled_caught or chunk is None:
                     return

@@ -41,6 +41,7 @@ __all__ = [
     "ApiModel",
     "Base64Bytes",
     "Time",
+    "format_micro_time",
     "format_time",
     "parse_time",
     "validation_error_paths",
@@ -75,13 +76,29 @@ def parse_time(value: Any) -> datetime:
 
 def format_time(value: datetime) -> str:
     """Write a time the way the API server does: RFC 3339, UTC, ``Z``, whole seconds."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def format_micro_time(value: datetime) -> str:
+    """Write a ``MicroTime`` (Lease times) as the API server does: RFC 3339, UTC, six fraction digits."""
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _utc(value: datetime) -> datetime:
+    # A naive time is taken as UTC, as parse_time does.
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value.astimezone(timezone.utc)
 
 
 class _TimeSchema:
-    """Core schema of ``Time``: pydantic's fast native parser, the lenient one only as a fallback."""
+    """Core schema of ``Time``: pydantic's fast native parser, the lenient one only as a fallback.
+
+    ``format`` writes the JSON form (``format_time``; ``format_micro_time`` for ``MicroTime``).
+    """
+
+    def __init__(self, format: Any = format_time) -> None:
+        self._format = format
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.union_schema(
@@ -95,7 +112,7 @@ class _TimeSchema:
             mode="left_to_right",
             custom_error_type="rfc3339_time",
             custom_error_message="Input should be a time such as 2024-01-02T03:04:05Z",
-            serialization=core_schema.plain_serializer_function_ser_schema(format_time, when_used="json"),
+            serialization=core_schema.plain_serializer_function_ser_schema(self._format, when_used="json"),
         )
 
 
@@ -287,15 +304,93 @@ class ApiModel(BaseModel):
 
     # -- display --------------------------------------------------------------------------
 
+    __secret_fields__: ClassVar[frozenset[str]] = frozenset()
+    """Fields whose values are credentials: every repr shows their keys, never their values."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        secret = _SECRET_FIELDS.get((cls.__api_version__, cls.__kind__))
+        if secret is not None:
+            cls.__secret_fields__ = secret
+
     def __repr_args__(self) -> Iterable[tuple[str | None, Any]]:
-        # Only what is set: a repr of an Image should not be a wall of "=None".
+        # Only what is set: a repr of an Image should not be a wall of "=None". pydantic's str(),
+        # rich's and devtools' pretty printers all read this, so secret values are hidden once here.
         fields_set = self.__pydantic_fields_set__
+        secret = self.__secret_fields__
         for name in type(self).model_fields:
             if name in fields_set:
-                yield name, getattr(self, name)
+                value = getattr(self, name)
+                if secret:
+                    value = _hide_secret_values(name, value, secret)
+                yield name, value
         extra = self.__pydantic_extra__
         if extra:
             yield from extra.items()
+
+    def __repr__(self) -> str:
+        # Set fields only, without managedFields, bounded: a stream's full repr ran to 3,000+ characters.
+        from .._display import compact_repr
+
+        return compact_repr(self)
+
+    def __str__(self) -> str:
+        return self.__repr__()
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's plain-text display: the compact repr."""
+        printer.text(self.__repr__())
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: a card for an object (kind, name, namespace, age, labels, key fields;
+        tags with digests for streams), a table for a list kind."""
+        from .._display import html_card, html_table, table_rows
+
+        items = getattr(self, "items", None)
+        if isinstance(items, list) and (type(self).__kind__ or "").endswith("List"):
+            headers, rows = table_rows(items, kind=(type(self).__kind__ or "")[: -len("List")])
+            return html_table(headers, rows, footer=f"{len(items)} item{'s' if len(items) != 1 else ''}")
+        return html_card(self)
+
+
+def shown_value(model: ApiModel, name: str, value: Any) -> Any:
+    """What a repr or display of ``model`` may show for its field ``name`` holding ``value``: the
+    value itself, or for a secret field (see ``__secret_fields__``) its keys with hidden values."""
+    secret = type(model).__secret_fields__
+    return _hide_secret_values(name, value, secret) if secret else value
+
+
+def _hide_secret_values(name: str, value: Any, secret: frozenset[str]) -> Any:
+    """``value`` of field ``name`` as a repr of a model with ``secret`` fields may show it."""
+    if name in secret and isinstance(value, dict):
+        return dict.fromkeys(value, _HIDDEN)
+    annotations = getattr(value, "annotations", None) if name == "metadata" else None
+    if isinstance(annotations, dict) and _LAST_APPLIED in annotations:
+        # kubectl apply leaves the whole object, data included, in this annotation.
+        return value.model_copy(update={"annotations": {**annotations, _LAST_APPLIED: _HIDDEN}})
+    return value
+
+
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+class _Hidden:
+    """Stands in for a secret value in reprs."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
+_HIDDEN = _Hidden()
+
+# Which fields hold credentials, by the (apiVersion, kind) of their model. Kept here rather than in
+# the generated modules: what must never be printed is a decision about display, not part of the schema.
+_SECRET_FIELDS: dict[tuple[str | None, str | None], frozenset[str]] = {
+    ("v1", "Secret"): frozenset({"data", "string_data"}),
+}
 
 
 def wire_path(loc: Sequence[str | int]) -> str:

@@ -9,6 +9,7 @@ from imageapi.models._base import ApiModel, Base64Bytes, Time
 from imageapi.models.meta import ListMeta, LocalObjectReference, ObjectMeta, ObjectReference, Secret, Status
 
 __all__ = [
+    'DockerImageReference',
     'Image',
     'ImageBlobReferences',
     'ImageImportSpec',
@@ -38,6 +39,7 @@ __all__ = [
     'RepositoryImportStatus',
     'SecretList',
     'SignatureCondition',
+    'SignatureGenericEntity',
     'SignatureIssuer',
     'SignatureSubject',
     'TagEvent',
@@ -46,6 +48,25 @@ __all__ = [
     'TagReference',
     'TagReferencePolicy',
 ]
+
+
+class DockerImageReference(ApiModel):
+    """DockerImageReference points to a container image."""
+
+    id: str | None = Field(default=None, alias='ID', description='ID is the identifier for the container image. Required by the API.')
+    """ID is the identifier for the container image. Required by the API."""
+
+    name: str | None = Field(default=None, alias='Name', description='Name is the name of the container image. Required by the API.')
+    """Name is the name of the container image. Required by the API."""
+
+    namespace: str | None = Field(default=None, alias='Namespace', description='Namespace is the namespace that contains the container image. Required by the API.')
+    """Namespace is the namespace that contains the container image. Required by the API."""
+
+    registry: str | None = Field(default=None, alias='Registry', description='Registry is the registry that contains the container image. Required by the API.')
+    """Registry is the registry that contains the container image. Required by the API."""
+
+    tag: str | None = Field(default=None, alias='Tag', description='Tag is which tag of the container image is being referenced. Required by the API.')
+    """Tag is which tag of the container image is being referenced. Required by the API."""
 
 
 class ImageLayer(ApiModel):
@@ -1104,3 +1125,15 @@ class SecretList(ApiModel):
     """Items is a list of secret objects. More info:
     https://kubernetes.io/docs/concepts/configuration/secret. Required by the API.
     """
+
+
+class SignatureGenericEntity(ApiModel):
+    """SignatureGenericEntity holds a generic information about a person or entity who is an
+    issuer or a subject of signing certificate or key.
+    """
+
+    common_name: str | None = Field(default=None, alias='commonName', description='Common name (e.g. openshift-signing-service).')
+    """Common name (e.g. openshift-signing-service)."""
+
+    organization: str | None = Field(default=None, description='Organization name.')
+    """Organization name."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from .._base_client import Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import JSONDict, check_namespace, object_namespace
+from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._deadline import DeadlineTypes
+from .._request import Decoder, JSONDict, check_namespace, decoder, model_class, object_namespace, status_or
 
 if TYPE_CHECKING:
     from .._resource_info import ResourceInfo
@@ -30,7 +31,8 @@ class Driver(Protocol):
         """The default namespace."""
 
     def _run(
-        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven
+        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = ...,
     ) -> Any:
         """The flow's result (sync client) or an awaitable of it (async client)."""
 
@@ -38,7 +40,8 @@ class Driver(Protocol):
 class Resource:
     """Base of the resource accessors. Subclasses name their resource: ``class X(…, plural="images")``."""
 
-    _info: ClassVar[ResourceInfo]
+    #: The resource's row of the table (set per class; a generic accessor sets its own per instance).
+    _info: ResourceInfo
     #: The verb a mixin provides (set on the mixin classes themselves).
     _verb: ClassVar[str | None] = None
     #: The (subresource, verb) pairs a mixin provides.
@@ -99,8 +102,26 @@ class Resource:
                 return from_body
         return self._client.namespace
 
-    def _call(self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven) -> Any:
-        return self._client._run(flow, timeout, retries)
+    # The models answers decode to, by type name. The image group's accessors use the generated
+    # models; a generic accessor (``client.resource(...)``) maps its kind and list kind to its own.
+
+    def _model(self, type_name: str) -> Any:
+        """The model class of ``type_name`` objects."""
+        return model_class(type_name)
+
+    def _decoder(self, type_name: str) -> Decoder:
+        """The decoder of an answer that is a ``type_name``."""
+        return decoder(type_name)
+
+    def _status_or(self, type_name: str) -> Decoder:
+        """The decoder of an answer that is a ``Status`` or a ``type_name`` (deletes)."""
+        return status_or(type_name)
+
+    def _call(
+        self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> Any:
+        return self._client._run(flow, timeout, retries, deadline)
 
 
 def with_kind(api_version: str, kind: str, body: Mapping[str, Any]) -> JSONDict:

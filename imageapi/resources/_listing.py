@@ -11,21 +11,28 @@ created, like the other verbs: it must offer ``list``/``watch`` exactly where th
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Generic, TypeVar, cast
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
 from .. import selectors
 from .._base_client import NOT_GIVEN, AsyncClientCore, NotGiven, RetriesTypes, TimeoutTypes, single
-from .._request import ApiRequest, ListOptions, decoder, model_class
+from .._deadline import DeadlineTypes
+from .._request import ApiRequest, ListOptions
 from ..pagination import DEFAULT_CHUNK_SIZE, AsyncPager, ListCursor, OnExpired, Pager
 from ..selectors import SelectorInput, escape_field_value
 from ..watch import DEFAULT_INACTIVITY_TIMEOUT, AsyncWatcher, Watcher, WatchMachine, stream_timeout
 from ._base import Resource
 
-__all__ = ["List", "Watch"]
+if TYPE_CHECKING:
+    from ..controllers import Backoff, Clock, Stop
+    from ..controllers.cache import IndexFunc
+
+__all__ = ["Inform", "List", "Watch"]
 
 NamespaceT = TypeVar("NamespaceT")
 PagerT = TypeVar("PagerT")
 WatcherT = TypeVar("WatcherT")
+InformerT = TypeVar("InformerT")
 
 
 class _Listing(Resource):
@@ -43,7 +50,7 @@ class _Listing(Resource):
     def _list_decoder(self) -> Any:
         list_kind = self._info.list_kind
         assert list_kind is not None, f"{self._info.plural} has no list kind"
-        return decoder(list_kind)
+        return self._decoder(list_kind)
 
 
 class List(_Listing, Generic[NamespaceT, PagerT]):
@@ -63,6 +70,7 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         on_expired: OnExpired = "raise",
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> PagerT:
         """A pager over the matching objects; nothing is sent until it is iterated.
 
@@ -93,12 +101,12 @@ class List(_Listing, Generic[NamespaceT, PagerT]):
         client = self._client
         if isinstance(client, AsyncClientCore):
             async def fetch_async(request: ApiRequest) -> Any:
-                return await client._run(single(request), timeout, retries)
+                return await client._run(single(request), timeout, retries, deadline)
 
             return cast(PagerT, AsyncPager(new_cursor, fetch_async))
 
         def fetch(request: ApiRequest) -> Any:
-            return client._run(single(request), timeout, retries)
+            return client._run(single(request), timeout, retries, deadline)
 
         return cast(PagerT, Pager(new_cursor, fetch))
 
@@ -123,6 +131,7 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> WatcherT:
         """Watch the matching objects; iterate the result (``with``/``async with`` closes it).
 
@@ -147,7 +156,7 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         client = self._client
         core: Any = client  # SyncClientCore or AsyncClientCore: the Driver protocol does not name them
         machine: WatchMachine[Any] = WatchMachine(
-            info, scope, model_class(info.kind),
+            info, scope, self._model(info.kind),
             label_selector=selectors.label_selector(label_selector), field_selector=fields,
             resource_version=resource_version, bookmarks=bookmarks, policy=core._policy(retries),
             timeout_seconds=timeout_seconds, list_decode=self._list_decoder(), chunk_size=chunk_size,
@@ -156,6 +165,41 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         read_timeout = stream_timeout(connect_timeout, inactivity_timeout)
         if isinstance(client, AsyncClientCore):
             return cast(WatcherT, AsyncWatcher(
-                client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries,
+                client, machine, timeout=read_timeout, request_timeout=timeout, retries=retries, deadline=deadline,
             ))
-        return cast(WatcherT, Watcher(core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries))
+        return cast(WatcherT, Watcher(
+            core, machine, timeout=read_timeout, request_timeout=timeout, retries=retries, deadline=deadline,
+        ))
+
+
+class Inform(_Listing, Generic[NamespaceT, InformerT]):
+    """``informer``: a local cache of the matching objects kept current by list and watch.
+
+    Not a server verb (``Resource`` checks only mixins that declare one): offered where ``list``
+    and ``watch`` are.
+    """
+
+    def informer(
+        self,
+        *,
+        namespace: NamespaceT | None = None,
+        all_namespaces: bool = False,
+        label_selector: SelectorInput | None = None,
+        field_selector: SelectorInput | None = None,
+        indexers: Mapping[str, IndexFunc] | None = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        clock: Clock | None = None,
+        stop: Stop | None = None,
+        backoff: Backoff | None = None,
+    ) -> InformerT:
+        """An :class:`~imageapi.controllers.Informer` (an ``AsyncInformer`` on the async client) of
+        the matching objects; start it with ``with`` / ``async with`` (see :mod:`imageapi.controllers`).
+        """
+        from ..controllers.informer import AsyncInformer, Informer
+
+        informer_class: Any = AsyncInformer if isinstance(self._client, AsyncClientCore) else Informer
+        return cast(InformerT, informer_class(
+            self, namespace=namespace, all_namespaces=all_namespaces, label_selector=label_selector,
+            field_selector=field_selector, indexers=indexers, chunk_size=chunk_size, clock=clock, stop=stop,
+            backoff=backoff,
+        ))

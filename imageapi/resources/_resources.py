@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Coroutine, Mapping
 from typing import Any, TypeAlias, TypeVar
 
+from ..controllers.informer import AsyncInformer, Informer
 from ..models import (
     Image,
     ImageList,
@@ -30,7 +31,7 @@ from ..models import (
 )
 from ..pagination import AsyncPager, Pager
 from ..watch import AsyncWatcher, Watcher
-from ._listing import List, Watch
+from ._listing import Inform, List, Watch
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 from .image_stream_imports import ImageStreamImportVerbs
 from .image_streams import ImageStreamVerbs
@@ -86,6 +87,7 @@ class Images(
     DeleteCollection[ClusterScoped, ImageList],
     List[ClusterScoped, Pager[Image, ImageList]],
     Watch[ClusterScoped, Watcher[Image]],
+    Inform[ClusterScoped, Informer[Image]],
     plural="images",
 ):
     """``client.images``: Image objects (cluster-scoped; named by their manifest digest)."""
@@ -108,6 +110,7 @@ class ImageStreams(
     DeleteCollection[Namespaced, ImageStreamList],
     List[Namespaced, Pager[ImageStream, ImageStreamList]],
     Watch[Namespaced, Watcher[ImageStream]],
+    Inform[Namespaced, Informer[ImageStream]],
     ImageStreamVerbs[ImageStream, ImageStreamLayers, SecretList],
     plural="imagestreams",
 ):
@@ -169,6 +172,7 @@ class AsyncImages(
     DeleteCollection[ClusterScoped, AsyncResult[ImageList]],
     List[ClusterScoped, AsyncPager[Image, ImageList]],
     Watch[ClusterScoped, AsyncWatcher[Image]],
+    Inform[ClusterScoped, AsyncInformer[Image]],
     plural="images",
 ):
     """``client.images`` on the async client (see :class:`Images`)."""
@@ -191,6 +195,7 @@ class AsyncImageStreams(
     DeleteCollection[Namespaced, AsyncResult[ImageStreamList]],
     List[Namespaced, AsyncPager[ImageStream, ImageStreamList]],
     Watch[Namespaced, AsyncWatcher[ImageStream]],
+    Inform[Namespaced, AsyncInformer[ImageStream]],
     ImageStreamVerbs[AsyncResult[ImageStream], AsyncResult[ImageStreamLayers], AsyncResult[SecretList]],
     plural="imagestreams",
 ):

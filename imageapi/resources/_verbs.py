@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes, single
+from .._deadline import DeadlineTypes
 from .._request import (
     Body,
     DeleteOptions,
@@ -31,9 +32,7 @@ from .._request import (
     build_get_request,
     build_patch_request,
     build_replace_request,
-    decoder,
     object_name,
-    status_or,
     to_json_object,
 )
 from ._base import Resource, with_kind
@@ -64,7 +63,7 @@ class VerbBase(Resource):
         list_options: ListOptions | None = None,
     ) -> Flow[Any]:
         request = build_get_request(
-            self._info, self._namespace(namespace), name, decoder(self._response_type(subresource)),
+            self._info, self._namespace(namespace), name, self._decoder(self._response_type(subresource)),
             subresource=subresource, list_options=list_options,
         )
         return single(request)
@@ -82,7 +81,7 @@ class VerbBase(Resource):
             raise ValueError("replace needs the object's metadata.name")
         request = build_replace_request(
             self._info, self._namespace(namespace, document), name, document,
-            decoder(self._response_type(subresource)), options, subresource=subresource,
+            self._decoder(self._response_type(subresource)), options, subresource=subresource,
         )
         return single(request)
 
@@ -97,7 +96,7 @@ class VerbBase(Resource):
         force: bool | None,
     ) -> Flow[Any]:
         request = build_patch_request(
-            self._info, self._namespace(namespace), name, body, decoder(self._response_type(subresource)),
+            self._info, self._namespace(namespace), name, body, self._decoder(self._response_type(subresource)),
             options, patch_type=patch_type, force=force, subresource=subresource,
         )
         return single(request)
@@ -115,9 +114,10 @@ class Get(VerbBase, Generic[NamespaceT, ResultT]):
         namespace: NamespaceT | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Read the object called ``name`` (raises ``NotFoundError`` when it does not exist)."""
-        return cast(ResultT, self._call(self._get_flow(name, namespace), timeout, retries))
+        return cast(ResultT, self._call(self._get_flow(name, namespace), timeout, retries, deadline))
 
 
 class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -135,6 +135,7 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Create ``body`` (a model or a dict). The namespace is the argument, else the body's, else
         the client's. Raises ``AlreadyExistsError`` when the name is taken, ``InvalidError`` when the
@@ -144,9 +145,9 @@ class Create(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         response_type = self._info.create_response_type or self._info.kind
         request = build_create_request(
             self._info, self._namespace(namespace, document), document,
-            decoder(response_type), options,
+            self._decoder(response_type), options,
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))
 
 
 class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -164,6 +165,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Replace the object named by ``body.metadata.name`` with ``body``.
 
@@ -173,7 +175,7 @@ class Replace(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         flow = self._replace_flow(
             cast(Body, body), namespace, None, WriteOptions(dry_run, field_manager, field_validation)
         )
-        return cast(ResultT, self._call(flow, timeout, retries))
+        return cast(ResultT, self._call(flow, timeout, retries, deadline))
 
 
 class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
@@ -194,6 +196,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Patch the object called ``name``.
 
@@ -206,7 +209,7 @@ class Patch(VerbBase, Generic[NamespaceT, InputT, ResultT]):
             name, cast(PatchBody, body), namespace, None,
             WriteOptions(dry_run, field_manager, field_validation), type, force,
         )
-        return cast(ResultT, self._call(flow, timeout, retries))
+        return cast(ResultT, self._call(flow, timeout, retries, deadline))
 
 
 class Delete(VerbBase, Generic[NamespaceT, ResultT]):
@@ -225,6 +228,7 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
         dry_run: bool = False,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Delete the object called ``name``; the options travel in a ``DeleteOptions`` body.
 
@@ -235,9 +239,9 @@ class Delete(VerbBase, Generic[NamespaceT, ResultT]):
         options = DeleteOptions(dry_run, grace_period_seconds, propagation_policy, preconditions)
         request = build_delete_request(
             self._info, self._namespace(namespace), name,
-            status_or(self._info.kind), options,
+            self._status_or(self._info.kind), options,
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))
 
 
 class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
@@ -256,13 +260,14 @@ class DeleteCollection(VerbBase, Generic[NamespaceT, ResultT]):
         dry_run: bool = False,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Delete all objects matching ``label_selector``/``field_selector`` (all of them when both are
         None). Returns the list of deleted objects, as the server sends it."""
         list_kind = self._info.list_kind or self._info.kind
         request = build_delete_collection_request(
-            self._info, self._namespace(namespace), status_or(list_kind),
+            self._info, self._namespace(namespace), self._status_or(list_kind),
             DeleteOptions(dry_run, grace_period_seconds, propagation_policy),
             ListOptions(label_selector=label_selector, field_selector=field_selector),
         )
-        return cast(ResultT, self._call(single(request), timeout, retries))
+        return cast(ResultT, self._call(single(request), timeout, retries, deadline))

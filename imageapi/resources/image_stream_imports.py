@@ -6,7 +6,8 @@ import json
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
-from .._request import ApiRequest, WriteOptions, build_create_request, decoder, to_json_object
+from .._deadline import DeadlineTypes
+from .._request import ApiRequest, WriteOptions, build_create_request, to_json_object
 from ..errors import ApiError, error_from_response
 from ._base import with_kind
 from ._verbs import VerbBase
@@ -55,6 +56,7 @@ class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
         scheduled: bool | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> ResultT:
         """Import the image ``from_`` (a registry reference) into ``target`` (``[namespace/]stream[:tag]``).
 
@@ -79,9 +81,9 @@ class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):
         body = with_kind(self._info.api_version, self._info.kind,
                          {"metadata": {"name": stream}, "spec": {"import": True, "images": [image]}})
         request = build_create_request(
-            self._info, self._namespace(target_namespace or namespace), body, decoder(self._info.kind), WriteOptions()
+            self._info, self._namespace(target_namespace or namespace), body, self._decoder(self._info.kind), WriteOptions()
         )
-        return cast(ResultT, self._call(self._import_flow(request), timeout, retries))
+        return cast(ResultT, self._call(self._import_flow(request), timeout, retries, deadline))
 
     def _import_flow(self, request: ApiRequest) -> Flow[Any]:
         result = yield request

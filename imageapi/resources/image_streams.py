@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._deadline import DeadlineTypes
 from .._request import (
     Body,
     FieldValidation,
@@ -15,7 +16,6 @@ from .._request import (
     build_create_request,
     build_get_request,
     build_replace_request,
-    decoder,
     to_json_object,
 )
 from ..errors import AlreadyExistsError, ConflictError, NotFoundError
@@ -103,9 +103,10 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Read the stream through its ``/status`` subresource."""
-        return cast(StreamT, self._call(self._get_flow(name, namespace, "status"), timeout, retries))
+        return cast(StreamT, self._call(self._get_flow(name, namespace, "status"), timeout, retries, deadline))
 
     def replace_status(
         self,
@@ -117,12 +118,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Write the stream's ``status`` (the server keeps ``spec`` as stored)."""
         flow = self._replace_flow(
             cast(Body, body), namespace, "status", WriteOptions(dry_run, field_manager, field_validation)
         )
-        return cast(StreamT, self._call(flow, timeout, retries))
+        return cast(StreamT, self._call(flow, timeout, retries, deadline))
 
     def patch_status(
         self,
@@ -137,12 +139,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         field_validation: FieldValidation | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Patch the stream's ``status`` (patch types as for :meth:`patch`)."""
         flow = self._patch_flow(
             name, body, namespace, "status", WriteOptions(dry_run, field_manager, field_validation), type, force
         )
-        return cast(StreamT, self._call(flow, timeout, retries))
+        return cast(StreamT, self._call(flow, timeout, retries, deadline))
 
     def layers(
         self,
@@ -151,9 +154,10 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         namespace: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> LayersT:
         """The layers and blobs of every image the stream references (``ImageStreamLayers``)."""
-        return cast(LayersT, self._call(self._get_flow(name, namespace, "layers"), timeout, retries))
+        return cast(LayersT, self._call(self._get_flow(name, namespace, "layers"), timeout, retries, deadline))
 
     def secrets(
         self,
@@ -166,6 +170,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         continue_: str | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> SecretsT:
         """The pull secrets of the stream's namespace that imports would use (``SecretList``).
 
@@ -174,7 +179,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         """
         options = ListOptions(label_selector=label_selector, field_selector=field_selector, limit=limit,
                               continue_=continue_)
-        return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries))
+        return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries, deadline))
 
     def tag(
         self,
@@ -186,6 +191,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         reference_policy: Literal["Source", "Local"] | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
     ) -> StreamT:
         """Point spec tag ``target`` (``"stream:tag"``) at ``source``, like ``oc tag``; returns the stream.
 
@@ -198,7 +204,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         stream, tag = split_stream_tag(target)
         reference = tag_source(source, source_kind)
         flow = self._tag_flow(stream, tag, reference, reference_policy, self._namespace(namespace))
-        return cast(StreamT, self._call(flow, timeout, retries))
+        return cast(StreamT, self._call(flow, timeout, retries, deadline))
 
     def _tag_flow(
         self, stream: str, tag: str, reference: dict[str, str], reference_policy: str | None,
@@ -208,13 +214,13 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
         options = WriteOptions()
         for attempt in range(1, TAG_CONFLICT_ATTEMPTS + 1):
             try:
-                current = yield build_get_request(self._info, namespace, stream, decoder(kind))
+                current = yield build_get_request(self._info, namespace, stream, self._decoder(kind))
             except NotFoundError:
                 spec_tag = _point_tag({"name": tag}, reference, reference_policy)
                 new_stream = with_kind(self._info.api_version, kind,
                                        {"metadata": {"name": stream}, "spec": {"tags": [spec_tag]}})
                 try:
-                    return (yield build_create_request(self._info, namespace, new_stream, decoder(kind), options))
+                    return (yield build_create_request(self._info, namespace, new_stream, self._decoder(kind), options))
                 except AlreadyExistsError:
                     continue  # created by someone else meanwhile: read it and update instead
             document = to_json_object(current)
@@ -227,7 +233,7 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
                 tags.append(entry)
             _point_tag(entry, reference, reference_policy)
             try:
-                return (yield build_replace_request(self._info, namespace, stream, document, decoder(kind), options))
+                return (yield build_replace_request(self._info, namespace, stream, document, self._decoder(kind), options))
             except ConflictError:
                 if attempt == TAG_CONFLICT_ATTEMPTS:
                     raise

@@ -12,12 +12,14 @@ from urllib.parse import urlencode
 import httpx
 
 from . import _semantics as _image_semantics
+from . import _workloads
 from ._app import App, AppSettings, Request, Semantics
+from ._appcore import api_version
 from ._contracts import DEFAULT_REGISTRY_HOSTNAME, JSON, ServerConfig
 from ._faults import Faults
 from ._http_server import FakeServer
 from ._registry import FakeRegistry
-from ._routes import CORE_PREFIX, CORE_RESOURCES, GROUP_PREFIX, IMAGE_RESOURCES
+from ._routes import ALL_RESOURCES, IMAGE_RESOURCES, prefix_of
 from ._status import StatusError
 from ._store import Store, TypeInfo, utc_now
 from ._transport import AsyncFakeTransport, FakeTransport
@@ -29,23 +31,25 @@ FLAVOURS = ("current", "4.17")
 
 
 def _semantics() -> Semantics:
-    """The image semantics layer's strategies and handlers, as the core's dispatch takes them."""
+    """The image semantics layer's strategies and handlers and the workload resources' strategies, as
+    the core's dispatch takes them."""
     return Semantics(
-        strategies=_image_semantics.STRATEGIES,
+        strategies={**_workloads.STRATEGIES, **_image_semantics.STRATEGIES},
         virtual_resources=_image_semantics.VIRTUAL_RESOURCES,
         subresource_handlers=_image_semantics.SUBRESOURCE_HANDLERS,
         after_write_hooks=_image_semantics.AFTER_WRITE_HOOKS,
+        # Neither image strategy allows an unconditional update; the Kubernetes kinds all do.
+        conditional_updates=frozenset(_image_semantics.STRATEGIES),
     )
 
 
 def _store_types() -> dict[str, TypeInfo]:
-    """Images and imagestreams live in the store (the resources the real server keeps in etcd: the
-    ones it can watch), plus the core namespaces and secrets."""
-    types = {plural: TypeInfo(info.kind, info.api_version, info.group, info.namespaced)
-             for plural, info in IMAGE_RESOURCES.items() if info.supports("watch")}
-    types.update({plural: TypeInfo(info.kind, info.version, "", info.namespaced)
-                  for plural, info in CORE_RESOURCES.items()})
-    return types
+    """Images and imagestreams live in the store (the image resources the real server keeps in etcd:
+    the ones it can watch), with the core namespaces and secrets and the workload resources; the other
+    image resources are computed from them."""
+    return {plural: TypeInfo(info.kind, api_version(info), info.group, info.namespaced)
+            for plural, info in ALL_RESOURCES.items()
+            if plural not in IMAGE_RESOURCES or info.supports("watch")}
 
 
 class FakeCluster:
@@ -228,13 +232,10 @@ class FakeCluster:
 
     @staticmethod
     def _path(resource: str, namespace: str | None, name: str | None = None) -> str:
-        if resource in IMAGE_RESOURCES:
-            prefix, info = GROUP_PREFIX, IMAGE_RESOURCES[resource]
-        elif resource in CORE_RESOURCES:
-            prefix, info = CORE_PREFIX, CORE_RESOURCES[resource]
-        else:
+        info = ALL_RESOURCES.get(resource)
+        if info is None:
             raise ValueError(f"unknown resource {resource!r} (expected a plural such as 'imagestreams')")
-        path = prefix
+        path = prefix_of(info)
         if info.namespaced and namespace is not None:
             path += f"/namespaces/{namespace}"
         elif info.namespaced and name is not None:

@@ -1,9 +1,11 @@
-"""Discovery and OpenAPI documents of the fake cluster, built from the resource table.
+"""Discovery and OpenAPI documents of the fake cluster, built from the resource tables.
 
-``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/image.openshift.io``,
-``/apis/image.openshift.io/v1``, ``/openapi/v3`` (index), ``/openapi/v3/apis/image.openshift.io/v1``
-(the generated ``imageapi/schema/openapi-v3.json``) and ``/openapi/v2`` (a Swagger 2.0 rendering of the
-same operations and components).
+``/version``, ``/api``, ``/api/v1``, ``/apis``, ``/apis/<group>`` and ``/apis/<group>/<version>`` for
+every served group, ``/openapi/v3`` (index), ``/openapi/v3/apis/image.openshift.io/v1`` (the generated
+``imageapi/schema/openapi-v3.json``), ``/openapi/v3/api/v1`` and ``/openapi/v3/apis/<group>/<version>``
+for the other groups (operations generated from the tables, kinds described by metadata only and
+otherwise free-form, as the fake stores them), and ``/openapi/v2`` (a Swagger 2.0 rendering of the
+image group's operations and components).
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from .._resource_info import GROUP, VERSION, ResourceInfo
+from . import _openapi
 from ._contracts import JSON
-from ._routes import CORE_RESOURCES, IMAGE_RESOURCES
+from ._routes import API_TABLES, CORE_PREFIX, GROUP_PREFIX
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "schema"
 OPENAPI_V3_FILE = SCHEMA_DIR / "openapi-v3.json"
@@ -41,19 +44,32 @@ def api_versions(server_address: str) -> JSON:
             "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
 
 
-def _group() -> JSON:
-    group_version = {"groupVersion": f"{GROUP}/{VERSION}", "version": VERSION}
-    return {"name": GROUP, "versions": [group_version], "preferredVersion": group_version}
+def _groups() -> dict[str, list[str]]:
+    """Served API groups (not the core group) and their versions, in the order discovery lists them."""
+    groups: dict[str, list[str]] = {}
+    for prefix in API_TABLES:
+        if prefix.startswith("/apis/"):
+            group, version = prefix[len("/apis/"):].split("/")
+            groups.setdefault(group, []).append(version)
+    # As an OpenShift server lists them: the Kubernetes groups, then the OpenShift ones.
+    return dict(sorted(groups.items(), key=lambda item: (item[0].endswith(".openshift.io"), item[0])))
+
+
+def _group(name: str, versions: list[str]) -> JSON:
+    entries = [{"groupVersion": f"{name}/{version}", "version": version} for version in versions]
+    return {"name": name, "versions": entries, "preferredVersion": entries[0]}
 
 
 def api_group_list() -> JSON:
     """``/apis``."""
-    return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [_group()]}
+    return {"kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [_group(name, versions) for name, versions in _groups().items()]}
 
 
-def api_group() -> JSON:
-    """``/apis/image.openshift.io``."""
-    return {"kind": "APIGroup", "apiVersion": "v1", **_group()}
+def api_group(name: str = GROUP) -> JSON | None:
+    """``/apis/<name>`` (None for a group the fake does not serve)."""
+    versions = _groups().get(name)
+    return None if versions is None else {"kind": "APIGroup", "apiVersion": "v1", **_group(name, versions)}
 
 
 def _resource_entries(info: ResourceInfo) -> list[JSON]:
@@ -77,14 +93,22 @@ def api_resource_list(group_version: str, resources: Mapping[str, ResourceInfo])
     return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": entries}
 
 
+def resource_list(prefix: str) -> JSON | None:
+    """``/api/v1`` or ``/apis/<group>/<version>`` (None for a group version the fake does not serve)."""
+    table = API_TABLES.get(prefix)
+    if table is None:
+        return None
+    return api_resource_list(prefix.split("/", 2)[2], table)
+
+
 def image_resource_list() -> JSON:
     """``/apis/image.openshift.io/v1``."""
-    return api_resource_list(f"{GROUP}/{VERSION}", IMAGE_RESOURCES)
+    return api_resource_list(f"{GROUP}/{VERSION}", API_TABLES[GROUP_PREFIX])
 
 
 def core_resource_list() -> JSON:
-    """``/api/v1`` (namespaces and secrets only)."""
-    return api_resource_list("v1", CORE_RESOURCES)
+    """``/api/v1``: namespaces, secrets and the core workload kinds."""
+    return api_resource_list("v1", API_TABLES[CORE_PREFIX])
 
 
 @functools.lru_cache(maxsize=1)
@@ -96,11 +120,31 @@ def openapi_v3_bytes() -> bytes | None:
         return None
 
 
+@functools.cache
+def openapi_v3_document(group_path: str) -> bytes | None:
+    """The OpenAPI v3 document of a served group version, by its index path (``apis/apps/v1``): the
+    generated one for the image group, one built from the resource table for the others (None for a
+    group version the fake does not serve, or before the generator has written the image document)."""
+    if group_path == OPENAPI_V3_GROUP_PATH:
+        return openapi_v3_bytes()
+    prefix = "/" + group_path
+    table = API_TABLES.get(prefix)
+    if table is None:
+        return None
+    image_document = json.loads(openapi_v3_bytes() or b"{}")
+    meta_schemas = {name: schema for name, schema in image_document.get("components", {}).get("schemas", {}).items()
+                    if name.startswith("io.k8s.apimachinery.")}
+    return _openapi.group_version_document(prefix, table, meta_schemas)
+
+
 def openapi_v3_index() -> JSON:
-    """``/openapi/v3``: the group path with a content hash, as real servers publish it."""
-    document = openapi_v3_bytes() or b""
-    digest = hashlib.sha512(document).hexdigest().upper()
-    return {"paths": {OPENAPI_V3_GROUP_PATH: {"serverRelativeURL": f"/openapi/v3/{OPENAPI_V3_GROUP_PATH}?hash={digest}"}}}
+    """``/openapi/v3``: every group version's path with a content hash, as real servers publish it."""
+    paths: JSON = {}
+    for prefix in API_TABLES:
+        group_path = prefix.lstrip("/")
+        digest = hashlib.sha512(openapi_v3_document(group_path) or b"").hexdigest().upper()
+        paths[group_path] = {"serverRelativeURL": f"/openapi/v3/{group_path}?hash={digest}"}
+    return {"paths": paths}
 
 
 def _v2_refs(value: Any) -> Any:

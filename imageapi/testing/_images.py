@@ -7,11 +7,12 @@ from typing import Any
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._imagestreams import validate_meta_update
+from ._image_metadata import convert_image_metadata, empty_docker_metadata, metadata_version
 from ._references import DIGEST_PATTERN, InvalidReference, parse_reference, sha256_digest
 from ._selectors import metadata_field_value
 from ._status import FieldError
 from ._store import copy_json
+from ._stream_validation import validate_meta_update
 
 MANAGED_SIGNATURE_ANNOTATION = "image.openshift.io/managed-signature"
 MANIFEST_BLOB_STORED_ANNOTATION = "image.openshift.io/manifestBlobStored"
@@ -21,12 +22,6 @@ SERVER_SET_SIGNATURE_FIELDS = ("conditions", "imageIdentity", "signedClaims", "c
 _DIGEST_RE = re.compile(DIGEST_PATTERN)
 # RFC 6838: type "/" subtype, each restricted-name characters.
 _MEDIA_TYPE_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}/[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}")
-
-
-def empty_docker_metadata() -> JSON:
-    """The ``dockerImageMetadata`` every image emits when it has none (its non-omitempty fields)."""
-    return {"kind": "DockerImage", "apiVersion": "image.openshift.io/1.0", "Id": "", "Created": None,
-            "ContainerConfig": {}}
 
 
 def validate_path_segment_name(name: str, path: str) -> list[FieldError]:
@@ -121,7 +116,8 @@ def validate_image(image: JSON, prefix: str = "") -> list[FieldError]:
 
 
 def prepare_image_for_create(image: JSON) -> None:
-    """``PrepareForCreate``: metadata version, deprecated annotation, blob-stored manifests (no parsing)."""
+    """``PrepareForCreate``: metadata version, deprecated annotation, blob-stored manifests, and the
+    Docker metadata as the server decodes, fills and encodes it (:mod:`._image_metadata`)."""
     if not image.get("dockerImageMetadataVersion"):
         image["dockerImageMetadataVersion"] = "1.0"
     meta = image.setdefault("metadata", {})
@@ -134,8 +130,9 @@ def prepare_image_for_create(image: JSON) -> None:
             image.pop("dockerImageConfig", None)
         if not annotations:
             meta.pop("annotations", None)
-    if not isinstance(image.get("dockerImageMetadata"), dict):
-        image["dockerImageMetadata"] = empty_docker_metadata()
+    # The server decodes the metadata into its typed DockerImage (filling it from the manifest when it
+    # is not filled in yet) and encodes it back at dockerImageMetadataVersion.
+    convert_image_metadata(image)
     for signature in image.get("signatures") or []:
         if isinstance(signature, dict):
             signature.setdefault("kind", "ImageSignature")
@@ -176,7 +173,7 @@ class ImageStrategy:
     def decorate(self, obj: JSON, ctx: RequestContext) -> None:
         """Images always emit ``dockerImageMetadata`` and its version."""
         if not isinstance(obj.get("dockerImageMetadata"), dict):
-            obj["dockerImageMetadata"] = empty_docker_metadata()
+            obj["dockerImageMetadata"] = empty_docker_metadata(metadata_version(obj))
         obj.setdefault("dockerImageMetadataVersion", "1.0")
 
     def field_value(self, obj: JSON, field_path: str) -> str:

@@ -16,24 +16,23 @@ from typing import Any
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import strip_manifest
-from ._imagestreams import (
+from ._references import DockerImageReference, InvalidReference, parse_reference
+from ._registry import RegistryError, RegistryImage, failure_status, not_found_status
+from ._status import FieldError, StatusError, conflict, embedded, invalid, not_found, success_status
+from ._store import copy_json
+from ._stream_model import (
     default_tag_reference,
     latest_event,
     metadata,
     new_stream,
     now_text,
-    record_tag_event,
     set_spec_tags,
     set_status_tags,
     spec_tags,
     status_tags,
-    validate_import_mode,
-    validate_stream_name,
 )
-from ._references import DockerImageReference, InvalidReference, parse_reference
-from ._registry import RegistryError, RegistryImage, failure_status, not_found_status
-from ._status import FieldError, StatusError, conflict, embedded, invalid, not_found, success_status
-from ._store import copy_json
+from ._stream_validation import validate_import_mode, validate_stream_name
+from ._tag_events import record_tag_event
 from ._virtual import UnservedVerbs, create_image, new_uid, pull_secret_names, write_stream_with_retries
 
 DOCKER_REPOSITORY_CHECK = "openshift.io/image.dockerRepositoryCheck"

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._images import empty_docker_metadata, validate_path_segment_name
-from ._imagestreams import (
+from ._image_metadata import empty_docker_metadata
+from ._images import validate_path_segment_name
+from ._status import FieldError, already_exists, bad_request, invalid, not_found
+from ._store import copy_json
+from ._stream_model import (
     default_tag_reference,
     latest_event,
     metadata,
@@ -15,10 +18,8 @@ from ._imagestreams import (
     parse_stream_tag_name,
     spec_tags,
     status_tags,
-    validate_tag_reference,
 )
-from ._status import FieldError, already_exists, bad_request, invalid, not_found
-from ._store import copy_json
+from ._stream_validation import validate_tag_reference
 from ._virtual import (
     STREAMS,
     check_resource_version,

@@ -5,17 +5,17 @@ from __future__ import annotations
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import validate_path_segment_name
-from ._imagestreams import (
+from ._status import FieldError, already_exists, invalid, not_found
+from ._store import copy_json
+from ._stream_model import (
     default_tag_reference,
     metadata,
     parse_stream_tag_name,
     spec_tags,
     status_tags,
     stream_tag_names,
-    validate_tag_reference,
 )
-from ._status import FieldError, already_exists, invalid, not_found
-from ._store import copy_json
+from ._stream_validation import validate_tag_reference
 from ._virtual import (
     STREAMS,
     check_resource_version,

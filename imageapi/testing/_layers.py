@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
-from ._imagestreams import status_tags
 from ._store import copy_json
+from ._stream_model import status_tags
 from ._virtual import IMAGES, get_stream
 
 SCHEMA2_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"

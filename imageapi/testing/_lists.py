@@ -14,13 +14,15 @@ import base64
 import binascii
 import bisect
 import json
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import _decode
 from ._contracts import JSON
 from ._selectors import parse_field_selector, parse_label_selector
-from ._status import FieldError, StatusError, bad_request, expired, invalid
+from ._status import FieldError, StatusError, bad_request, expired, go_quote, invalid
 from ._store import Snapshot, Store, TooOldResourceVersion
 
 TOKEN_VERSION = "meta.k8s.io/v1"
@@ -57,15 +59,20 @@ def _bool(value: str) -> bool:
     return value.lower() in ("true", "1")
 
 
+_GO_INTEGER = re.compile(r"[+-]?[0-9]+")  # strconv.ParseInt(text, 10, 64): no spaces, no underscores
+
+
 def _integer(query: Mapping[str, str], name: str) -> int | None:
     text = query.get(name)
     if text is None or text == "":
         return None
-    try:
-        return int(text)
-    except ValueError:
+    problem = "" if _GO_INTEGER.fullmatch(text) else "invalid syntax"
+    if not problem and not -(2 ** 63) <= int(text) < 2 ** 63:
+        problem = "value out of range"
+    if problem:
         raise bad_request(f'unable to parse query parameter "{name}": strconv.ParseInt: parsing '
-                          f'"{text}": invalid syntax') from None
+                          f'{go_quote(text)}: {problem}')
+    return int(text)
 
 
 def parse_list_options(query: Mapping[str, str]) -> ListOptions:
@@ -127,12 +134,10 @@ def validate_list_options(opts: ListOptions, *, is_watch: bool, watch_list_enabl
 
 def parse_resource_version(text: str) -> int:
     """A resourceVersion as an integer (400 when it is not a non-negative one)."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise bad_request(f'invalid resource version "{text}"')
+    # strconv.ParseUint(text, 10, 64): ASCII digits only, below 2^64.
+    value = int(text) if text.isascii() and text.isdigit() else -1
+    if not 0 <= value < 2 ** 64:
+        raise bad_request(f"invalid resource version {go_quote(text)}")
     return value
 
 
@@ -167,11 +172,12 @@ def decode_continue(token: str) -> tuple[int, str]:
     """``(rv, start key)`` of a token; 400 ``invalid continue token: …`` when malformed."""
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        data: Any = json.loads(raw)
+        # Parsed as Go parses it: a token decoding to deeply nested or non-JSON bytes is just invalid.
+        data: Any = _decode.parse(raw).value
         if not isinstance(data, dict) or data.get("v") != TOKEN_VERSION:
             raise ValueError("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
         rv, start = data["rv"], data["start"]
-        if not isinstance(rv, int) or not isinstance(start, str) or not start:
+        if isinstance(rv, bool) or not isinstance(rv, int) or not isinstance(start, str) or not start:
             raise ValueError("continue key is not valid: invalid continue key")
         if rv == 0 or rv < -1:
             raise ValueError("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")

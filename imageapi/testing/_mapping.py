@@ -8,17 +8,12 @@ from __future__ import annotations
 
 from ._contracts import JSON, RequestContext
 from ._images import prepare_image_for_create, validate_image
-from ._imagestreams import (
-    latest_event,
-    metadata,
-    now_text,
-    prepare_status_update,
-    record_tag_event,
-    stream_repository,
-    validate_status_update,
-)
+from ._imagestreams import prepare_status_update
 from ._status import FieldError, StatusError, invalid, not_found, success_status
 from ._store import copy_json
+from ._stream_model import latest_event, metadata, now_text, stream_repository
+from ._stream_validation import validate_status_update
+from ._tag_events import record_tag_event
 from ._virtual import RETRIES, STREAMS, UnservedVerbs, create_image
 
 MANAGED_ANNOTATION = "openshift.io/image.managed"

@@ -42,8 +42,13 @@ def _varint(data: bytes, position: int) -> tuple[int, int]:
             raise ProtobufError("varint too long")
 
 
-def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
-    """``(field number, wire type, value)`` for every field: ints for varints, bytes otherwise."""
+def _fields(data: Any) -> Iterator[tuple[int, int, Any]]:
+    """``(field number, wire type, value)`` for every field: ints for varints, bytes otherwise.
+
+    ``data`` is whatever a field held: a varint where a message belongs is a malformed body (400),
+    never a TypeError further in."""
+    if not isinstance(data, bytes):
+        raise ProtobufError("expected an embedded message, found a varint")
     position = 0
     while position < len(data):
         key, position = _varint(data, position)
@@ -59,6 +64,8 @@ def _fields(data: bytes) -> Iterator[tuple[int, int, Any]]:
             position += length
         elif wire_type in (_FIXED64, _FIXED32):
             size = 8 if wire_type == _FIXED64 else 4
+            if position + size > len(data):
+                raise ProtobufError("truncated field")
             yield number, wire_type, data[position:position + size]
             position += size
         else:
@@ -89,7 +96,7 @@ def _object_meta(data: bytes) -> JSON:
             meta[names[number]] = _text(value)
         elif number in (11, 12):  # labels, annotations
             key, item = _map_entry(value)
-            meta.setdefault("labels" if number == 11 else "annotations", {})[key] = item.decode("utf-8")
+            meta.setdefault("labels" if number == 11 else "annotations", {})[key] = _text(item)
         elif number == 14:
             meta.setdefault("finalizers", []).append(_text(value))
     return meta
@@ -102,13 +109,17 @@ def _secret(data: bytes) -> JSON:
             secret["metadata"] = _object_meta(value)
         elif number == 2:
             key, item = _map_entry(value)
+            if not isinstance(item, bytes):
+                raise ProtobufError("expected bytes for a data value")
             secret.setdefault("data", {})[key] = base64.b64encode(item).decode()
         elif number == 3:
             secret["type"] = _text(value)
         elif number == 4:
             key, item = _map_entry(value)
-            secret.setdefault("stringData", {})[key] = item.decode("utf-8")
+            secret.setdefault("stringData", {})[key] = _text(item)
         elif number == 5:
+            if not isinstance(value, int):
+                raise ProtobufError("expected a varint for immutable")
             secret["immutable"] = bool(value)
     # stringData is write-only: the server merges it into data.
     for key, text in secret.pop("stringData", {}).items():

@@ -2,8 +2,8 @@
 
 A path either names a resource endpoint that the table says exists (then a method it does not serve
 is 405 ``MethodNotAllowed``) or it does not exist at all (404 ``NotFound``, "the server could not find
-the requested resource"). The core group's namespaces and secrets are served too, as far as clients
-need them (discovery, seeding pull secrets).
+the requested resource"). Besides the image group, the core group's namespaces and secrets are served
+(discovery, seeding pull secrets), and the workload resources of ``_workloads`` in their own groups.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from types import MappingProxyType
 from .._resource_info import GROUP, VERSION, ResourceInfo, SubresourceInfo
 from .._resource_table import RESOURCES as _GENERATED_RESOURCES
 from ._status import StatusError, method_not_allowed, path_not_found, qualified
+from ._workloads import WORKLOAD_RESOURCES
 
 IMAGE_RESOURCES: Mapping[str, ResourceInfo] = _GENERATED_RESOURCES
 
@@ -24,6 +25,7 @@ CORE_PREFIX = "/api/v1"
 _CORE_VERBS = frozenset({"create", "delete", "get", "list", "patch", "update", "watch"})
 
 CORE_RESOURCES: Mapping[str, ResourceInfo] = MappingProxyType({
+    **WORKLOAD_RESOURCES.get("v1", {}),
     "namespaces": ResourceInfo(
         plural="namespaces", singular="namespace", kind="Namespace", list_kind="NamespaceList",
         namespaced=False, verbs=_CORE_VERBS, short_names=("ns",), categories=(), list_chunking=True,
@@ -33,6 +35,32 @@ CORE_RESOURCES: Mapping[str, ResourceInfo] = MappingProxyType({
         namespaced=True, verbs=_CORE_VERBS | {"deletecollection"}, short_names=(), categories=(),
         list_chunking=True, create_response_type="Secret", subresources={}, group="", version="v1"),
 })
+
+# The resource table of every served group version, by path prefix ("/api/v1", "/apis/<group>/<version>").
+API_TABLES: Mapping[str, Mapping[str, ResourceInfo]] = MappingProxyType({
+    CORE_PREFIX: CORE_RESOURCES,
+    **{f"/apis/{group_version}": table for group_version, table in WORKLOAD_RESOURCES.items() if "/" in group_version},
+    GROUP_PREFIX: IMAGE_RESOURCES,
+})
+
+
+def prefix_of(info: ResourceInfo) -> str:
+    """The path prefix of a resource's group version."""
+    return f"/apis/{info.group}/{info.version}" if info.group else f"/api/{info.version}"
+
+
+def _by_plural() -> Mapping[str, ResourceInfo]:
+    found: dict[str, ResourceInfo] = {}
+    for table in API_TABLES.values():
+        for plural, info in table.items():
+            # The store keys objects by plural: two groups must never serve the same one.
+            assert plural not in found, f"resource {plural!r} is served by two groups"
+            found[plural] = info
+    return MappingProxyType(found)
+
+
+# Every served resource by plural.
+ALL_RESOURCES: Mapping[str, ResourceInfo] = _by_plural()
 
 # The HTTP method of each verb on the three kinds of endpoint.
 _COLLECTION_METHODS = {"list": "GET", "create": "POST", "deletecollection": "DELETE"}
@@ -57,10 +85,16 @@ class Route:
 
 
 def _table_for(path: str) -> tuple[Mapping[str, ResourceInfo], list[str]] | None:
-    if path.startswith(GROUP_PREFIX + "/"):
+    if path.startswith(GROUP_PREFIX + "/"):  # the hot path first
         return IMAGE_RESOURCES, path[len(GROUP_PREFIX) + 1:].split("/")
     if path.startswith(CORE_PREFIX + "/"):
         return CORE_RESOURCES, path[len(CORE_PREFIX) + 1:].split("/")
+    if path.startswith("/apis/"):
+        parts = path.split("/", 4)  # "", "apis", group, version, rest
+        if len(parts) == 5:
+            table = API_TABLES.get(f"/apis/{parts[2]}/{parts[3]}")
+            if table is not None:
+                return table, parts[4].split("/")
     return None
 
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import SERVER_SET_SIGNATURE_FIELDS, split_signature_name, validate_signature
-from ._imagestreams import metadata, now_text
 from ._status import already_exists, bad_request, invalid, not_found, success_status
 from ._store import copy_json
+from ._stream_model import metadata, now_text
 from ._virtual import IMAGES, UnservedVerbs, get_image, new_uid
 
 RESOURCE = "imageSignatures"  # the server's messages use this camel-case resource name

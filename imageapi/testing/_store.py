@@ -37,6 +37,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ._contracts import JSON
+from ._managed_fields import unchanged
 from ._status import STALE_OBJECT, already_exists, conflict, not_found, plain_server_error
 
 ADDED = "ADDED"
@@ -257,6 +258,11 @@ class Store:
             self._stamp(obj, info, namespace)
             meta["uid"] = old_meta.get("uid")
             meta["creationTimestamp"] = old_meta.get("creationTimestamp")
+            if unchanged(old, obj):
+                # The server skips a write that changes nothing (managedFields times aside): the stored
+                # object stays as it is, resourceVersion and times included, and no event is recorded.
+                kept: JSON = copy_json(old)
+                return kept
             if dry_run:
                 meta["resourceVersion"] = old_meta["resourceVersion"]
                 return obj

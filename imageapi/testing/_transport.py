@@ -17,8 +17,9 @@ import anyio
 import anyio.to_thread
 import httpx
 
-from ._app import App, Request, Response
+from ._app import App
 from ._watch import WatchCut, WatchStream
+from ._wire import Request, Response
 
 _POLL_SECONDS = 0.25
 # anyio 4.1 renamed ``cancellable`` to ``abandon_on_cancel``; httpx accepts older anyio releases too.

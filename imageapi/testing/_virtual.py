@@ -10,22 +10,14 @@ from typing import ClassVar
 from .._resource_info import API_VERSION
 from ._contracts import JSON, RequestContext
 from ._images import prepare_image_for_create, strip_manifest, validate_image
-from ._imagestreams import (
-    decorate_stream,
-    latest_event,
-    new_stream,
-    prepare_create,
-    prepare_update,
-    set_spec_tags,
-    spec_tags,
-    tags_changed,
-    validate_stream,
-    wrap_tag_errors,
-)
+from ._imagestreams import decorate_stream, prepare_create, prepare_update
 from ._lists import ListOptions, Matcher, build_matcher, decode_continue, parse_list_options
 from ._selectors import metadata_field_value
 from ._status import StatusError, invalid, not_found, server_timeout
 from ._store import copy_json
+from ._stream_model import latest_event, new_stream, set_spec_tags, spec_tags
+from ._stream_validation import validate_stream
+from ._tag_events import tags_changed, wrap_tag_errors
 
 STREAMS = "imagestreams"
 IMAGES = "images"
@@ -341,8 +333,8 @@ def check_resource_version(stream: JSON | None, sent: str, resource: str, name: 
 def delete_tag(ctx: RequestContext, namespace: str, stream_name: str, tag: str, name: str, resource: str,
                options: JSON) -> JSON:
     """Remove both ``spec.tags[tag]`` and ``status.tags[tag]`` (istag and itag DELETE)."""
-    from ._imagestreams import set_spec_tags, set_status_tags, status_tags
     from ._status import conflict, success_status
+    from ._stream_model import set_spec_tags, set_status_tags, status_tags
 
     precondition_uid = ((options or {}).get("preconditions") or {}).get("uid")
 

@@ -226,6 +226,9 @@ class Normalizer:
 
     def __init__(self, pages: list[PageDoc], external_types: set[str] | None = None) -> None:
         self.pages = pages
+        # What the merge says about a page, kept apart from the page's own parse diagnostics so
+        # that normalizing never changes its input (the same pages normalize the same way twice).
+        self.page_notes: dict[str, list[Diagnostic]] = {page.file: [] for page in pages}
         self.external_types = external_types
         self.ordered = newest_first(pages)
         self.diagnostics: list[Diagnostic] = []
@@ -250,7 +253,12 @@ class Normalizer:
         self._synthesize_list_types(resources)
         self._apply_type_overrides()
         self._check_references(resources)
-        page_diagnostics = [d.to_json() for page in self.pages for d in page.diagnostics]
+        # By file, as the sources are: the schema does not depend on the order the pages came in.
+        page_diagnostics = [
+            d.to_json()
+            for page in sorted(self.pages, key=lambda p: p.file)
+            for d in [*page.diagnostics, *self.page_notes[page.file]]
+        ]
         return {
             "formatVersion": FORMAT_VERSION,
             "group": GROUP,
@@ -275,7 +283,7 @@ class Normalizer:
                     self.types[name]["gvk"] = typedef["gvk"]
                 if structure(typedef) != structure(self.types[name]):
                     newer = winner[name]
-                    page.diagnostics.append(
+                    self.page_notes[page.file].append(
                         Diagnostic(
                             page.file,
                             name,
@@ -365,7 +373,7 @@ class Normalizer:
     def _add_operation(self, page: PageDoc, kind: str, doc: OperationDoc) -> None:
         info = classify_path(doc.path, doc.method)
         if info is None:
-            page.diagnostics.append(
+            self.page_notes[page.file].append(
                 Diagnostic(
                     page.file,
                     doc.section,

@@ -6,7 +6,7 @@ import io
 import subprocess
 import sys
 
-from imageapi._demo import run_demo
+from imageapi.cli._demo import run_demo
 
 
 def test_demo_walks_through_every_step() -> None:

@@ -166,6 +166,8 @@ def test_a_retry_log_line_names_the_full_url_without_userinfo_secrets(
     with caplog.at_level(logging.DEBUG, logger="imageapi"):
         client.image_streams.get("app")
     (line,) = [record.getMessage() for record in caplog.records if record.name == "imageapi"]
-    assert "GET https://alice:<redacted>@api.example.test:6443/apis/image.openshift.io/v1/namespaces/demo/" \
+    # The userinfo left the URL for the auth before any request was built.
+    assert "GET https://api.example.test:6443/apis/image.openshift.io/v1/namespaces/demo/" \
            "imagestreams/app" in line
-    assert "hunter2" not in line
+    assert "hunter2" not in line and "alice" not in line
+    assert recorder.requests[0].headers["authorization"].startswith("Basic ")

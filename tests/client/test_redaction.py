@@ -59,9 +59,8 @@ def test_client_reprs_hide_credentials_in_the_base_url() -> None:
                       repr(AsyncClient(base_url, transport=transport))):
             assert SHORT_SECRET not in shown and SENTINEL not in shown
             assert "api.example.com:6443" in shown
-        assert repr(client) == (
-            "<Client https://me:<redacted>@api.example.com:6443/?access_token=<redacted> namespace='demo'>"
-        )
+        # The credentials were taken out of the URL before httpx saw it (they became the auth).
+        assert repr(client) == "<Client https://api.example.com:6443/ namespace='demo'>"
 
 
 def test_yaml_errors_do_not_quote_the_token(tmp_path: Path) -> None:
@@ -192,3 +191,41 @@ def test_redaction_helpers_keep_what_is_not_secret() -> None:
     assert redact_text(f'images.image.openshift.io "{digest}" not found') == (
         f'images.image.openshift.io "{digest}" not found')
     assert redact_url("https://h/apis?labelSelector=a%3Db&limit=5") == "https://h/apis?labelSelector=a%3Db&limit=5"
+
+
+@pytest.mark.parametrize(("url", "clean", "basic", "token"), [
+    ("https://h:6443", "https://h:6443", None, None),
+    ("https://me:p%40ss@h:6443/", "https://h:6443/", ("me", "p@ss"), None),
+    ("https://h/?access_token=abc&x=1", "https://h/?x=1", None, "abc"),
+    ("https://me@h/", "https://h/", ("me", ""), None),
+])
+def test_credentials_are_taken_out_of_a_server_url(
+    url: str, clean: str, basic: tuple[str, str] | None, token: str | None
+) -> None:
+    from imageapi._redact import split_credentials
+
+    assert split_credentials(url) == (clean, basic, token)
+
+
+def test_an_explicit_token_wins_over_credentials_in_the_url() -> None:
+    from imageapi import Client
+
+    seen: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(200, json={}))
+    with Client(f"https://me:{SHORT_SECRET}@h.example/?access_token={SENTINEL}", token="explicit",
+                transport=transport) as client:
+        client.image_streams.get("app", namespace="demo")
+    assert seen[0].headers["authorization"] == "Bearer explicit"
+    assert SHORT_SECRET not in str(seen[0].url) and SENTINEL not in str(seen[0].url)
+
+
+def test_a_secret_repr_shows_keys_never_values() -> None:
+    from imageapi.models import Secret, SecretList
+
+    secret = Secret.from_dict({"metadata": {"name": "pull"}, "type": "kubernetes.io/dockerconfigjson",
+                               "data": {".dockerconfigjson": "c2VjcmV0"}, "stringData": {"pw": SHORT_SECRET}})
+    assert repr(secret) == ("Secret(metadata=ObjectMeta(name='pull'), data={'.dockerconfigjson': <hidden>}, "
+                            "string_data={'pw': <hidden>}, type='kubernetes.io/dockerconfigjson')")
+    assert SHORT_SECRET not in repr(SecretList(items=[secret])) and "c2VjcmV0" not in str(secret)
+    assert secret.data == {".dockerconfigjson": b"secret"}  # the values are all there to use
+    assert secret.to_dict()["stringData"] == {"pw": SHORT_SECRET}

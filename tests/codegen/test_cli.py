@@ -23,8 +23,9 @@ SHARED = ROOT.parent / "shared"
 SEEDS = SHARED / "seeds"
 REFERENCE = SHARED / "reference" / "openapi-image-v1.release-4.17.json"
 SCHEMA = "imageapi/schema/image.openshift.io-v1.json"
+SHIPPED_OPENAPI = ROOT / "imageapi" / "schema" / "openapi-v3.json"
 
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed pages not found at {SEEDS}")
+needs_seeds = pytest.mark.reference_set  # the full reference pages (tests/conftest.py)
 
 
 def _load_cli() -> ModuleType:
@@ -50,7 +51,9 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def repo(tmp_path: Path) -> Path:
     """A scratch repository root holding copies of the hand-written inputs and generated outputs."""
     root = tmp_path / "repo"
-    for relative in ("scripts/imageapi_codegen/meta_types.json", SCHEMA):
+    for relative in (
+        "scripts/imageapi_codegen/meta_types.json", "scripts/imageapi_codegen/group_types.json", SCHEMA
+    ):
         source = ROOT / relative
         if source.exists():
             (root / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -211,25 +214,28 @@ def test_dump_json_is_deterministic() -> None:
     assert output.load_json(text) == {"a": {"c": "é", "d": [2, 1]}, "b": 1}
 
 
-@pytest.mark.skipif(not REFERENCE.is_file(), reason=f"OpenAPI reference not found at {REFERENCE}")
-def test_from_openapi_prints_or_writes_the_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = run(capsys, "--from-openapi", str(REFERENCE))
+def test_print_schema_from_openapi_writes_nothing(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    before = snapshot(repo)
+    status, out, _ = run(capsys, "--root", str(repo), "--from-openapi", str(SHIPPED_OPENAPI), "--print-schema")
     assert status == 0
     schema = json.loads(out)
     assert schema["//"].startswith("GENERATED")
     assert "TagReference" in schema["types"]
-    target = tmp_path / "out" / "schema.json"
-    target.parent.mkdir()
-    status, out, _ = run(capsys, "--from-openapi", str(REFERENCE), "--out", str(target))
-    assert status == 0 and out == ""
-    assert json.loads(target.read_text(encoding="utf-8")) == schema
+    assert schema["resources"]["imagestreams"]["shortNames"] == ["is"]  # filled in: OpenAPI lacks them
+    assert snapshot(repo) == before
 
 
 def test_from_openapi_bad_file_is_an_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
-    target = tmp_path / "schema.json"
+    target = tmp_path / "mymodels"
     status, _, err = run(capsys, "--from-openapi", str(bad), "--out", str(target))
     assert status == 2
-    assert "bad.json" in err
+    assert "bad.json" in err and "nothing written" in err
     assert not target.exists()
+
+
+def test_out_folder_must_be_a_package_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, _, err = run(capsys, "--from-openapi", str(SHIPPED_OPENAPI), "--out", str(tmp_path / "my-models"))
+    assert status == 2
+    assert "'my-models' must be a Python package name" in err

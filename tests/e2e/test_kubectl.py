@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from imageapi.testing import FakeCluster, StatusError
 
@@ -651,6 +652,100 @@ def test_server_side_apply_conflicts_with_another_manager(kubectl: Kubectl, clus
     assert label_after_refusal == {"team": "ops"}
     assert f"{STREAM_KIND}/app serverside-applied" in forced.stdout
     assert stored_stream(cluster, "app")["metadata"]["labels"] == {"team": "dev"}
+
+
+SAMPLES_STREAM = Path(__file__).resolve().parent.parent / "fake" / "data" / "nodejs-imagestream.yaml"
+
+
+def _samples_cluster(cluster: FakeCluster) -> None:
+    for repository in ("ubi8/nodejs-18", "ubi8/nodejs-16", "ubi8/nodejs-18-minimal"):
+        cluster.registry.add_image(f"registry.access.redhat.com/{repository}:latest")
+
+
+def test_client_side_apply_upgrades_to_server_side_apply_without_conflicts(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    # The documented upgrade path, on a samples-operator stream (tracking tag, policies, generation: null).
+    _samples_cluster(cluster)
+    manifest = write_manifest(tmp_path, "nodejs.yaml", SAMPLES_STREAM.read_text())
+    kubectl.run("apply", "-f", manifest)
+    before = stored_stream(cluster, "nodejs")
+
+    upgraded = kubectl.run("apply", "--server-side", "-f", manifest)
+    after_upgrade = stored_stream(cluster, "nodejs")
+    revision = cluster.resource_version
+    again = kubectl.run("apply", "--server-side", "-f", manifest)
+    client_side = kubectl.run("apply", "-f", manifest)
+
+    assert f"{STREAM_KIND}/nodejs serverside-applied" in upgraded.stdout
+    assert after_upgrade["spec"] == before["spec"]
+    # kubectl moves its client-side manager's fields to its server-side one (csaupgrade, a JSON patch
+    # of managedFields) before it applies; the server takes managedFields a client sends as they are.
+    managers = {(entry["manager"], entry["operation"]) for entry in after_upgrade["metadata"]["managedFields"]}
+    assert managers == {("kubectl", "Apply"), ("kubectl-last-applied", "Apply")}
+    # The server keeps the client-side apply annotation in step with what kubectl applied.
+    last_applied = after_upgrade["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+    assert last_applied.endswith("\n") and json.loads(last_applied)["spec"]["tags"][0]["name"] == "18-ubi8"
+    # Re-applying the same file, either way, writes nothing.
+    assert f"{STREAM_KIND}/nodejs serverside-applied" in again.stdout
+    # The file's `generation: null` differs from the live generation, so kubectl's three-way diff
+    # sends it (and says "configured", as against any server); the server merges the tag's generation
+    # back, the object comes out as it was, and nothing is written.
+    assert f"{STREAM_KIND}/nodejs configured" in client_side.stdout
+    assert cluster.resource_version == revision
+    assert stored_stream(cluster, "nodejs")["metadata"]["managedFields"] == after_upgrade["metadata"]["managedFields"]
+
+
+def test_reapplying_an_unchanged_file_prints_unchanged_and_writes_nothing(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    _samples_cluster(cluster)
+    # As a user keeps it after reading the live stream: tags in the server's order (by name; another
+    # order makes kubectl send $setElementOrder every time), no `generation: null`.
+    document = yaml.safe_load(SAMPLES_STREAM.read_text())
+    document["spec"]["tags"] = sorted(document["spec"]["tags"], key=lambda tag: tag["name"])
+    for tag in document["spec"]["tags"]:
+        del tag["generation"]
+    manifest = write_manifest(tmp_path, "nodejs.yaml", yaml.safe_dump(document))
+    kubectl.run("apply", "-f", manifest)
+    revision = cluster.resource_version
+    stored = stored_stream(cluster, "nodejs")
+
+    unchanged = kubectl.run("apply", "-f", manifest)
+    after_unchanged = cluster.resource_version, stored_stream(cluster, "nodejs")
+    server_side = kubectl.run("apply", "--server-side", "-f", manifest)
+    server_side_again = kubectl.run("apply", "--server-side", "-f", manifest)
+    upgraded_revision = cluster.resource_version
+    client_side_again = kubectl.run("apply", "-f", manifest)
+
+    assert f"{STREAM_KIND}/nodejs unchanged" in unchanged.stdout
+    assert after_unchanged == (revision, stored)
+    assert f"{STREAM_KIND}/nodejs serverside-applied" in server_side.stdout
+    assert f"{STREAM_KIND}/nodejs serverside-applied" in server_side_again.stdout
+    assert f"{STREAM_KIND}/nodejs unchanged" in client_side_again.stdout
+    assert cluster.resource_version == upgraded_revision
+
+
+def test_server_side_apply_takes_over_changed_fields_client_side_apply_set(
+        kubectl: Kubectl, cluster: FakeCluster, tmp_path: Path) -> None:
+    # Fields recorded in the last-applied annotation, still at that value, move to kubectl's
+    # server-side manager without --force-conflicts; a field someone else set still conflicts.
+    _samples_cluster(cluster)
+    original = SAMPLES_STREAM.read_text()
+    kubectl.run("apply", "-f", write_manifest(tmp_path, "v1.yaml", original))
+    changed = write_manifest(tmp_path, "v2.yaml", original.replace("type: Local\n  - name: latest",
+                                                                   "type: Source\n  - name: latest"))
+    upgraded = kubectl.run("apply", "--server-side", "-f", changed)
+    stored = stored_stream(cluster, "nodejs")
+    tag = next(tag for tag in stored["spec"]["tags"] if tag["name"] == "18-ubi8-minimal")
+    assert f"{STREAM_KIND}/nodejs serverside-applied" in upgraded.stdout
+    assert tag["referencePolicy"]["type"] == "Source"
+
+    kubectl.run("annotate", "--overwrite", "is", "nodejs", "openshift.io/display-name=Node")
+    renamed = write_manifest(tmp_path, "v3.yaml", original.replace("openshift.io/display-name: Node.js\n",
+                                                                   "openshift.io/display-name: NodeJS\n"))
+    refused = kubectl.run("apply", "--server-side", "-f", renamed, check=False)
+    assert refused.returncode != 0
+    assert ('Apply failed with 1 conflict: conflict with "kubectl-annotate" using image.openshift.io/v1: '
+            ".metadata.annotations.openshift.io/display-name") in refused.stderr
 
 
 def test_server_side_apply_refuses_an_unknown_field(

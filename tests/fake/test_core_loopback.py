@@ -117,7 +117,7 @@ def test_server_close_ends_open_watches(cluster: FakeCluster) -> None:
 def test_oversized_body_is_413_before_reading_it(server: FakeServer) -> None:
     parts = urlsplit(server.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
                      f"Content-Length: {4 * 1024 * 1024}\r\n\r\n".encode())
         reply = sock.makefile("rb").read()
     head, _, body = reply.partition(b"\r\n\r\n")
@@ -188,7 +188,7 @@ def test_serve_command(tmp_path: Path) -> None:
 def test_malformed_content_length_is_400(server: FakeServer) -> None:
     parts = urlsplit(server.url)
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
-        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: x\r\nContent-Length: lots\r\n\r\n".encode())
+        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Length: lots\r\n\r\n".encode())
         reply = sock.makefile("rb").read()
     head, _, body = reply.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 400")
@@ -201,7 +201,7 @@ def test_chunked_request_body(server: FakeServer) -> None:
     with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
         chunks = b"".join(f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
                           for piece in (payload[:10], payload[10:]))
-        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(f"POST {streams_path()} HTTP/1.1\r\nHost: {parts.netloc}\r\nContent-Type: application/json\r\n"
                      "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + chunks + b"0\r\n\r\n")
         reply = sock.makefile("rb").read()
     head, _, body = reply.partition(b"\r\n\r\n")

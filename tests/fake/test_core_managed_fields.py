@@ -35,7 +35,8 @@ def test_create_records_an_update_entry(http: httpx.Client) -> None:
     entry = _entries(created)[("creator", "Update")]
     assert entry["apiVersion"] == "image.openshift.io/v1"
     assert entry["fieldsType"] == "FieldsV1"
-    assert entry["fieldsV1"]["f:metadata"]["f:labels"] == {"f:team": {}}
+    # An Update owns the map it added, too ("."), as the server records it.
+    assert entry["fieldsV1"]["f:metadata"]["f:labels"] == {".": {}, "f:team": {}}
     assert "f:status" not in entry["fieldsV1"]  # the main resource does not own status
     assert entry["time"].endswith("Z")
 
@@ -52,7 +53,8 @@ def test_an_update_takes_over_the_fields_it_changes(http: httpx.Client) -> None:
                          params={"fieldManager": "editor"}).json()
     entries = _entries(changed)
     assert entries[("editor", "Update")]["fieldsV1"]["f:metadata"]["f:labels"] == {"f:team": {}}
-    assert entries[("creator", "Update")]["fieldsV1"]["f:metadata"]["f:labels"] == {"f:tier": {}}
+    # The creator keeps the label map itself (it added it) and the label nobody else changed.
+    assert entries[("creator", "Update")]["fieldsV1"]["f:metadata"]["f:labels"] == {".": {}, "f:tier": {}}
 
 
 def test_apply_removes_fields_it_no_longer_applies(http: httpx.Client) -> None:
@@ -91,7 +93,10 @@ def test_apply_conflicts_with_another_manager_unless_forced(http: httpx.Client) 
     forced = _apply(http, _config({"team": "dev"}), force=True)
     assert forced.status_code == 200
     assert forced.json()["metadata"]["labels"] == {"team": "dev"}
-    assert ("kubectl-label", "Update") not in _entries(forced.json())
+    # The forced field moves; the label map the other manager added stays its own.
+    entries = _entries(forced.json())
+    assert entries[("kubectl-label", "Update")]["fieldsV1"] == {"f:metadata": {"f:labels": {}}}
+    assert entries[("deployer", "Apply")]["fieldsV1"]["f:metadata"]["f:labels"] == {"f:team": {}}
 
 
 def test_applying_the_same_value_is_shared_ownership(http: httpx.Client) -> None:

@@ -1,4 +1,4 @@
-"""``python -m imageapi demo``: a short walkthrough of the client against an embedded fake cluster.
+"""``imageapi demo``: a short walkthrough of the client against an embedded fake cluster.
 
 Everything happens in process (no sockets, no network): a :class:`~imageapi.testing.FakeCluster` with
 a fake registry stands in for OpenShift and quay.io. Each step prints the call it makes and what came
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from .._client import Client
 
 NAMESPACE = "demo"
 UPSTREAM = "quay.io/example/app:1.0"
@@ -60,8 +60,8 @@ class _Narrator:
 
 def walkthrough(client: Client, add_image: Callable[[str], Any], out: TextIO) -> None:
     """The demo's steps, against any client whose cluster has a fake registry behind ``add_image``."""
-    from .errors import NotFoundError
-    from .models import ImageStream, ObjectMeta
+    from ..errors import NotFoundError
+    from ..models import ImageStream, ObjectMeta
 
     say = _Narrator(out)
     add_image(UPSTREAM)
@@ -119,8 +119,8 @@ def walkthrough(client: Client, add_image: Callable[[str], Any], out: TextIO) ->
 
 def run_demo(out: TextIO | None = None) -> int:
     """Run the walkthrough against a fresh in-process fake cluster; returns the exit status."""
-    from ._testing_clients import fake_client
-    from .testing import FakeCluster
+    from .._testing_clients import fake_client
+    from ..testing import FakeCluster
 
     stream = out or sys.stdout
     print("imageapi demo: the Client against an in-process fake cluster (nothing leaves this machine).",
@@ -141,6 +141,6 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register_demo(subparsers: Any) -> None:
-    """Add the ``demo`` subcommand to ``python -m imageapi``."""
+    """Add the ``demo`` subcommand."""
     parser = subparsers.add_parser("demo", help="walk through the client against an embedded fake cluster")
     parser.set_defaults(func=_run)
