@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from imageapi import AsyncClient, Client
+from imageapi._http11 import HTTP11Transport
 
 STREAM = {"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": {"name": "app"}}
 
@@ -78,8 +79,12 @@ def test_max_connections_must_be_a_positive_int(client_class: Any, bad: Any) -> 
 @pytest.mark.parametrize("client_class", [Client, AsyncClient])
 def test_http2_is_offered_only_when_asked_for(client_class: Any) -> None:
     pytest.importorskip("h2", reason="HTTP/2 needs the h2 package (the http2 extra)")
-    for http2 in (False, True):
-        client = client_class(base_url="https://api.example.test", http2=http2)
-        pool = client._http._transport._pool
-        assert pool._http2 is http2
-        assert pool._max_connections == pool._max_keepalive_connections  # all kept alive
+    pool = client_class(base_url="https://api.example.test", http2=True, max_connections=4)._http._transport._pool
+    assert pool._http2 is True
+    assert pool._max_connections == pool._max_keepalive_connections == 4  # all kept alive
+    transport = client_class(base_url="https://api.example.test", max_connections=4)._http._transport
+    if client_class is Client:
+        assert isinstance(transport, HTTP11Transport)  # HTTP/1.1 only
+        assert transport._max_idle == 4
+    else:
+        assert transport._pool._http2 is False
