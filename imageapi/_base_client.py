@@ -168,6 +168,21 @@ def undecodable_body(request: ApiRequest, http_request: httpx.Request, exc: http
     ).with_original(exc)
 
 
+class _FirstFailure:
+    """Raises, once, the error a request's first try ended with: called first in each attempt of a
+    retry controller, it makes that failure the controller's own first attempt."""
+
+    __slots__ = ("_error",)
+
+    def __init__(self, error: ImageAPIError) -> None:
+        self._error: ImageAPIError | None = error
+
+    def __call__(self) -> None:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+
 class _PreparedParts:
     """The request parts ``httpx.Client.build_request`` would recompute for every request: the URL of
     each path joined to the base URL (httpx's joining: the base URL's path is kept as a prefix) and
@@ -414,12 +429,10 @@ class SyncClientCore(ClientCore):
         from ._retry import retrying
 
         response: httpx.Response | None = None
-        failed: ImageAPIError | None = first_error
+        replay = _FirstFailure(first_error)
         for attempt in self._controller(retrying, request, retries, limit):
             with attempt:
-                if failed is not None:
-                    error, failed = failed, None
-                    raise error  # the first try's failure, as the controller's first attempt
+                replay()
                 response = self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return response
@@ -530,20 +543,14 @@ class AsyncClientCore(ClientCore):
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,
         limit: Deadline | None, first_error: ImageAPIError,
     ) -> httpx.Response:
-        """The retries after a failed first attempt.
-
-        The first try runs outside tenacity: building a controller for every request cost more than
-        the rest of the call's client-side work, and most requests succeed at once. A failure enters
-        the controller as its first attempt, so it decides, waits and logs as if it had made it."""
+        """The async twin of ``SyncClientCore._retry``."""
         from ._retry import async_retrying
 
         response: httpx.Response | None = None
-        failed: ImageAPIError | None = first_error
+        replay = _FirstFailure(first_error)
         async for attempt in self._controller(async_retrying, request, retries, limit):
             with attempt:
-                if failed is not None:
-                    error, failed = failed, None
-                    raise error  # the first try's failure, as the controller's first attempt
+                replay()
                 response = await self._send_once(request, timeout, limit)
         assert response is not None  # the controller re-raises the last error otherwise
         return response
