@@ -14,11 +14,9 @@ decoding responses is :mod:`imageapi._request`, retry decisions are :mod:`imagea
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any, Final, TypeAlias, TypeVar, Union
 
-import anyio
 import httpx
 
 from ._deadline import Deadline, DeadlineTypes, check_deadline
@@ -141,6 +139,14 @@ class _LoggedURL:
         return str(self._base.join(self._path))
 
 
+def _cancelled_error() -> type[BaseException]:
+    """asyncio's CancelledError, imported only once an async call has started (asyncio is running
+    by then): importing asyncio with the client would cost ~13 ms of ``import imageapi``."""
+    import asyncio
+
+    return asyncio.CancelledError
+
+
 def collected(response: httpx.Response, chunks: list[bytes]) -> httpx.Response:
     """A read response rebuilt from the decoded body ``chunks`` of the streamed ``response`` (its
     ``Content-Encoding`` is already undone in them, so the header is left out)."""
@@ -181,6 +187,27 @@ class _FirstFailure:
         error, self._error = self._error, None
         if error is not None:
             raise error
+
+
+class _Gate:
+    """An ``anyio.Semaphore`` made on first use: anyio is imported only once an async call runs
+    (importing it with the client cost more than the client itself)."""
+
+    __slots__ = ("_limit", "_semaphore")
+
+    def __init__(self, limit: int) -> None:
+        self._limit = limit
+        self._semaphore: Any = None
+
+    async def __aenter__(self) -> None:
+        if self._semaphore is None:
+            import anyio
+
+            self._semaphore = anyio.Semaphore(self._limit)
+        await self._semaphore.acquire()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._semaphore.release()
 
 
 class _PreparedParts:
@@ -500,7 +527,7 @@ class AsyncClientCore(ClientCore):
         self._http = http
         self._sleep = sleep
         # Shared by with_options copies, as the pool is. Bound to an event loop on first contention.
-        self._gate = anyio.Semaphore(concurrency)
+        self._gate = _Gate(concurrency)
 
     async def _send_once(
         self, request: ApiRequest, timeout: TimeoutTypes | NotGiven, limit: Deadline | None = None
@@ -512,6 +539,8 @@ class AsyncClientCore(ClientCore):
                     response = await self._http.send(http_request)
             else:
                 limit.check(request.method, http_request.url)
+                import anyio  # here: importing it with the client cost more than the client itself
+
                 # Cancelled wherever it waits (the queue, connecting, headers, a trickled body)
                 # when time is up.
                 with anyio.fail_after(limit.remaining()):
@@ -577,10 +606,10 @@ class AsyncClientCore(ClientCore):
             return stop.value  # type: ignore[no-any-return]
         except ImageAPIError as error:
             raise user_facing(error) from None
-        except asyncio.CancelledError as cancelled:
+        except _cancelled_error() as cancelled:
             # Ctrl-C under asyncio.run cancels the task: the cancellation travels on without the
             # httpx/httpcore frames it went through (the connection was closed on the way).
-            raise asyncio.CancelledError(*cancelled.args) from None
+            raise type(cancelled)(*cancelled.args) from None
 
     async def aclose(self) -> None:
         """Close the connection pool (a no-op on copies made by ``with_options``)."""

@@ -248,6 +248,21 @@ class ConflictBackoff:
         if self.max_elapsed is not None and self.max_elapsed <= 0:
             raise ValueError(f"max_elapsed must be positive (or None), not {self.max_elapsed}")
 
+    @classmethod
+    def client_go_default_retry(cls) -> ConflictBackoff:
+        """client-go's ``retry.DefaultRetry`` (:data:`CLIENT_GO_DEFAULT_RETRY`)."""
+        return CLIENT_GO_DEFAULT_RETRY
+
+    @classmethod
+    def client_go_default_backoff(cls) -> ConflictBackoff:
+        """client-go's ``retry.DefaultBackoff`` (:data:`CLIENT_GO_DEFAULT_BACKOFF`)."""
+        return CLIENT_GO_DEFAULT_BACKOFF
+
+    @classmethod
+    def default(cls) -> ConflictBackoff:
+        """What :func:`retry_on_conflict` uses when given no backoff (:data:`DEFAULT_CONFLICT_BACKOFF`)."""
+        return DEFAULT_CONFLICT_BACKOFF
+
     def delay(self, retry_number: int, rng: random.Random | None = None) -> float:
         """Seconds before retry ``retry_number`` (1 for the first)."""
         base = self.duration * (self.factor ** max(0, retry_number - 1))

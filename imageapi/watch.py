@@ -65,6 +65,7 @@ from ._deadline import DeadlineTypes
 from ._request import ApiRequest, BodyMismatch, ListOptions, build_watch_request, response_error
 from ._resource_info import ResourceInfo
 from .errors import (
+    APIConnectionError,
     ApiError,
     ImageAPIError,
     ProtocolError,
@@ -541,7 +542,10 @@ class Watcher(_WatcherBase[ModelT]):
                     return None
                 if isinstance(exc, httpx.TransportError):
                     return error_from_transport(request.method, http_request.url, exc)
-                raise
+                # Closed under us without stop(): handled like a dropped connection (reconnect).
+                return APIConnectionError(
+                    "the stream was closed", method=request.method, url=str(http_request.url)
+                ).with_original(exc)
             except httpx.DecodingError as exc:
                 raise undecodable_body(request, http_request, exc) from None
             return None

@@ -20,16 +20,16 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from imageapi import Client, retry_on_conflict
-from imageapi._retry import CLIENT_GO_DEFAULT_RETRY, DEFAULT_CONFLICT_BACKOFF, ConflictBackoff
+from imageapi import Client, ConflictBackoff, retry_on_conflict
 from imageapi.errors import ConflictError
 from imageapi.testing import FakeCluster
 
 COUNTER = "example.com/counter"
 
 BACKOFFS: dict[str, ConflictBackoff] = {
-    "client-go DefaultRetry (old default)": CLIENT_GO_DEFAULT_RETRY,
-    "DEFAULT_CONFLICT_BACKOFF (new default)": DEFAULT_CONFLICT_BACKOFF,
+    "client-go DefaultRetry (old default)": ConflictBackoff.client_go_default_retry(),
+    "client-go DefaultBackoff": ConflictBackoff.client_go_default_backoff(),
+    "ConflictBackoff.default() (new default)": ConflictBackoff.default(),
 }
 
 

@@ -250,7 +250,7 @@ def slow_phase(port: int, count: int, tally: Tally) -> None:
             sock.sendall(b"GET /api HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")  # headers never end
         elif index % 3 == 1:
             sock.sendall(f"POST {GROUP}/images HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\n{{".encode())
-        sockets.append(sock)  # index % 3 == 2: connects and says nothing at all (an idle keep-alive)
+        sockets.append(sock)  # index % 3 == 2: connects and says nothing at all
     deadline = time.monotonic() + max(HEADER_TIMEOUT, BODY_TIMEOUT) + 10
     for index, sock in enumerate(sockets):
         sock.settimeout(max(0.1, deadline - time.monotonic()))
@@ -260,10 +260,7 @@ def slow_phase(port: int, count: int, tally: Tally) -> None:
                 pass
             tally.add("slow")
         except TimeoutError:
-            if index % 3 == 2:
-                tally.add("slow")  # an idle keep-alive connection may stay open (IDLE_TIMEOUT)
-            else:
-                tally.add("slow", hang=what)
+            tally.add("slow", hang=what)
         except ConnectionResetError:
             tally.add("slow")
         finally:

@@ -20,13 +20,15 @@ from ._demo import register_demo
 from ._get import register_describe, register_get
 from ._misc import completion_script, register_misc, version_text
 from ._serve import register_serve
+from ._workflows import register_workflows
 
 __all__ = ["SUBCOMMANDS", "build_parser", "main"]
 
 SubParsers = Any  # argparse's _SubParsersAction is private; keep the registration signature simple
 
 SUBCOMMANDS: list[Callable[[SubParsers], None]] = [
-    register_get, register_describe, register_apply, register_serve, register_demo, register_misc,
+    register_get, register_describe, register_apply, register_workflows, register_serve, register_demo,
+    register_misc,
 ]
 """Registration functions, in the order the help lists their subcommands."""
 
@@ -104,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             import traceback
 
             traceback.print_exception(error)
+            original = getattr(error, "original", None)  # the httpx/pydantic error behind it
+            if original is not None:
+                print("\nThe low-level error behind it:", file=sys.stderr)
+                traceback.print_exception(original)
         print(error_line(_message(error)), file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:  # pragma: no cover (subclass of OSError, caught above; kept for clarity)

@@ -83,7 +83,8 @@ def walkthrough(client: Client, add_image: Callable[[str], Any], out: TextIO) ->
 
     say.step("Tag it as app:latest (like `oc tag`)",
              f'client.image_streams.tag("app:1.0", "app:latest", namespace="{NAMESPACE}")')
-    stream = client.image_streams.tag("app:1.0", "app:latest", namespace=NAMESPACE)
+    say.result(str(client.image_streams.tag("app:1.0", "app:latest", namespace=NAMESPACE)))
+    stream = client.image_streams.get("app", namespace=NAMESPACE)
     for tag in (stream.spec.tags or []) if stream.spec else []:
         source = tag.from_
         say.result(f"spec tag {tag.name:<7} <- {source.kind if source else '-'} {source.name if source else ''}")

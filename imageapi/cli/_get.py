@@ -150,18 +150,10 @@ def _describe(args: argparse.Namespace) -> int:
 
 
 def describe_stream(client: Any, stream: Any) -> str:
-    """``oc describe is`` text: the workflows' describe (its ``str()``) when it is there."""
-    import importlib
+    """``oc describe is`` text: the workflows' description of the stream already read (its ``str()``)."""
+    from ..workflows.describe import describe_stream as description
 
-    try:
-        describe = getattr(importlib.import_module("imageapi.workflows"), "describe", None)
-    except ImportError:
-        describe = None
-    if describe is None:  # the workflows' describe not there yet: the generic description
-        from .._display import describe_text
-
-        return describe_text(stream)
-    return str(describe(client, stream))
+    return str(description(stream.to_dict()))
 
 
 def register_describe(subparsers: Any) -> None:

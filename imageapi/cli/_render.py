@@ -108,19 +108,29 @@ def print_event_row(event_type: str, obj: Any, resource: Resource, output: str, 
 class Progress:
     """A progress bar on stderr while long work runs; does nothing when stderr is not a terminal."""
 
-    def __init__(self, description: str, total: int | None = None) -> None:
+    def __init__(self, description: str, total: int | None = None, *, spinner: bool = False) -> None:
         self._description = description
         self._total = total
+        self._spinner = spinner
         self._bar: Any = None
         self._task: Any = None
 
     def __enter__(self) -> Progress:
         if is_terminal(sys.stderr):
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
-            self._bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                 TimeElapsedColumn(), console=Console(file=sys.stderr), transient=True)
+            # Work of unknown size (planning, one import) spins; counted work draws a bar with N/total.
+            columns = ((SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn()) if self._spinner
+                       else (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()))
+            self._bar = Progress(*columns, console=Console(file=sys.stderr), transient=True)
             self._bar.__enter__()
             self._task = self._bar.add_task(self._description, total=self._total)
         return self
@@ -142,9 +152,10 @@ class Progress:
 
 
 @contextmanager
-def progress(description: str, total: int | None = None) -> Iterator[Progress]:
-    """``with progress("listing imagestreams") as bar: bar.advance(n)``."""
-    with Progress(description, total) as bar:
+def progress(description: str, total: int | None = None, *, spinner: bool = False) -> Iterator[Progress]:
+    """``with progress("listing imagestreams") as bar: bar.advance(n)``; ``spinner=True`` for work of
+    unknown size."""
+    with Progress(description, total, spinner=spinner) as bar:
         yield bar
 
 

@@ -37,7 +37,7 @@ from .queue import (
     WorkQueue,
     default_rate_limiter,
 )
-from .runner import AsyncController, Controller, ControllerStats
+from .runner import AsyncController, Controller, ControllerStats, split_key
 from .wait import (
     TagImportFailedError,
     WaitTimeoutError,
@@ -82,6 +82,7 @@ __all__ = [
     "image_digests",
     "object_key",
     "source_repositories",
+    "split_key",
     "tag_imported",
     "wait_for",
 ]

@@ -45,9 +45,6 @@ class Stop:
         """Whether :meth:`set` was called."""
         return self._event.is_set()
 
-    def __bool__(self) -> bool:
-        return self._event.is_set()
-
     def wait(self, timeout: float | None = None) -> bool:
         """Block up to ``timeout`` real seconds for the signal; True when it is set."""
         return self._event.wait(timeout)
@@ -163,6 +160,7 @@ class FakeClock(Clock):
         self._conditions: set[threading.Condition] = set()
         self._events: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._waiters = 0
+        self._generation = 0
         self._waiters_changed = threading.Condition(self._lock)
 
     def now(self) -> float:
@@ -176,6 +174,11 @@ class FakeClock(Clock):
         with self._lock:
             self._now += seconds
             conditions, events = list(self._conditions), list(self._events)
+            # Every waiter is woken: none counts as waiting until it has looked at the new time and
+            # waits again (so wait_for_waiters cannot see a waiter that has not yet woken).
+            self._generation += 1
+            self._waiters = 0
+            self._waiters_changed.notify_all()
         for condition in conditions:
             with condition:
                 condition.notify_all()
@@ -194,28 +197,30 @@ class FakeClock(Clock):
         with self._waiters_changed:
             return self._waiters_changed.wait_for(lambda: self._waiters >= count, timeout)
 
-    def _enter(self) -> None:
+    def _enter(self) -> int:
         with self._waiters_changed:
             self._waiters += 1
             self._waiters_changed.notify_all()
+            return self._generation
 
-    def _leave(self) -> None:
+    def _leave(self, generation: int) -> None:
         with self._waiters_changed:
-            self._waiters -= 1
-            self._waiters_changed.notify_all()
+            if generation == self._generation:  # not already discounted by advance()
+                self._waiters -= 1
+                self._waiters_changed.notify_all()
 
     def wait(self, condition: threading.Condition, timeout: float | None) -> None:
         """Wait for a notification: from the waited-for part, or from :meth:`advance`."""
         with self._lock:
             self._conditions.add(condition)
-        self._enter()
+        generation = self._enter()
         try:
             if timeout is None or timeout > 0:
                 # A short real timeout as well: an advance() between the caller's deadline check
                 # and this registration would otherwise go unnoticed.
                 condition.wait(_FAKE_POLL)
         finally:
-            self._leave()
+            self._leave(generation)
             with self._lock:
                 self._conditions.discard(condition)
 
@@ -224,12 +229,12 @@ class FakeClock(Clock):
         entry = (asyncio.get_running_loop(), event)
         with self._lock:
             self._events.add(entry)
-        self._enter()
+        generation = self._enter()
         try:
             if timeout is None or timeout > 0:
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(event.wait(), _FAKE_POLL)
         finally:
-            self._leave()
+            self._leave(generation)
             with self._lock:
                 self._events.discard(entry)

@@ -138,8 +138,11 @@ class _ElectorCore:
         self.observed_time = 0.0
         self.reported_leader: str | None = None
         self.expires_at: float | None = None
+        self.renewed_at: float | None = None
+        """When (on the clock) this elector last acquired or renewed the lease."""
         """When the lease held by another expires as observed (after a refused attempt)."""
         self.leading = False
+        self._stopped_leading = False
         self.transitions_seen = 0
 
     # -- the Lease --------------------------------------------------------------------------------
@@ -178,6 +181,7 @@ class _ElectorCore:
                 logger.debug("%s: creating lease %s failed: %s", self.identity, self.name, error)
                 return False
             self._observe(created.spec, self.clock.now())
+            self.renewed_at = now
             return True
         except ImageAPIError as error:
             logger.debug("%s: reading lease %s failed: %s", self.identity, self.name, error)
@@ -202,6 +206,7 @@ class _ElectorCore:
             logger.debug("%s: updating lease %s failed: %s", self.identity, self.name, error)
             return False
         self._observe(updated.spec, self.clock.now())
+        self.renewed_at = now
         return True
 
     def release(self) -> Flow[bool]:
@@ -243,50 +248,57 @@ class _ElectorCore:
             logger.exception("leader election callback %r failed", getattr(func, "__qualname__", func))
 
     def run(self) -> Generator[_Action, bool | None, None]:
-        """The election: acquire, lead while renewals succeed, release; yields actions to perform."""
-        stop = self.stop
-        # acquire
-        while not stop.is_set():
+        """The election: acquire, lead while renewals succeed, and after a lost lease be a candidate
+        again, until stopped; then release. Yields the actions its driver performs."""
+        while not self.stop.is_set():
+            if (yield from self._acquire()):
+                yield from self._lead()
+        if self.release_on_stop and self._stopped_leading:
+            yield _Release()
+
+    def _acquire(self) -> Generator[_Action, bool | None, bool]:
+        """Attempt until the lease is ours (True) or the elector is stopped (False)."""
+        while not self.stop.is_set():
             self.expires_at = None
             acquired = yield _Attempt()
             self._report()
             if acquired:
-                break
+                return not self.stop.is_set()
             pause = self.retry_period * (1 + self._rng.random() * JITTER_FACTOR)
             if self.expires_at is not None:
                 # No later than the moment the holder's lease runs out as we observed it: a jittered
                 # retry alone could take over up to 2.2 retry periods after that.
                 pause = min(pause, max(0.0, self.expires_at - self.clock.now()))
             yield _Pause(pause)
-        if stop.is_set():
-            return
+        return False
+
+    def _lead(self) -> Generator[_Action, bool | None, None]:
+        """Lead: renew every retry period until a renew deadline passes without success, or stop."""
         logger.info("%s: became leader of lease %s/%s", self.identity, self.namespace, self.name)
         self.leading = True
         if self.on_started_leading is not None:
             self._callback(self.on_started_leading)
-        # renew until a renewal deadline passes without success, or stop
         try:
-            while not stop.is_set():
+            while not self.stop.is_set():
                 deadline = self.clock.now() + self.renew_deadline
                 renewed = False
-                while not stop.is_set():
+                while not self.stop.is_set():
                     renewed = bool((yield _Attempt()))
                     if renewed or self.clock.now() >= deadline:
                         break
                     yield _Pause(min(self.retry_period, max(0.0, deadline - self.clock.now())))
                 self._report()
                 if not renewed:
-                    if not stop.is_set():
+                    if not self.stop.is_set():
                         logger.warning("%s: lost lease %s (no renewal for %.1fs)", self.identity, self.name,
                                        self.renew_deadline)
-                    break
+                    return
                 yield _Pause(self.retry_period)
         finally:
             self.leading = False
+            self._stopped_leading = self.stop.is_set()  # stopped while leading: release
             if self.on_stopped_leading is not None:
                 self._callback(self.on_stopped_leading)
-        if stop.is_set() and self.release_on_stop:
-            yield _Release()
 
 
 class _ElectorBase:
@@ -338,6 +350,11 @@ class _ElectorBase:
     def stop_signal(self) -> Stop:
         """The stop signal (shared with whatever else was given it)."""
         return self._core.stop
+
+    @property
+    def renewed_at(self) -> float | None:
+        """When (on the elector's clock) it last acquired or renewed the lease."""
+        return self._core.renewed_at
 
     @property
     def observed_time(self) -> float:

@@ -31,10 +31,13 @@ from ..models import (
 )
 from ..pagination import AsyncPager, Pager
 from ..watch import AsyncWatcher, Watcher
+from ..workflows._import import ImportResult
+from ..workflows._lookup import LookupPlan, LookupResult
+from ..workflows._tag import TagPlan, TagResult
 from ._listing import Inform, List, Watch
 from ._verbs import Create, Delete, DeleteCollection, Get, Patch, Replace
 from .image_stream_imports import ImageStreamImportVerbs
-from .image_streams import ImageStreamVerbs
+from .image_streams import ImageStreamVerbs, ImageStreamWorkflowVerbs
 
 __all__ = [
     "AsyncImageSignatures",
@@ -112,9 +115,11 @@ class ImageStreams(
     Watch[Namespaced, Watcher[ImageStream]],
     Inform[Namespaced, Informer[ImageStream]],
     ImageStreamVerbs[ImageStream, ImageStreamLayers, SecretList],
+    ImageStreamWorkflowVerbs[TagPlan, TagResult, ImportResult, LookupPlan, LookupResult],
     plural="imagestreams",
 ):
-    """``client.image_streams``: image streams, with ``/status``, ``layers``, ``secrets`` and ``tag``."""
+    """``client.image_streams``: image streams, with ``/status``, ``layers``, ``secrets``, and oc's
+    ``tag``/``untag``, ``import_image`` and ``set_image_lookup`` (each with a plan form)."""
 
 
 class ImageStreamTags(
@@ -197,6 +202,8 @@ class AsyncImageStreams(
     Watch[Namespaced, AsyncWatcher[ImageStream]],
     Inform[Namespaced, AsyncInformer[ImageStream]],
     ImageStreamVerbs[AsyncResult[ImageStream], AsyncResult[ImageStreamLayers], AsyncResult[SecretList]],
+    ImageStreamWorkflowVerbs[AsyncResult[TagPlan], AsyncResult[TagResult], AsyncResult[ImportResult],
+                             AsyncResult[LookupPlan], AsyncResult[LookupResult]],
     plural="imagestreams",
 ):
     """``client.image_streams`` on the async client (see :class:`ImageStreams`)."""

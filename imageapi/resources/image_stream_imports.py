@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._deadline import DeadlineTypes
 from .._request import ApiRequest, WriteOptions, build_create_request, to_json_object
-from ..errors import ApiError, error_from_response
+from ..workflows._import import import_failure
 from ._base import with_kind
 from ._verbs import VerbBase
 
 if TYPE_CHECKING:
-    from ..models import ImageStreamImport
+    pass
 
 ResultT = TypeVar("ResultT")
 
@@ -25,20 +24,6 @@ def split_import_target(target: str) -> tuple[str | None, str, str]:
     if not stream or (sep and not tag) or ":" in tag or "@" in rest or (slash and not namespace) or "/" in namespace:
         raise ValueError(f"expected [namespace/]stream[:tag], got {target!r}")
     return (namespace or None), stream, (tag or "latest")
-
-
-def import_failure(request: ApiRequest, status: dict[str, Any], result: ImageStreamImport) -> ApiError:
-    """The typed error (``NotFoundError``, ``UnauthorizedError``, …) for a failed image import.
-
-    The server reports a failed import inside a successful (201) response, as a ``Status`` in
-    ``status.images[i].status``; this turns that Status into the same exception class a failed
-    request with that Status would raise. ``error.image_stream_import`` holds the whole answer.
-    """
-    code = status.get("code")
-    http_code = code if isinstance(code, int) and code >= 400 else 500
-    error = error_from_response(request.method, request.path, http_code, {}, json.dumps(status).encode())
-    error.image_stream_import = result
-    return error
 
 
 class ImageStreamImportVerbs(VerbBase, Generic[ResultT]):

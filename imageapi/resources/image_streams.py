@@ -1,25 +1,18 @@
-"""What image streams have beyond the common verbs: ``/status``, ``/layers``, ``/secrets`` and ``tag``."""
+"""What image streams have beyond the common verbs: ``/status``, ``/layers``, ``/secrets``, and oc's
+single-stream workflows (``tag``, ``untag``, ``import_image``, ``set_image_lookup``)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Generic, Literal, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, cast
 
-from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
+from .._base_client import NOT_GIVEN, NotGiven, RetriesTypes, TimeoutTypes
 from .._deadline import DeadlineTypes
-from .._request import (
-    Body,
-    FieldValidation,
-    ListOptions,
-    PatchType,
-    WriteOptions,
-    build_create_request,
-    build_get_request,
-    build_replace_request,
-    to_json_object,
-)
-from ..errors import AlreadyExistsError, ConflictError, NotFoundError
-from ._base import with_kind
+from .._request import Body, FieldValidation, ListOptions, PatchType, WriteOptions
+from ..errors import AlreadyExistsError, ConflictError
+from ..workflows import _import, _lookup, _tag
+from ..workflows._common import replanning
+from ..workflows._tag import ImportMode, SourceKind, tag_source
 from ._verbs import VerbBase
 
 if TYPE_CHECKING:
@@ -29,10 +22,13 @@ StreamT = TypeVar("StreamT")
 LayersT = TypeVar("LayersT")
 SecretsT = TypeVar("SecretsT")
 
-SourceKind = Literal["ImageStreamTag", "ImageStreamImage", "DockerImage"]
+TagPlanT = TypeVar("TagPlanT")
+TagResultT = TypeVar("TagResultT")
+ImportT = TypeVar("ImportT")
+LookupPlanT = TypeVar("LookupPlanT")
+LookupResultT = TypeVar("LookupResultT")
 
-#: How many times ``tag`` re-reads the stream when another writer got in between.
-TAG_CONFLICT_ATTEMPTS = 5
+__all__ = ["ImageStreamVerbs", "ImageStreamWorkflowVerbs", "SourceKind", "split_stream_tag", "tag_source"]
 
 
 def split_stream_tag(name: str) -> tuple[str, str]:
@@ -43,54 +39,8 @@ def split_stream_tag(name: str) -> tuple[str, str]:
     return stream, tag
 
 
-def _looks_like_registry(component: str) -> bool:
-    # The same rule as the Docker reference grammar: a first component with a dot or a port, or
-    # "localhost", is a registry host; otherwise it is a path component (a namespace here).
-    return "." in component or ":" in component or component == "localhost"
-
-
-def tag_source(source: str, kind: SourceKind | None = None) -> dict[str, str]:
-    """The ``from`` reference of a spec tag for ``source``.
-
-    * ``"other:tag"`` or ``"otherns/other:tag"`` → ImageStreamTag
-    * ``"other@sha256:…"`` or ``"otherns/other@sha256:…"`` → ImageStreamImage
-    * ``"quay.io/org/app:1.0"`` (a registry host first) → DockerImage
-
-    Pass ``kind`` to decide yourself (``"DockerImage"`` for a Docker Hub short name like ``nginx:1``).
-    """
-    if not source:
-        raise ValueError("the tag source must not be empty")
-    first, slash, rest = source.partition("/")
-    if kind == "DockerImage" or (kind is None and slash and _looks_like_registry(first)):
-        return {"kind": "DockerImage", "name": source}
-    namespace, name = (first, rest) if slash else (None, source)
-    if not name or "/" in name:
-        raise ValueError(f"cannot read {source!r} as [namespace/]stream:tag or [namespace/]stream@digest")
-    if kind is None:
-        if "@" in name:
-            kind = "ImageStreamImage"
-        elif ":" in name:
-            kind = "ImageStreamTag"
-        else:
-            raise ValueError(f"{source!r} names no tag or digest: use stream:tag, stream@digest or a registry reference")
-    reference = {"kind": kind, "name": name}
-    if namespace:
-        reference["namespace"] = namespace
-    return reference
-
-
-def _point_tag(
-    entry: dict[str, Any], reference: dict[str, str], reference_policy: str | None
-) -> dict[str, Any]:
-    """Point the spec tag ``entry`` at ``reference``; its other settings stay (returns ``entry``)."""
-    entry["from"] = dict(reference)
-    if reference_policy is not None:
-        entry["referencePolicy"] = {"type": reference_policy}
-    return entry
-
-
 class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
-    """Image-stream-only verbs: the ``status``, ``layers`` and ``secrets`` subresources, and ``tag``."""
+    """Image-stream-only verbs: the ``status``, ``layers`` and ``secrets`` subresources."""
 
     _subresource_verbs: ClassVar[frozenset[tuple[str, str]]] = frozenset(
         {("status", "get"), ("status", "update"), ("status", "patch"), ("layers", "get"), ("secrets", "get")}
@@ -181,60 +131,195 @@ class ImageStreamVerbs(VerbBase, Generic[StreamT, LayersT, SecretsT]):
                               continue_=continue_)
         return cast(SecretsT, self._call(self._get_flow(name, namespace, "secrets", options), timeout, retries, deadline))
 
-    def tag(
+
+
+class ImageStreamWorkflowVerbs(VerbBase, Generic[TagPlanT, TagResultT, ImportT, LookupPlanT, LookupResultT]):
+    """``oc``'s single-stream workflows: ``tag``/``untag``, ``import_image`` and ``set_image_lookup``.
+
+    Each write has a plan form (``plan_tag``, ``plan_untag``, ``plan_image_lookup``, and
+    ``import_image(dry_run=True)``) that only reads; the apply step writes conditionally on what the
+    plan read. The one-step forms plan and apply, re-planning after a conflict. See
+    :mod:`imageapi.workflows._tag`, ``_import`` and ``_lookup`` for the algorithms and how they differ
+    from oc's.
+    """
+
+    def plan_tag(
         self,
         source: str,
-        target: str,
-        *,
+        *destinations: str,
         namespace: str | None = None,
-        source_kind: SourceKind | None = None,
-        reference_policy: Literal["Source", "Local"] | None = None,
+        source_kind: str | None = None,
+        alias: bool = False,
+        reference: bool = False,
+        scheduled: bool = False,
+        insecure: bool = False,
+        reference_policy: str = "Source",
+        import_mode: ImportMode | None = None,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
         deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
-    ) -> StreamT:
-        """Point spec tag ``target`` (``"stream:tag"``) at ``source``, like ``oc tag``; returns the stream.
+    ) -> TagPlanT:
+        """Plan ``oc tag SOURCE DEST...`` without writing: a :class:`~imageapi.workflows._tag.TagPlan`.
 
-        ``source`` is ``"other:tag"`` (ImageStreamTag), ``"other@sha256:…"`` (ImageStreamImage) or a
-        registry reference such as ``"quay.io/org/app:1.0"`` (DockerImage); see :func:`tag_source`.
-        Creates the stream when it does not exist; on an existing tag only ``from`` (and
-        ``referencePolicy`` when given) changes, its other settings stay. Re-reads and retries when
-        another writer changed the stream in between.
+        ``source`` is ``[namespace/]stream:tag`` (pinned to the image it points to now, unless
+        ``alias=True``), ``[namespace/]stream@sha256:…``, or a pull spec such as
+        ``quay.io/org/app:1.0``; ``source_kind`` overrides the inference (``"docker"``, ``"istag"``,
+        ``"isimage"``, or the kind names). Each destination is ``[namespace/]stream:tag``; ``namespace``
+        is the default of both (the client's when None). ``reference``, ``scheduled``, ``insecure``,
+        ``reference_policy`` (``Source``/``Local``) and ``import_mode`` (``Legacy``/``PreserveOriginal``)
+        set the spec tags as oc's flags do. Raises ``ValueError`` with oc's messages for bad input.
         """
-        stream, tag = split_stream_tag(target)
-        reference = tag_source(source, source_kind)
-        flow = self._tag_flow(stream, tag, reference, reference_policy, self._namespace(namespace))
-        return cast(StreamT, self._call(flow, timeout, retries, deadline))
+        flow = _tag.plan_tag_flow(source, destinations, source_kind, self._tag_options(
+            alias, reference, scheduled, insecure, reference_policy, import_mode), self._namespace(namespace) or "")
+        return cast(TagPlanT, self._call(flow, timeout, retries, deadline))
 
-    def _tag_flow(
-        self, stream: str, tag: str, reference: dict[str, str], reference_policy: str | None,
-        namespace: str | None,
-    ) -> Flow[Any]:
-        kind = self._info.kind
-        options = WriteOptions()
-        for attempt in range(1, TAG_CONFLICT_ATTEMPTS + 1):
-            try:
-                current = yield build_get_request(self._info, namespace, stream, self._decoder(kind))
-            except NotFoundError:
-                spec_tag = _point_tag({"name": tag}, reference, reference_policy)
-                new_stream = with_kind(self._info.api_version, kind,
-                                       {"metadata": {"name": stream}, "spec": {"tags": [spec_tag]}})
-                try:
-                    return (yield build_create_request(self._info, namespace, new_stream, self._decoder(kind), options))
-                except AlreadyExistsError:
-                    continue  # created by someone else meanwhile: read it and update instead
-            document = to_json_object(current)
-            spec = document.setdefault("spec", {})
-            tags: list[dict[str, Any]] = spec.get("tags") or []
-            spec["tags"] = tags
-            entry = next((item for item in tags if item.get("name") == tag), None)
-            if entry is None:
-                entry = {"name": tag}
-                tags.append(entry)
-            _point_tag(entry, reference, reference_policy)
-            try:
-                return (yield build_replace_request(self._info, namespace, stream, document, self._decoder(kind), options))
-            except ConflictError:
-                if attempt == TAG_CONFLICT_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable: the last attempt returns or raises")
+    def apply_tag(
+        self,
+        plan: _tag.TagPlan,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> TagResultT:
+        """Write a plan from :meth:`plan_tag` or :meth:`plan_untag`.
+
+        Each write is conditional on the destination stream's ``resourceVersion`` in the plan: a
+        stream changed since raises ``ConflictError`` (``AlreadyExistsError`` when the tag was created
+        meanwhile) and is left as the other writer made it.
+        """
+        return cast(TagResultT, self._call(_tag.apply_tag_flow(plan), timeout, retries, deadline))
+
+    def tag(
+        self,
+        source: str,
+        *destinations: str,
+        namespace: str | None = None,
+        source_kind: str | None = None,
+        alias: bool = False,
+        reference: bool = False,
+        scheduled: bool = False,
+        insecure: bool = False,
+        reference_policy: str = "Source",
+        import_mode: ImportMode | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> TagResultT:
+        """``oc tag SOURCE DEST...``: plan (see :meth:`plan_tag`) and apply, re-reading and re-planning
+        after a conflict. Returns a :class:`~imageapi.workflows._tag.TagResult` whose ``str()`` is oc's
+        output; tags that already say this are not written again."""
+        options = self._tag_options(alias, reference, scheduled, insecure, reference_policy, import_mode)
+        current = self._namespace(namespace) or ""
+        flow = replanning(lambda: _tag.plan_tag_flow(source, destinations, source_kind, options, current),
+                          _tag.apply_tag_flow, (ConflictError, AlreadyExistsError))
+        return cast(TagResultT, self._call(flow, timeout, retries, deadline))
+
+    def plan_untag(
+        self,
+        *destinations: str,
+        namespace: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> TagPlanT:
+        """Plan ``oc tag -d DEST...`` (removing the spec tag and its history) without writing."""
+        flow = _tag.plan_untag_flow(destinations, self._namespace(namespace) or "")
+        return cast(TagPlanT, self._call(flow, timeout, retries, deadline))
+
+    def untag(
+        self,
+        *destinations: str,
+        namespace: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> TagResultT:
+        """``oc tag -d DEST...``: remove each ``[namespace/]stream:tag`` (spec and history); a tag that
+        is already gone is reported as absent, not an error."""
+        current = self._namespace(namespace) or ""
+        flow = replanning(lambda: _tag.plan_untag_flow(destinations, current), _tag.apply_tag_flow)
+        return cast(TagResultT, self._call(flow, timeout, retries, deadline))
+
+    def import_image(
+        self,
+        name: str,
+        *,
+        from_: str | None = None,
+        namespace: str | None = None,
+        all: bool = False,
+        confirm: bool = False,
+        reference_policy: str | None = None,
+        import_mode: ImportMode | None = None,
+        scheduled: bool = False,
+        insecure: bool | None = None,
+        dry_run: bool = False,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> ImportT:
+        """``oc import-image NAME[:TAG]``: import from the tag's registry source into the stream.
+
+        ``from_`` names the source (needed for a new tag or stream); ``confirm=True`` lets the import
+        create the stream or change its repository; ``all=True`` imports every tag of the repository
+        (``from_`` or ``spec.dockerImageRepository``); ``dry_run=True`` asks the registry without
+        writing. ``insecure=None`` keeps the stream's ``openshift.io/image.insecureRepository``
+        setting. Returns an :class:`~imageapi.workflows._import.ImportResult`; when no image imported,
+        raises the error class of the server's reason (``NotFoundError``, ``UnauthorizedError``, …)
+        with ``error.image_stream_import`` set. Raises ``ValueError`` with oc's messages for requests
+        oc refuses.
+        """
+        options = _import.ImportOptions(from_=from_, all=all, confirm=confirm, reference_policy=reference_policy,
+                                        import_mode=import_mode, scheduled=scheduled, insecure=insecure,
+                                        dry_run=dry_run)
+        flow = _import.result_flow(name, options, self._namespace(namespace) or "")
+        return cast(ImportT, self._call(flow, timeout, retries, deadline))
+
+    def plan_image_lookup(
+        self,
+        *names: str,
+        enabled: bool = True,
+        all: bool = False,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> LookupPlanT:
+        """Plan ``oc set image-lookup`` (``spec.lookupPolicy.local``) for the named streams, or all of
+        them (``all=True``), or those matching ``label_selector``; ``str()`` is oc's table."""
+        flow = _lookup.plan_lookup_flow(names, enabled, all, label_selector, self._namespace(namespace) or "")
+        return cast(LookupPlanT, self._call(flow, timeout, retries, deadline))
+
+    def apply_image_lookup(
+        self,
+        plan: _lookup.LookupPlan,
+        *,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> LookupResultT:
+        """Write a plan from :meth:`plan_image_lookup`; a stream changed since raises ``ConflictError``."""
+        return cast(LookupResultT, self._call(_lookup.apply_lookup_flow(plan), timeout, retries, deadline))
+
+    def set_image_lookup(
+        self,
+        *names: str,
+        enabled: bool = True,
+        all: bool = False,
+        label_selector: str | None = None,
+        namespace: str | None = None,
+        timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
+        retries: RetriesTypes | NotGiven = NOT_GIVEN,
+        deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
+    ) -> LookupResultT:
+        """``oc set image-lookup NAME...`` (``enabled=False``: ``--enabled=false``): plan and apply,
+        re-reading after a conflict; streams already set are not written."""
+        flow = _lookup.set_lookup_flow(names, enabled, all, label_selector, self._namespace(namespace) or "")
+        return cast(LookupResultT, self._call(flow, timeout, retries, deadline))
+
+    @staticmethod
+    def _tag_options(alias: bool, reference: bool, scheduled: bool, insecure: bool, reference_policy: str,
+                     import_mode: ImportMode | None) -> _tag.TagOptions:
+        return _tag.TagOptions(alias=alias, reference=reference, scheduled=scheduled, insecure=insecure,
+                               reference_policy=_tag.normalize_reference_policy(reference_policy),
+                               import_mode=import_mode)

@@ -32,6 +32,8 @@ from ._writes import WriteHandlers
 logger = logging.getLogger("imageapi.testing")
 
 _HEALTH_PATHS = frozenset({"/healthz", "/readyz", "/livez"})
+# What a client is told of a bug in the fake: the traceback goes to the log, never into a Status.
+UNHANDLED_ERROR_MESSAGE = "the fake cluster failed to handle the request (its log has the details)"
 
 
 class App(ReadHandlers, WriteHandlers):
@@ -53,8 +55,7 @@ class App(ReadHandlers, WriteHandlers):
             response = status_response(error)
         except Exception:  # a bug in a handler: the traceback goes to the log, never to the client
             logger.exception("fake cluster: unhandled error for %s %s", request.method, request.path)
-            response = status_response(internal_error("the fake cluster failed to handle the request (its log "
-                                                      "has the details)"))
+            response = status_response(internal_error(UNHANDLED_ERROR_MESSAGE))
         return self._with_plan(response, plan)
 
     @staticmethod

@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from . import _namespaces, _workloads
 from . import _semantics as _image_semantics
-from . import _workloads
 from ._app import App, AppSettings, Request, Semantics
 from ._appcore import api_version
 from ._contracts import DEFAULT_REGISTRY_HOSTNAME, JSON, ServerConfig
@@ -34,7 +34,7 @@ def _semantics() -> Semantics:
     """The image semantics layer's strategies and handlers and the workload resources' strategies, as
     the core's dispatch takes them."""
     return Semantics(
-        strategies={**_workloads.STRATEGIES, **_image_semantics.STRATEGIES},
+        strategies={**_namespaces.STRATEGIES, **_workloads.STRATEGIES, **_image_semantics.STRATEGIES},
         virtual_resources=_image_semantics.VIRTUAL_RESOURCES,
         subresource_handlers=_image_semantics.SUBRESOURCE_HANDLERS,
         after_write_hooks=_image_semantics.AFTER_WRITE_HOOKS,

@@ -33,7 +33,7 @@ from typing import Any
 
 from . import _discovery
 from ._contracts import JSON
-from ._patch_base import APPLY_PATCH, STRATEGIC_MERGE_PATCH
+from ._patch_base import APPLY_PATCH, STRATEGIC_MERGE_PATCH, go_format, go_type_name
 from ._status import FieldError, bad_request, go_quote, invalid
 
 # encoding/json's scanner refuses documents nested deeper than maxNestingDepth = 10000 with
@@ -49,9 +49,11 @@ _GO_SUMMARY_BYTES = 30  # summarizeData(body, 30) in the create/update handlers'
 _INT_RANGES = {"int64": (-(2 ** 63), 2 ** 63 - 1), "int32": (-(2 ** 31), 2 ** 31 - 1)}
 _STRUCTURE = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_CONTAINERS = (dict, list)
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})")
 
 _registered: dict[str, JSON] = {}
+_definitions: dict[str, JSON] = {}  # resolved, by type name (cleared when a schema is registered)
 _METADATA_ONLY: JSON = {"fields": {
     "apiVersion": {"type": {"type": "string"}},
     "kind": {"type": {"type": "string"}},
@@ -65,6 +67,7 @@ def register_schema(name: str, definition: JSON) -> None:
     schema does not describe. A kind without one is decoded for its ``metadata`` only. Set
     ``"openFields": True`` to leave undeclared fields unchecked rather than unknown."""
     _registered[name] = definition
+    _definitions.clear()
 
 
 class GoDecodeError(ValueError):
@@ -145,20 +148,43 @@ def _syntax_message(text: str, error: json.JSONDecodeError) -> str:
     return f"invalid character {char} looking for beginning of value"
 
 
-def _check_depth(text: str, opening_brackets: int) -> None:
-    if opening_brackets <= MAX_DEPTH:
-        return
+def _depth_error(opening: str) -> GoDecodeError:
+    return GoDecodeError(f"invalid character {_go_char(opening)} exceeded max depth (the fake cluster nests "
+                         f"values at most {MAX_DEPTH} deep; the server {SERVER_MAX_DEPTH})", "syntax")
+
+
+def _check_depth(value: Any) -> int:
+    """Refuse a decoded document nested deeper than :data:`MAX_DEPTH` (an iterative walk over its
+    containers: cheap, and itself safe from any depth); returns how many object keys it holds."""
+    level = [value] if value.__class__ in _CONTAINERS else []
+    keys = depth = 0
+    while level:  # one level of containers at a time
+        depth += 1
+        if depth > MAX_DEPTH:
+            raise _depth_error("{" if level[0].__class__ is dict else "[")
+        below: list[Any] = []
+        for item in level:
+            if item.__class__ is dict:
+                keys += len(item)
+                below += [child for child in item.values() if child.__class__ in _CONTAINERS]
+            else:
+                below += [child for child in item if child.__class__ in _CONTAINERS]
+        level = below
+    return keys
+
+
+def _first_opening(text: str) -> str:
+    """The bracket at which the nesting passes :data:`MAX_DEPTH`, as the scanner reports it."""
     depth = 0
     for match in _STRUCTURE.finditer(text):
         token = match.group()
         if token in "[{":
             depth += 1
             if depth > MAX_DEPTH:
-                raise GoDecodeError(f"invalid character {_go_char(token)} exceeded max depth (the fake cluster "
-                                    f"nests values at most {MAX_DEPTH} deep; the server {SERVER_MAX_DEPTH})",
-                                    "syntax")
+                return token
         elif token in "]}":
             depth -= 1
+    return "{"
 
 
 def _replace_surrogates(value: Any) -> Any:
@@ -194,21 +220,7 @@ def parse(body: bytes) -> ParsedBody:
     except UnicodeDecodeError:
         text = body.decode("utf-8", "surrogateescape")
         foreign_bytes = True
-    _check_depth(text, body.count(b"{") + body.count(b"["))
-    duplicates: dict[int, list[str]] = {}
     overflow = False
-
-    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
-        obj = dict(items)
-        if len(obj) != len(items):
-            seen: set[str] = set()
-            repeated: list[str] = []
-            for key, _item in items:
-                if key in seen and key not in repeated:
-                    repeated.append(key)
-                seen.add(key)
-            duplicates[id(obj)] = repeated
-        return obj
 
     def number(literal: str) -> Any:
         nonlocal overflow
@@ -218,49 +230,67 @@ def parse(body: bytes) -> ParsedBody:
             return _Overflow(literal)
         return value
 
-    def constant(name: str) -> Any:
-        raise _Constant(name)
-
-    try:
-        value = json.loads(text, object_pairs_hook=pairs, parse_float=number, parse_constant=constant)
-    except _Constant as error:
-        if error.name == "-Infinity":
-            raise GoDecodeError("invalid character 'I' in numeric literal", "syntax") from None
-        raise GoDecodeError(f"invalid character '{error.name[0]}' looking for beginning of value", "syntax") from None
-    except json.JSONDecodeError as error:
-        raise GoDecodeError(_syntax_message(text, error), "syntax") from None
-    except RecursionError:  # unreachable after _check_depth, kept so no traceback can ever escape
-        raise GoDecodeError("invalid character '{' exceeded max depth", "syntax") from None
+    value = _loads(text, parse_float=number)
+    keys = _check_depth(value)
+    duplicates: dict[int, list[str]] = {}
+    if keys != text.count('":') + text.count('" :'):
+        # More key-like tokens than keys: a duplicate key, or only a string that looks like a key.
+        # Only then is the document parsed again, keeping every pair to find the duplicates.
+        value = _loads(text, parse_float=number, object_pairs_hook=lambda items: _pairs(items, duplicates))
     if foreign_bytes or _SURROGATE_ESCAPE.search(body):
         value = _replace_surrogates(value)
         duplicates = {}  # object identities changed; duplicates are rare enough to lose here
     return ParsedBody(value, duplicates, overflow)
 
 
+def _loads(text: str, **hooks: Any) -> Any:
+    try:
+        return json.loads(text, parse_constant=_refuse_constant, **hooks)
+    except _Constant as error:
+        if error.name == "-Infinity":
+            raise GoDecodeError("invalid character 'I' in numeric literal", "syntax") from None
+        raise GoDecodeError(f"invalid character '{error.name[0]}' looking for beginning of value", "syntax") from None
+    except json.JSONDecodeError as error:
+        raise GoDecodeError(_syntax_message(text, error), "syntax") from None
+    except RecursionError:  # deeper than Python's own parser goes: far past MAX_DEPTH in any case
+        raise _depth_error(_first_opening(text)) from None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Constant(name)
+
+
+def _pairs(items: list[tuple[str, Any]], duplicates: dict[int, list[str]]) -> dict[str, Any]:
+    obj = dict(items)
+    if len(obj) != len(items):
+        seen: set[str] = set()
+        repeated: list[str] = []
+        for key, _item in items:
+            if key in seen and key not in repeated:
+                repeated.append(key)
+            seen.add(key)
+        duplicates[id(obj)] = repeated
+    return obj
+
+
 # -- the typed decode -------------------------------------------------------------------------------
 
 
-def _definition(name: str) -> JSON | None:
-    if name in _registered:
-        return _registered[name]
-    schema = _discovery.normalized_schema() or {}
-    for section in ("types", "metaTypes"):
-        found = schema.get(section, {}).get(name)
-        if found is not None:
-            return dict(found)
-    return None
+def _definition(name: str) -> JSON:
+    """The schema of a type (its registered one, else the normalized schema's, else metadata only)."""
+    found = _definitions.get(name)
+    if found is None:
+        found = _registered.get(name)
+        schema = _discovery.normalized_schema() or {}
+        for section in ("types", "metaTypes"):
+            if found is None:
+                found = schema.get(section, {}).get(name)
+        _definitions[name] = found = found if found is not None else _METADATA_ONLY
+    return found
 
 
 def _json_kind(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, (int, float, _Overflow)):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
+    return "number" if isinstance(value, _Overflow) else go_type_name(value)
 
 
 def _go_type(type_ref: JSON) -> str:
@@ -283,90 +313,116 @@ def _number_text(value: Any) -> str:
     return repr(value)
 
 
+Trail = tuple[tuple[str, Any], ...]  # the steps to a value: ("field", name), ("index", i), ("key", k)
+
+
+def _go_field_path(trail: Trail) -> str:
+    """Go's ``UnmarshalTypeError.Field``: the struct fields on the way, dotted (no indexes, no keys)."""
+    return ".".join(str(step) for kind, step in trail if kind == "field")
+
+
+def _wire_path(trail: Trail) -> str:
+    """The path the fake's strict errors use (``spec.tags[0].name``, ``metadata.labels[app]``)."""
+    parts: list[str] = []
+    for kind, step in trail:
+        if kind == "field":
+            parts.append(f".{step}" if parts else str(step))
+        else:
+            parts.append(f"[{step}]")
+    return "".join(parts)
+
+
 class _Walk:
-    """One typed decode: raises the first type error, collects strict errors on the way."""
+    """One typed decode: raises the first type error, collects strict errors on the way.
+
+    ``struct`` is the Go struct that holds the value being decoded, ``trail`` the steps to it; both
+    become text only when an error is reported."""
 
     def __init__(self, duplicates: Mapping[int, list[str]], overflow: bool) -> None:
         self.duplicates = duplicates
         self.overflow = overflow
         self.strict: list[str] = []
 
-    def fail(self, value: Any, type_ref: JSON, struct: str, fields: list[str], value_text: str = "") -> GoDecodeError:
+    def fail(self, value: Any, type_ref: JSON, struct: str, trail: Trail, value_text: str = "") -> GoDecodeError:
         described = value_text or _json_kind(value)
-        where = f"Go struct field {struct}.{'.'.join(fields)}" if struct else "Go value"
+        where = f"Go struct field {struct}.{_go_field_path(trail)}" if struct else "Go value"
         return GoDecodeError(f"json: cannot unmarshal {described} into {where} of type {_go_type(type_ref)}", "type")
 
-    def value(self, type_ref: JSON, value: Any, struct: str, fields: list[str], path: str) -> None:
+    def value(self, type_ref: JSON, value: Any, struct: str, trail: Trail) -> None:
         if value is None:
             return  # null leaves a Go value at its zero value, for every type
         kind = type_ref.get("type")
-        if kind == "ref":
-            self.struct(str(type_ref.get("name")), type_ref, value, struct, fields, path)
-        elif kind == "string":
-            if not isinstance(value, str):
-                raise self.fail(value, type_ref, struct, fields)
+        if kind == "string":
+            if value.__class__ is not str:
+                raise self.fail(value, type_ref, struct, trail)
+        elif kind == "ref":
+            self.struct(type_ref["name"], type_ref, value, struct, trail)
         elif kind == "boolean":
-            if not isinstance(value, bool):
-                raise self.fail(value, type_ref, struct, fields)
+            if value.__class__ is not bool:
+                raise self.fail(value, type_ref, struct, trail)
         elif kind == "integer":
-            self.integer(type_ref, value, struct, fields)
-        elif kind == "byte":
-            self.base64(type_ref, value, struct, fields)
-        elif kind == "Time":
-            _check_time(value)
+            self.integer(type_ref, value, struct, trail)
         elif kind == "array":
-            if not isinstance(value, list):
-                raise self.fail(value, type_ref, struct, fields)
+            if value.__class__ is not list:
+                raise self.fail(value, type_ref, struct, trail)
             items = type_ref.get("items", {})
             for index, item in enumerate(value):
-                self.value(items, item, struct, fields, f"{path}[{index}]")
+                if item is not None:
+                    self.value(items, item, struct, (*trail, ("index", index)))
         elif kind == "map":
-            if not isinstance(value, dict):
-                raise self.fail(value, type_ref, struct, fields)
-            self.report_duplicates(value, lambda key: f"{path}[{key}]")
+            if value.__class__ is not dict:
+                raise self.fail(value, type_ref, struct, trail)
+            if self.duplicates:
+                self.report_duplicates(value, trail, "key")
             values = type_ref.get("values", {})
             for key, item in value.items():
-                self.value(values, item, struct, fields, f"{path}[{key}]")
+                if item is not None:
+                    self.value(values, item, struct, (*trail, ("key", key)))
+        elif kind == "Time":
+            _check_time(value)
+        elif kind == "byte":
+            self.base64(type_ref, value, struct, trail)
         elif self.overflow:  # any / RawExtension: Go keeps the raw JSON; the fake must be able to write it
             _refuse_overflow(value)
 
-    def integer(self, type_ref: JSON, value: Any, struct: str, fields: list[str]) -> None:
+    def integer(self, type_ref: JSON, value: Any, struct: str, trail: Trail) -> None:
         if isinstance(value, bool) or not isinstance(value, (int, float, _Overflow)):
-            raise self.fail(value, type_ref, struct, fields)
+            raise self.fail(value, type_ref, struct, trail)
         low, high = _INT_RANGES.get(type_ref.get("format") or "int64", _INT_RANGES["int64"])
         if not isinstance(value, int) or not low <= value <= high:
-            raise self.fail(value, type_ref, struct, fields, f"number {_number_text(value)}")
+            raise self.fail(value, type_ref, struct, trail, f"number {_number_text(value)}")
 
-    def base64(self, type_ref: JSON, value: Any, struct: str, fields: list[str]) -> None:
+    def base64(self, type_ref: JSON, value: Any, struct: str, trail: Trail) -> None:
         if not isinstance(value, str):
-            raise self.fail(value, type_ref, struct, fields)
+            raise self.fail(value, type_ref, struct, trail)
         bad = _base64_error_offset(value)
         if bad is not None:
             raise GoDecodeError(f"illegal base64 data at input byte {bad}", "type")
 
-    def struct(self, name: str, type_ref: JSON, value: Any, struct: str, fields: list[str], path: str) -> None:
-        if not isinstance(value, dict):
-            raise self.fail(value, type_ref, struct, fields)
-        definition = _definition(name) or _METADATA_ONLY
+    def struct(self, name: str, type_ref: JSON, value: Any, struct: str, trail: Trail) -> None:
+        if value.__class__ is not dict:
+            raise self.fail(value, type_ref, struct, trail)
+        definition = _definition(name)
         if definition.get("freeForm"):
             if self.overflow:
                 _refuse_overflow(value)
             return
         declared = definition.get("fields", {})
-        self.report_duplicates(value, lambda key: f"{path}.{key}" if path else key, declared)
+        if self.duplicates:
+            self.report_duplicates(value, trail, "field", declared)
         for key, item in value.items():
             spec = declared.get(key)
             if spec is None:
-                if definition.get("openFields") and self.overflow:
+                if self.overflow and definition.get("openFields"):
                     _refuse_overflow(item)
                 continue  # unknown: dropped, and reported, by the unknown-field pass
-            child = f"{path}.{key}" if path else key
-            self.value(spec.get("type", {}), item, name, [*fields, key], child)
+            if item is not None:
+                self.value(spec["type"], item, name, (*trail, ("field", key)))
 
-    def report_duplicates(self, value: JSON, path_of: Any, declared: Mapping[str, Any] | None = None) -> None:
+    def report_duplicates(self, value: JSON, trail: Trail, step: str, declared: Mapping[str, Any] | None = None) -> None:
         for key in self.duplicates.get(id(value), ()):
             if declared is None or key in declared:  # an unknown duplicate is reported as unknown only
-                self.strict.append(f'duplicate field "{path_of(key)}"')
+                self.strict.append(f'duplicate field "{_wire_path((*trail, (step, key)))}"')
 
 
 def _refuse_overflow(value: Any) -> None:
@@ -451,7 +507,7 @@ def decode_typed(kind: str, value: Any, parsed: ParsedBody | None = None) -> lis
     """Check ``value`` against the schema of ``kind`` as the typed decode does: raises
     :class:`GoDecodeError` for the first wrong type; returns the strict errors (duplicate fields)."""
     walk = _Walk(parsed.duplicates if parsed else {}, parsed.overflow if parsed else _contains_overflow(value))
-    walk.struct(kind, {"type": "ref", "name": kind}, value, "", [], "")
+    walk.struct(kind, {"type": "ref", "name": kind}, value, "", ())
     return walk.strict
 
 
@@ -517,21 +573,6 @@ def check_patched(kind: str, patched: JSON, patch_map: Any = None) -> None:
         shown = go_format(patch_map) if patch_map is not None else json.dumps(patched, separators=(",", ":"))
         raise invalid("", "", [FieldError("FieldValueInvalid", "patch", error.message, shown, True)],
                       group="") from None
-
-
-def go_format(value: Any) -> str:
-    """Go's ``%+v`` of a decoded JSON value (maps print with sorted keys)."""
-    if isinstance(value, dict):
-        return "map[" + " ".join(f"{key}:{go_format(value[key])}" for key in sorted(value)) + "]"
-    if isinstance(value, list):
-        return "[" + " ".join(go_format(item) for item in value) + "]"
-    if value is None:
-        return "<nil>"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
-        return str(int(value))
-    return str(value)
 
 
 # -- names in paths ---------------------------------------------------------------------------------

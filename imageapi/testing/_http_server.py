@@ -8,16 +8,19 @@ small keep-alive requests do not stall on Nagle's algorithm.
 The server reads requests itself, as strictly as Go's ``net/http`` does, and answers every framing
 problem at once with a Status JSON (never an HTML page, never a wait for more bytes):
 
-* a request's headers must arrive within :data:`HEADER_TIMEOUT` of its first byte and its body within
-  :data:`BODY_TIMEOUT` (slow senders are cut off; an idle keep-alive connection closes after
-  :data:`IDLE_TIMEOUT`);
+* a connection's first request must arrive within :data:`HEADER_TIMEOUT` of the connection, a later
+  one's headers within :data:`HEADER_TIMEOUT` of its first byte, a body within :data:`BODY_TIMEOUT`
+  (Go's ``ReadHeaderTimeout``: slow senders are cut off, the connection just closes); an idle
+  keep-alive connection closes after :data:`IDLE_TIMEOUT`;
 * a ``Content-Length`` that is not a plain decimal number, two that differ, or one beside
   ``Transfer-Encoding: chunked`` is 400; another transfer coding is 501;
 * a request line that is not ``METHOD target HTTP/1.x`` is 400 (505 for another HTTP version), a method
   that is not an RFC 9110 token is 400; every other method goes to the routes, which answer an unknown
   one (``FOO``, ``get``, ``TRACE``) with 405 MethodNotAllowed, as the apiserver does;
-* a header line without a colon is 400; request line and headers over 1 MiB (Go's
-  ``DefaultMaxHeaderBytes``) are 431;
+* a header line without a colon is 400; request line and headers over 1 MiB are 431, as Go's server
+  answers past ``MaxHeaderBytes`` (kube-apiserver's secure serving sets ``1 << 20``, Go's default). A
+  long URL is not refused on its own: Go has no separate limit (Python's 64 KiB one answered 414 HTML);
+  where Go writes these refusals as plain text, the fake writes a Status, so every client can read them;
 * ``Host`` must name a loopback address (``127.0.0.1:<port>``, ``localhost:<port>``): any other name
   could come from a DNS-rebinding web page, and is 403, as is any request carrying an ``Origin`` header (no
   browser page has business with the fake);
@@ -47,8 +50,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from ._app import App
-from ._status import StatusError, forbidden, request_entity_too_large, too_many_requests
+from ._app import UNHANDLED_ERROR_MESSAGE, App
+from ._status import StatusError, forbidden, internal_error, request_entity_too_large, too_many_requests
 from ._watch import WatchCut
 from ._wire import MAX_BODY_BYTES, Request, Response, status_response
 
@@ -92,6 +95,7 @@ class _Reader:
         self._connection = connection
         self._buffer = bytearray()
         self.deadline = 0.0
+        self.first_byte_at = 0.0  # when the current request's first byte arrived
 
     def _fill(self) -> bool:
         remaining = self.deadline - time.monotonic()
@@ -139,13 +143,15 @@ class _Reader:
 
     def wait_for_request(self, idle: float) -> bool:
         """Wait up to ``idle`` seconds for the first byte of the next request (False: none came)."""
-        if self._buffer:
-            return True
-        self.deadline = time.monotonic() + idle
-        try:
-            return self._fill()
-        except _Timeout:
-            return False
+        if not self._buffer:
+            self.deadline = time.monotonic() + idle
+            try:
+                if not self._fill():
+                    return False
+            except _Timeout:
+                return False
+        self.first_byte_at = time.monotonic()
+        return True
 
 
 def _header_too_large() -> _FramingError:
@@ -300,20 +306,31 @@ class _Handler(BaseRequestHandler):
         self.method = ""
 
     def handle(self) -> None:
+        # The first request's headers are due HEADER_TIMEOUT after the connection opens (a silent
+        # connection is a slow sender too); later ones after the keep-alive idle wait.
+        since: float | None = time.monotonic()
         try:
             while not self.close_connection and not self.server.stopping.is_set():
-                if not self.reader.wait_for_request(IDLE_TIMEOUT):
+                if not self.reader.wait_for_request(HEADER_TIMEOUT if since is not None else IDLE_TIMEOUT):
                     return
-                self._handle_one()
+                self._handle_one(since)
+                since = None
         except (_Timeout, *_PEER_GONE):
             return  # a slow or vanished peer: the connection just closes, as Go's server closes it
         except OSError:
             return
+        except Exception:  # a bug here: logged, and the client gets a Status without Python text
+            logger.exception("fake cluster: unhandled error on a loopback connection")
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self._send(_encode_response(status_response(internal_error(UNHANDLED_ERROR_MESSAGE)),
+                                            close=True, head_only=False))
 
     # -- reading a request ----------------------------------------------------------------------
 
-    def _read_head(self) -> _ParsedHead | None:
-        self.reader.deadline = time.monotonic() + HEADER_TIMEOUT
+    def _read_head(self, since: float | None) -> _ParsedHead | None:
+        """The request line and headers, due HEADER_TIMEOUT after ``since`` (None: the first byte)."""
+        self.reader.deadline = (since if since is not None else self.reader.first_byte_at) + HEADER_TIMEOUT
         budget = MAX_HEADER_BYTES
         line = self.reader.readline(budget)
         while line in (b"\r\n", b"\n"):  # Go's server, like RFC 9112, ignores blank lines before a request
@@ -402,10 +419,10 @@ class _Handler(BaseRequestHandler):
             if self.reader.read(2) != b"\r\n":  # each chunk's data ends with CRLF, as Go's reader insists
                 raise _refuse(400, "malformed chunked encoding")
 
-    def _handle_one(self) -> None:
+    def _handle_one(self, since: float | None) -> None:
         self.method = ""
         try:
-            head = self._read_head()
+            head = self._read_head(since)
             if head is None:
                 self.close_connection = True
                 return
@@ -414,11 +431,14 @@ class _Handler(BaseRequestHandler):
             self.close_connection = "close" in connection or (head.minor == 0 and "keep-alive" not in connection)
             body = self._read_body(head)  # framing first, as Go's server reads it before any handler
             self._check_head(head)
+            try:
+                url = urlsplit(head.target)
+            except ValueError:  # "http://[" and the like: url.ParseRequestURI refuses them too
+                raise _refuse(400, "malformed HTTP request target " + json.dumps(head.target[:200])) from None
         except _FramingError as error:
             self.close_connection = True
             self._write(status_response(error.status))
             return
-        url = urlsplit(head.target)
         request = Request.from_wire(head.method, unquote(url.path),
                                     parse_qsl(url.query, keep_blank_values=True), head.headers, body)
         self._dispatch(request)

@@ -237,6 +237,28 @@ class FieldSets:
                 _compare_field(root.child(key), old_items, new_items, key, (), result)
         return result
 
+    def created_tree(self, kind: str, obj: JSON, *, ignored: frozenset[str]) -> JSON:
+        """The ``fieldsV1`` of everything a create adds (``to_fields_v1(compare(None, obj).added)``,
+        built in one walk)."""
+        tree: JSON = {}
+        root = self.root(kind)
+        items = dict(_owned_items(obj, ignored))
+        for key in sorted(items):
+            value = items[key]
+            if key == "metadata":
+                meta = root.child("metadata")
+                children = {f"f:{meta_key}": _added_tree(meta.child(meta_key), meta_value)
+                            for meta_key, meta_value in sorted(value.items()) if meta_key not in _UNOWNED_METADATA}
+                if children:
+                    tree["f:metadata"] = children
+            elif isinstance(value, dict) and root.has_field(key):
+                children = _children_tree(root.child(key), value)
+                if children:
+                    tree[f"f:{key}"] = children
+            else:
+                tree[f"f:{key}"] = _added_tree(root.child(key), value)
+        return tree
+
     def with_named_fields(self, kind: str, paths: Iterable[Path]) -> FieldSet:
         """``EnsureNamedFieldsAreMembers``: ``paths`` plus every struct field that has a member below it."""
         out: FieldSet = set()
@@ -331,6 +353,10 @@ def _compare_field(node: _Node, old: Mapping[str, Any], new: Mapping[str, Any], 
 
 
 def _compare(node: _Node, old: Any, new: Any, path: Path, result: Comparison) -> None:
+    if type(old) is type(new) and old == new:
+        # Equal subtrees (the common case) hold no change; typed fields cannot switch between a
+        # boolean and a number, which is all Python's == would confuse here.
+        return
     if node.granular and node.shape != _LIST and _is_map_or_null(old) and _is_map_or_null(new) \
             and (old is not None or new is not None):
         old_map, new_map = old or {}, new or {}
@@ -386,6 +412,29 @@ def _mark(node: _Node, value: Any, path: Path, out: FieldSet) -> None:
             element = node.element()
             for segment, item in keyed.items():
                 _mark_item(node, element, item, (*path, segment), out)
+
+
+def _added_tree(node: _Node, value: Any) -> JSON:
+    """The ``fieldsV1`` node of a value that appears as a whole: itself (``"."``) and what it holds."""
+    children = _children_tree(node, value)
+    return {".": {}, **children} if children else {}
+
+
+def _children_tree(node: _Node, value: Any) -> JSON:
+    if not node.granular or value is None:
+        return {}
+    if isinstance(value, dict) and node.shape != _LIST:
+        return {f"f:{key}": _added_tree(node.child(key), value[key]) for key in sorted(value)}
+    if isinstance(value, list) and node.shape == _LIST:
+        keyed = _keyed(node, value)
+        if keyed is None:
+            return {}
+        element = node.element()
+        by_segment = sorted(keyed, key=_segment_order)
+        if node.list_type == "map":
+            return {segment: _added_tree(element, keyed[segment]) for segment in by_segment}
+        return {segment: {} for segment in by_segment}
+    return {}
 
 
 def _mark_item(node: _Node, element: _Node, item: Any, path: Path, out: FieldSet) -> None:
@@ -547,13 +596,28 @@ def remove_path(obj: Any, path: Path) -> None:
 
 
 class _Entry:
-    """One ``managedFields`` entry, its field set decoded."""
+    """One ``managedFields`` entry; its field set is decoded when first needed, and re-encoded only
+    when it changed (most writes leave most entries alone)."""
 
-    __slots__ = ("fields", "raw")
+    __slots__ = ("_fields", "dirty", "raw")
 
-    def __init__(self, raw: JSON, fields: FieldSet) -> None:
+    def __init__(self, raw: JSON, fields: FieldSet | None = None) -> None:
         self.raw = raw
-        self.fields = fields
+        self._fields = fields
+        self.dirty = fields is not None
+
+    @property
+    def fields(self) -> FieldSet:
+        """The entry's field set."""
+        if self._fields is None:
+            self._fields = from_fields_v1(self.raw.get("fieldsV1"))
+        return self._fields
+
+    @fields.setter
+    def fields(self, value: FieldSet) -> None:
+        if self._fields is None or value != self._fields:
+            self.dirty = True
+        self._fields = value
 
     @property
     def identity(self) -> tuple[str, str, str]:
@@ -578,8 +642,7 @@ class ManagedFields:
 
     def __init__(self, entries: Any) -> None:
         self.entries: list[_Entry] = [
-            _Entry(dict(entry), from_fields_v1(entry.get("fieldsV1")))
-            for entry in entries or [] if isinstance(entry, dict) and entry.get("manager")
+            _Entry(dict(entry)) for entry in entries or [] if isinstance(entry, dict) and entry.get("manager")
         ]
 
     def find(self, identity: tuple[str, str, str]) -> _Entry | None:
@@ -619,6 +682,8 @@ class ManagedFields:
 
     def take(self, paths: FieldSet, removed: FieldSet, keep: tuple[str, str, str]) -> None:
         """Others lose ``paths``; everyone (``keep`` too) loses ``removed``; empty entries go."""
+        if not paths and not removed:
+            return
         for entry in list(self.entries):
             if entry.identity != keep and paths:
                 entry.fields = entry.fields - paths
@@ -637,7 +702,7 @@ class ManagedFields:
             if raw.get("time") is not None:
                 encoded["time"] = raw["time"]
             encoded["fieldsType"] = "FieldsV1"
-            encoded["fieldsV1"] = to_fields_v1(entry.fields)
+            encoded["fieldsV1"] = to_fields_v1(entry.fields) if entry.dirty else raw.get("fieldsV1")
             if raw.get("subresource"):
                 encoded["subresource"] = raw["subresource"]
             out.append(encoded)
@@ -673,8 +738,21 @@ def record_update(sets: FieldSets, kind: str, old: JSON | None, new: JSON, manag
                   time: str, *, skip_status: bool, subresource: str | None = None) -> None:
     """Stamp ``new.metadata.managedFields`` for a non-apply write by ``manager``."""
     managed = _live_entries(old, new, subresource=subresource)
-    _update(sets, kind, managed, old, new, manager, api_version, time, _ignored(skip_status, subresource),
-            subresource)
+    ignored = _ignored(skip_status, subresource)
+    if old is None and not managed.entries:
+        # A create (the hot path): the creator owns all it wrote; build its FieldsV1 tree directly.
+        fields_v1 = sets.created_tree(kind, new, ignored=ignored)
+        meta = new.setdefault("metadata", {})
+        if fields_v1:
+            entry: JSON = {"manager": manager, "operation": "Update", "apiVersion": api_version, "time": time,
+                           "fieldsType": "FieldsV1", "fieldsV1": fields_v1}
+            if subresource:
+                entry["subresource"] = subresource
+            meta["managedFields"] = [entry]
+        else:
+            meta.pop("managedFields", None)
+        return
+    _update(sets, kind, managed, old, new, manager, api_version, time, ignored, subresource)
     managed.store(new)
 
 
@@ -725,12 +803,19 @@ def apply_ownership(sets: FieldSets, kind: str, live: JSON | None, applied: JSON
 
 def _prune(sets: FieldSets, kind: str, merged: JSON, last: FieldSet, applied: FieldSet, others: list[_Entry]) -> None:
     """Remove from ``merged`` what this manager applied last time and no longer applies, unless someone
-    (this apply included) still owns it; a list element or an object goes as a whole."""
+    (this apply included) still owns it; a list element or an object goes as a whole.
+
+    structured-merge-diff compares the named-field closures (``EnsureNamedFieldsAreMembers``) of the
+    last and the owned sets; only what was dropped (and the objects above it) can differ, so an apply
+    that drops nothing, the usual case, costs nothing here."""
+    dropped = last - applied
+    if not dropped:
+        return
     owned = set(applied)
     for other in others:
         owned |= other.fields
     owned = sets.with_named_fields(kind, owned)
-    stale = sets.with_named_fields(kind, last) - owned
+    stale = sets.with_named_fields(kind, dropped) - owned
     # Every apply carries metadata.name: the metadata object itself is always owned by it.
     stale.discard(("f:metadata",))
     for path in sorted(stale, key=len):

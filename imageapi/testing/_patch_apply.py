@@ -3,7 +3,6 @@ configuration into the live object; the ownership bookkeeping is :mod:`._managed
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -13,6 +12,7 @@ from ._patch_base import APPLY_PATCH, drop_null_members, go_type_name, require_o
 from ._patch_schema import NO_META, FieldPatchMeta, PatchSchema
 from ._patch_strategic import union
 from ._status import FieldError, bad_request, invalid
+from ._store import copy_json
 
 # metav1 validation: fieldManager is at most 128 bytes.
 FIELD_MANAGER_MAX_LENGTH = 128
@@ -136,5 +136,5 @@ def apply_checked(live: JSON | None, applied: Any, schema: PatchSchema) -> JSON:
         )
     _check_applied_type(applied, schema)
     if live is None:
-        return require_object_result(drop_null_members(copy.deepcopy(applied)))
-    return require_object_result(_apply_merge(copy.deepcopy(live), copy.deepcopy(applied), schema, NO_META))
+        return require_object_result(drop_null_members(copy_json(applied)))
+    return require_object_result(_apply_merge(copy_json(live), copy_json(applied), schema, NO_META))

@@ -15,6 +15,7 @@ from typing import Any
 from ._contracts import JSON
 from ._patch_base import go_type_name, json_equal, require_object_result, unprocessable
 from ._status import StatusError, bad_request
+from ._store import copy_json
 
 # The server refuses larger JSON patches with 413 (apiserver handlers/patch.go).
 MAX_JSON_PATCH_OPERATIONS = 10000
@@ -288,7 +289,7 @@ def json_patch(document: JSON, operations: Any) -> JSON:
     order and all-or-nothing: the input is never modified.
     """
     decoded = _decode_json_patch(operations)
-    holder = [copy.deepcopy(document)]
+    holder = [copy_json(document)]
     for op in decoded:
         handler = _OPERATIONS.get(op.kind)
         try:

@@ -9,6 +9,7 @@ from typing import Any
 from ._contracts import JSON
 from ._patch_base import drop_null_members, require_object_result, undecodable
 from ._status import bad_request
+from ._store import copy_json
 
 
 def _merge_values(current: Any, patch: Any) -> Any:
@@ -39,4 +40,4 @@ def merge_patch(document: JSON, patch: Any) -> JSON:
         raise bad_request("Invalid JSON Patch")
     if not isinstance(patch, dict):
         raise undecodable(patch)
-    return require_object_result(copy.deepcopy(_merge_values(document, patch)))
+    return require_object_result(copy_json(_merge_values(document, patch)))

@@ -67,6 +67,10 @@ def _field_meta(definition: Mapping[str, Any]) -> FieldPatchMeta:
     )
 
 
+_KIND_CACHE: dict[tuple[int, str], tuple[Mapping[str, Any], PatchSchema]] = {}
+_KIND_CACHE_SIZE = 256
+
+
 class PatchSchema:
     """Where strategic merge and apply find merge keys and strategies: one node of the type tree.
 
@@ -77,6 +81,9 @@ class PatchSchema:
     def __init__(self, types: Mapping[str, Mapping[str, Any]], type_ref: Mapping[str, Any] | None) -> None:
         self._types = types
         self._ref = type_ref
+        # Children are built once per node: every patch of a kind walks the same few paths.
+        self._fields: dict[str, tuple[PatchSchema, FieldPatchMeta]] = {}
+        self._items: PatchSchema | None = None
 
     @classmethod
     def for_kind(cls, normalized_schema: Mapping[str, Any], type_name: str) -> PatchSchema:
@@ -84,14 +91,22 @@ class PatchSchema:
         ``types``, meta types from ``metaTypes`` (ObjectMeta falls back to the server's definition).
 
         A type the schema does not define (or an empty schema) still gets ObjectMeta's merge keys under
-        ``metadata``; everything else then behaves like a merge patch.
+        ``metadata``; everything else then behaves like a merge patch. The tree of a schema object and
+        type is built once and shared (nodes are immutable).
         """
+        key = (id(normalized_schema), type_name)
+        cached = _KIND_CACHE.get(key)
+        if cached is not None and cached[0] is normalized_schema:
+            return cached[1]
         types: dict[str, Mapping[str, Any]] = {"ObjectMeta": _BUILTIN_OBJECT_META}
         types.update(normalized_schema.get("metaTypes") or {})
         types.update(normalized_schema.get("types") or {})
         if type_name not in types:
             types[type_name] = {"fields": {"metadata": {"type": {"type": "ref", "name": "ObjectMeta"}}}}
-        return cls(types, {"type": "ref", "name": type_name})
+        schema = cls(types, {"type": "ref", "name": type_name})
+        if len(_KIND_CACHE) < _KIND_CACHE_SIZE:
+            _KIND_CACHE[key] = (normalized_schema, schema)
+        return schema
 
     @classmethod
     def for_image_kind(cls, type_name: str) -> PatchSchema:
@@ -110,6 +125,12 @@ class PatchSchema:
 
     def field(self, key: str) -> tuple[PatchSchema, FieldPatchMeta]:
         """The schema of the value under ``key`` and the field's patch metadata."""
+        found = self._fields.get(key)
+        if found is None:
+            found = self._fields[key] = self._field(key)
+        return found
+
+    def _field(self, key: str) -> tuple[PatchSchema, FieldPatchMeta]:
         if self._ref is not None and self._ref.get("type") == "map":
             return PatchSchema(self._types, self._ref.get("values")), NO_META
         definition = self._definition()
@@ -122,9 +143,11 @@ class PatchSchema:
 
     def items(self) -> PatchSchema:
         """The schema of the elements of an array node (untyped for anything else)."""
-        if self._ref is not None and self._ref.get("type") == "array":
-            return PatchSchema(self._types, self._ref.get("items"))
-        return PatchSchema.untyped()
+        if self._items is None:
+            is_array = self._ref is not None and self._ref.get("type") == "array"
+            self._items = PatchSchema(self._types, self._ref.get("items")) if is_array and self._ref else \
+                PatchSchema.untyped()
+        return self._items
 
     @property
     def atomic(self) -> bool:

@@ -16,6 +16,7 @@ from ._contracts import JSON
 from ._patch_base import drop_null_members, go_format, go_type, go_type_name, json_equal, unprocessable
 from ._patch_schema import FieldPatchMeta, PatchSchema
 from ._status import StatusError, bad_request, plain_server_error
+from ._store import copy_json
 
 _DIRECTIVE = "$patch"
 _RETAIN_KEYS = "$retainKeys"
@@ -356,13 +357,14 @@ def strategic_merge_patch(document: JSON, patch: Any, schema: PatchSchema) -> JS
     Nulls delete map keys. Fields the schema does not know merge like a merge patch.
     """
     if patch is None:
-        return copy.deepcopy(document)
+        unchanged: JSON = copy_json(document)
+        return unchanged
     if not isinstance(patch, dict):
         raise bad_request(
             f"json: cannot unmarshal {go_type_name(patch)} into Go value of type map[string]interface {{}}"
         )
     try:
         # Both inputs are copied once here; the merge then owns every value it returns.
-        return _smp_merge_map(copy.deepcopy(document), copy.deepcopy(patch), schema)
+        return _smp_merge_map(copy_json(document), copy_json(patch), schema)
     except _SmpError as error:
         raise _raise_smp_error(error) from None

@@ -6,6 +6,8 @@ are indicative, with the goals from the task next to them):
 - in process, one thread, plain httpx over ``cluster.transport()``: GETs/s of one imagestream
   (goal >= 5,000/s) and creates/s of imagestreams (goal >= 2,000/s), plus creates of streams with a
   DockerImage spec tag, which the simulated import controller then imports (two writes each);
+- server-side apply in process of a samples-like 4-tag stream: applies that create, applies that
+  change a label (a write each), and unchanged re-applies (no write);
 - ten watchers over the in-process transport while one writer makes N writes: every watcher must
   receive every event, in order (checked, not timed), plus the event delivery rate;
 - over loopback: GETs/s with keep-alive (one ``httpx.Client``; one ``http.client`` connection, which
@@ -79,6 +81,57 @@ def _in_process(quick: bool) -> None:
 
         print(_line("in-process create with a DockerImage tag (import controller runs)",
                     _rate(creates, create_tagged, 3 if quick else 5)))
+    cluster.close()
+
+
+def _applied_stream(index: int, revision: int) -> dict[str, object]:
+    """A samples-like stream to apply: annotated tags, policies, a tracking tag; ``revision`` changes a label."""
+    tags: list[dict[str, object]] = [
+        {"name": version, "annotations": {"description": f"App {version}", "tags": "builder,app", "version": version},
+         "from": {"kind": "DockerImage", "name": f"example.com/app:{version}"}, "reference": True,
+         "importPolicy": {"importMode": "Legacy"}, "referencePolicy": {"type": "Local"}}
+        for version in ("1.0", "1.1", "2.0")]
+    tags.append({"name": "latest", "from": {"kind": "ImageStreamTag", "name": "2.0"},
+                 "referencePolicy": {"type": "Local"}})
+    return {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream",
+            "metadata": {"name": f"a{index:06d}", "labels": {"app": "bench", "revision": str(revision)},
+                         "annotations": {"openshift.io/display-name": "App"}},
+            "spec": {"lookupPolicy": {"local": False}, "tags": tags}}
+
+
+def _in_process_apply(quick: bool) -> None:
+    """Server-side apply of a 4-tag stream: creates, updates by the owner, and unchanged re-applies."""
+    cluster = FakeCluster(simulate_import_controller=False)
+    apply = {"Content-Type": "application/apply-patch+yaml"}
+    count = 300 if quick else 1_000
+    repeat = 3 if quick else 5
+    with httpx.Client(transport=cluster.transport(), base_url="http://fake") as client:
+        created = iter(range(10_000_000))
+
+        def apply_creates() -> None:
+            for _ in range(count):
+                index = next(created)
+                client.patch(f"{PATH}/a{index:06d}", json=_applied_stream(index, 0), headers=apply,
+                             params={"fieldManager": "gitops"}).raise_for_status()
+
+        print(_line("in-process apply (creates)", _rate(count, apply_creates, repeat), 2_000))
+        revisions = iter(range(1, 10_000_000))
+
+        def apply_updates() -> None:
+            for _ in range(count):
+                client.patch(f"{PATH}/a000000", json=_applied_stream(0, next(revisions)), headers=apply,
+                             params={"fieldManager": "gitops"}).raise_for_status()
+
+        print(_line("in-process apply (a changed label: a write)", _rate(count, apply_updates, repeat), 2_000))
+        unchanged = _applied_stream(0, 0)
+        client.patch(f"{PATH}/a000000", json=unchanged, headers=apply, params={"fieldManager": "gitops"})
+
+        def apply_unchanged() -> None:
+            for _ in range(count):
+                client.patch(f"{PATH}/a000000", json=unchanged, headers=apply,
+                             params={"fieldManager": "gitops"}).raise_for_status()
+
+        print(_line("in-process apply (unchanged: no write)", _rate(count, apply_unchanged, repeat), 2_000))
     cluster.close()
 
 
@@ -158,5 +211,6 @@ def _loopback(quick: bool) -> None:
 def run(quick: bool) -> None:
     """Print the fake cluster's figures."""
     _in_process(quick)
+    _in_process_apply(quick)
     _watchers(quick)
     _loopback(quick)

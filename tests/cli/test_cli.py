@@ -150,3 +150,22 @@ def test_describe(kubeconfig: Path, cli: Run) -> None:
     assert lines["Name"].strip() == "hello:1.0" and lines["Image"].strip().startswith("sha256:")
     assert lines["Size"].strip().endswith("MiB") and lines["Tagged from"].strip() == "DockerImage quay.io/example/hello:1.0"
     assert cli("describe", "is", "nope")[0] == 1
+
+
+def test_debug_also_shows_the_low_level_error_behind_an_api_error(
+        tmp_path: Path, cli: Run) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        f"clusters: [{{name: c, cluster: {{server: 'http://127.0.0.1:{port}'}}}}]\n"
+        "users: [{name: u, user: {}}]\ncontexts: [{name: c, context: {cluster: c, user: u, namespace: demo}}]\n")
+    status, _, err = cli("get", "is", "--kubeconfig", str(config))
+    assert status == 1 and err.count("\n") == 1 and "ConnectError" in err
+    status, _, err = cli("get", "is", "--kubeconfig", str(config), "--debug")
+    assert status == 1 and "The low-level error behind it:" in err and "httpx.ConnectError" in err
+    assert err.splitlines()[-1].startswith("error: ")

@@ -79,3 +79,13 @@ def test_ctrl_c_stops_get_watch_quietly(kubeconfig: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130 and "Traceback" not in (child.before or "")
+
+
+def test_prune_shows_progress_on_a_terminal(kubeconfig: Path) -> None:
+    child = _spawn(kubeconfig, "prune", "--keep-tag-revisions", "1")
+    child.expect("Dry run enabled")
+    child.expect("planning the prune")  # the bar while the streams and images are read
+    child.expect("Summary: ")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -14,10 +14,11 @@ import pytest
 
 from client.conftest import Recorder
 from imageapi import ConflictError, NotFoundError, UnauthorizedError
-from imageapi.models import ImageStream, ImageStreamImport
+from imageapi.models import ImageStreamImport
 from imageapi.resources import split_stream_tag, tag_source
 
 V1 = "/apis/image.openshift.io/v1"
+DIGEST = "sha256:" + "ab" * 32
 
 
 def status(code: int, reason: str, message: str = "x") -> dict[str, Any]:
@@ -35,19 +36,19 @@ def stream(tags: list[dict[str, Any]], rv: str = "5") -> dict[str, Any]:
     [
         ("other:1.0", {"kind": "ImageStreamTag", "name": "other:1.0"}),
         ("shared/other:1.0", {"kind": "ImageStreamTag", "name": "other:1.0", "namespace": "shared"}),
-        ("other@sha256:abc", {"kind": "ImageStreamImage", "name": "other@sha256:abc"}),
+        (f"other@{DIGEST}", {"kind": "ImageStreamImage", "name": f"other@{DIGEST}"}),
         ("quay.io/org/app:1.0", {"kind": "DockerImage", "name": "quay.io/org/app:1.0"}),
-        ("localhost:5000/app@sha256:abc", {"kind": "DockerImage", "name": "localhost:5000/app@sha256:abc"}),
+        (f"localhost:5000/app@{DIGEST}", {"kind": "DockerImage", "name": f"localhost:5000/app@{DIGEST}"}),
+        ("other", {"kind": "DockerImage", "name": "other"}),  # neither tag nor digest: oc reads a pull spec
     ],
 )
 def test_tag_sources_are_recognised(source: str, expected: dict[str, str]) -> None:
     assert tag_source(source) == expected
 
 
-def test_ambiguous_sources_need_an_explicit_kind() -> None:
-    with pytest.raises(ValueError, match="no tag or digest"):
-        tag_source("other")
+def test_a_source_kind_overrides_the_inference() -> None:
     assert tag_source("nginx:1", "DockerImage") == {"kind": "DockerImage", "name": "nginx:1"}
+    assert tag_source("nginx:1", "docker") == {"kind": "DockerImage", "name": "nginx:1"}
 
 
 @pytest.mark.parametrize("bad", ["app", "app:", ":tag", "a:b:c", "ns/app:tag", "app@sha256:x"])
@@ -56,35 +57,35 @@ def test_tag_targets_must_be_stream_colon_tag(bad: str) -> None:
         split_stream_tag(bad)
 
 
-def test_tag_creates_the_stream_when_it_is_missing(make_client: Any) -> None:
-    recorder = Recorder(httpx.Response(404, json=status(404, "NotFound")), httpx.Response(201, json=stream([])))
+def istag(rv: str = "6") -> dict[str, Any]:
+    return {"kind": "ImageStreamTag", "apiVersion": "image.openshift.io/v1",
+            "metadata": {"name": "app:stable", "namespace": "demo", "resourceVersion": rv}, "tag": None}
+
+
+def test_tag_creates_the_tag_through_imagestreamtags_when_the_stream_is_missing(make_client: Any) -> None:
+    recorder = Recorder(httpx.Response(404, json=status(404, "NotFound")), httpx.Response(201, json=istag()))
     client = make_client(transport=recorder.transport(), namespace="demo")
-    result = client.image_streams.tag("quay.io/org/app:1.0", "app:stable")
-    assert isinstance(result, ImageStream)
+    client.image_streams.tag("quay.io/org/app:1.0", "app:stable")
     get, post = recorder.requests
     assert (get.method, get.url.path) == ("GET", f"{V1}/namespaces/demo/imagestreams/app")
-    assert (post.method, post.url.path) == ("POST", f"{V1}/namespaces/demo/imagestreams")
-    assert json.loads(post.content)["spec"]["tags"] == [
-        {"name": "stable", "from": {"kind": "DockerImage", "name": "quay.io/org/app:1.0"}}
-    ]
+    assert (post.method, post.url.path) == ("POST", f"{V1}/namespaces/demo/imagestreamtags")
+    assert json.loads(post.content)["tag"] == {
+        "name": "stable", "from": {"kind": "DockerImage", "name": "quay.io/org/app:1.0"}, "importPolicy": {},
+        "referencePolicy": {"type": "Source"}, "generation": 0,
+    }
 
 
-def test_tag_changes_only_from_on_an_existing_tag(make_client: Any) -> None:
+def test_tag_updates_the_imagestreamtag_conditionally(make_client: Any) -> None:
     existing = {"name": "stable", "from": {"kind": "DockerImage", "name": "old:1"},
                 "importPolicy": {"scheduled": True}, "referencePolicy": {"type": "Local"}}
-    recorder = Recorder(
-        httpx.Response(200, json=stream([existing, {"name": "other"}])), httpx.Response(200, json=stream([]))
-    )
+    recorder = Recorder(httpx.Response(200, json=stream([existing, {"name": "other"}])), httpx.Response(200, json=istag()))
     client = make_client(transport=recorder.transport(), namespace="demo")
-    client.image_streams.tag("app:latest", "app:stable")
+    client.image_streams.tag("quay.io/org/app:2", "app:stable")
     put = recorder.last
-    assert (put.method, put.url.path) == ("PUT", f"{V1}/namespaces/demo/imagestreams/app")
+    assert (put.method, put.url.path) == ("PUT", f"{V1}/namespaces/demo/imagestreamtags/app:stable")
     sent = json.loads(put.content)
-    assert sent["metadata"]["resourceVersion"] == "5"
-    assert sent["spec"]["tags"] == [
-        {**existing, "from": {"kind": "ImageStreamTag", "name": "app:latest"}},
-        {"name": "other"},
-    ]
+    assert sent["metadata"]["resourceVersion"] == "5"  # the stream's, as read
+    assert sent["tag"]["from"] == {"kind": "DockerImage", "name": "quay.io/org/app:2"}
 
 
 def test_tag_rereads_and_retries_on_conflict(make_client: Any) -> None:
@@ -92,10 +93,10 @@ def test_tag_rereads_and_retries_on_conflict(make_client: Any) -> None:
         httpx.Response(200, json=stream([], rv="5")),
         httpx.Response(409, json=status(409, "Conflict")),
         httpx.Response(200, json=stream([], rv="6")),
-        httpx.Response(200, json=stream([], rv="7")),
+        httpx.Response(200, json=istag()),
     )
     client = make_client(transport=recorder.transport(), namespace="demo")
-    client.image_streams.tag("app:latest", "app:stable")
+    client.image_streams.tag("quay.io/org/app:2", "app:stable")
     assert [request.method for request in recorder.requests] == ["GET", "PUT", "GET", "PUT"]
     assert json.loads(recorder.last.content)["metadata"]["resourceVersion"] == "6"
 
@@ -108,8 +109,24 @@ def test_tag_gives_up_after_repeated_conflicts(make_client: Any) -> None:
     )
     client = make_client(transport=recorder.transport(), namespace="demo")
     with pytest.raises(ConflictError):
-        client.image_streams.tag("app:latest", "app:stable")
+        client.image_streams.tag("quay.io/org/app:2", "app:stable")
     assert len(recorder.requests) == 10
+
+
+def test_tag_falls_back_to_the_stream_when_imagestreamtags_are_refused(make_client: Any) -> None:
+    recorder = Recorder(
+        httpx.Response(200, json=stream([{"name": "other"}])),
+        httpx.Response(405, json=status(405, "MethodNotAllowed")),
+        httpx.Response(200, json=stream([{"name": "other"}])),
+        httpx.Response(200, json=stream([])),
+    )
+    client = make_client(transport=recorder.transport(), namespace="demo")
+    client.image_streams.tag("quay.io/org/app:2", "app:stable")
+    assert [(r.method, r.url.path.rsplit("/", 2)[-2]) for r in recorder.requests] == [
+        ("GET", "imagestreams"), ("PUT", "imagestreamtags"), ("GET", "imagestreams"), ("PUT", "imagestreams")]
+    sent = json.loads(recorder.last.content)
+    assert sent["metadata"]["resourceVersion"] == "5"
+    assert [tag["name"] for tag in sent["spec"]["tags"]] == ["other", "stable"]
 
 
 def isi_answer(image_status: dict[str, Any]) -> dict[str, Any]:

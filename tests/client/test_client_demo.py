@@ -16,7 +16,8 @@ def test_demo_walks_through_every_step() -> None:
     for expected in (
         "created demo/app",
         "imported sha256:",
-        "spec tag latest  <- ImageStreamTag app:1.0",
+        "Tag app:latest set to app@sha256:",
+        "spec tag latest  <- ImageStreamImage app@sha256:",
         "app:latest -> sha256:",
         "pull with:    quay.io/example/app@sha256:",
         "NotFoundError: imagestreams.image.openshift.io \"nope\" not found",

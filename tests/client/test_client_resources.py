@@ -150,8 +150,9 @@ def test_import_tag_read_layers_and_isimage(client: Any, cluster: Any) -> None:
     digest = result.status.images[0].image.metadata.name
     assert result.status.import_.metadata.name == "app"
 
-    stream = client.image_streams.tag("app:1.0", "app:latest")
-    assert {tag.name: tag.from_.kind for tag in stream.spec.tags} == {"1.0": "DockerImage", "latest": "ImageStreamTag"}
+    client.image_streams.tag("app:1.0", "app:latest")  # pinned to the digest, as oc tag does
+    stream = client.image_streams.get("app")
+    assert {tag.name: tag.from_.kind for tag in stream.spec.tags} == {"1.0": "DockerImage", "latest": "ImageStreamImage"}
 
     istag = client.image_stream_tags.get("app:latest")
     assert isinstance(istag, ImageStreamTag)
@@ -167,7 +168,8 @@ def test_import_tag_read_layers_and_isimage(client: Any, cluster: Any) -> None:
 
 
 def test_tag_from_an_external_reference_creates_the_stream(client: Any) -> None:
-    stream = client.image_streams.tag("quay.io/org/app:2.0", "fresh:stable", reference_policy="Local")
+    client.image_streams.tag("quay.io/org/app:2.0", "fresh:stable", reference_policy="Local")
+    stream = client.image_streams.get("fresh")
     tag = stream.spec.tags[0]
     assert (stream.metadata.name, tag.name, tag.from_.kind, tag.from_.name) == (
         "fresh", "stable", "DockerImage", "quay.io/org/app:2.0"

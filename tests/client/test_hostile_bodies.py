@@ -221,3 +221,48 @@ def test_a_watch_stream_that_cannot_be_decompressed_is_a_protocol_error(
     client = make_client(transport=httpx.MockTransport(answer), namespace="demo")
     with pytest.raises(ProtocolError, match="could not be decoded"):
         consumer.events(client.image_streams.watch(), 1, watchdog=5)
+
+
+@pytest.mark.parametrize("failure", [
+    httpx.ConnectError("refused"), httpx.ConnectTimeout("slow connect"), httpx.ReadTimeout("slow read"),
+    httpx.WriteTimeout("slow write"), httpx.PoolTimeout("pool full"), httpx.ReadError("reset"),
+    httpx.WriteError("broken pipe"), httpx.RemoteProtocolError("peer closed connection"),
+    httpx.LocalProtocolError("bad request"), httpx.UnsupportedProtocol("ftp"), httpx.ProxyError("proxy said no"),
+    httpx.DecodingError("bad gzip"),
+], ids=lambda failure: type(failure).__name__)
+@pytest.mark.parametrize("verb", ["get", "list", "create", "delete"])
+def test_every_transport_failure_is_an_image_api_error(
+    make_client: Any, consumer: Consumer, verb: str, failure: Exception  # noqa: F811
+) -> None:
+    def fail(request: httpx.Request) -> httpx.Response:
+        raise failure
+
+    client = make_client(transport=httpx.MockTransport(fail), namespace="demo", retries=0)
+    with pytest.raises(ImageAPIError) as caught:
+        _calls(consumer)[verb](client)
+    assert caught.value.original is failure
+    assert "/httpx/" not in "".join(traceback.format_exception(caught.value))
+
+
+class _ClosedUnderneath(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A watch body closed by something else mid-read: httpx raises StreamClosed."""
+
+    def __iter__(self) -> Any:
+        raise httpx.StreamClosed()
+        yield b""  # pragma: no cover
+
+    async def __aiter__(self) -> Any:
+        raise httpx.StreamClosed()
+        yield b""  # pragma: no cover
+
+
+def test_a_watch_stream_closed_underneath_reconnects_instead_of_leaking_httpx_errors() -> None:
+    from imageapi import Client
+
+    answers = iter([httpx.Response(200, stream=_ClosedUnderneath()),
+                    httpx.Response(200, content=b'{"type":"ADDED","object":' + _json(STREAM) + b"}\n")])
+    with Client("https://api.example.test:6443", transport=httpx.MockTransport(lambda request: next(answers)),
+                sleep=lambda seconds: None) as client:
+        with client.image_streams.watch(namespace="demo", resource_version="5") as watch:
+            event = next(watch)
+        assert event.object.metadata.name == "app" and watch.reconnects == 1

@@ -229,3 +229,16 @@ def test_a_secret_repr_shows_keys_never_values() -> None:
     assert SHORT_SECRET not in repr(SecretList(items=[secret])) and "c2VjcmV0" not in str(secret)
     assert secret.data == {".dockerconfigjson": b"secret"}  # the values are all there to use
     assert secret.to_dict()["stringData"] == {"pw": SHORT_SECRET}
+
+
+def test_a_client_config_built_by_hand_with_credentials_in_its_server_url() -> None:
+    from imageapi import Client
+
+    config = ClientConfig(server=f"https://me:{SHORT_SECRET}@h.example:6443/?access_token={SENTINEL}")
+    assert SHORT_SECRET not in repr(config) and SENTINEL not in repr(config)
+    seen: list[httpx.Request] = []
+    transport = httpx.MockTransport(lambda request: seen.append(request) or httpx.Response(200, json={}))
+    with Client(config=config, transport=transport) as client:
+        client.image_streams.get("app", namespace="demo")
+    assert str(seen[0].url).startswith("https://h.example:6443/apis/")
+    assert seen[0].headers["authorization"] == f"Bearer {SENTINEL}"  # the URL's token became the auth

@@ -106,3 +106,32 @@ def test_applying_the_same_value_is_shared_ownership(http: httpx.Client) -> None
     entries = _entries(agreed.json())
     assert "f:team" in entries[("creator", "Update")]["fieldsV1"]["f:metadata"]["f:labels"]
     assert "f:team" in entries[("deployer", "Apply")]["fieldsV1"]["f:metadata"]["f:labels"]
+
+
+def test_status_writes_are_entries_of_their_own_subresource(http: httpx.Client) -> None:
+    http.post(streams_path(), json=stream_body("app"), params={"fieldManager": "creator"})
+    status = {"apiVersion": "image.openshift.io/v1", "kind": "ImageStream", "metadata": {"name": "app"},
+              "status": {"tags": [{"tag": "v1", "items": [{"created": "2024-05-02T09:12:44Z", "generation": 1,
+                                                           "dockerImageReference": "quay.io/x/app@sha256:" + "a" * 64,
+                                                           "image": "sha256:" + "a" * 64}]}]}}
+    applied = http.patch(streams_path(name="app") + "/status", json=status, headers=APPLY,
+                         params={"fieldManager": "status-writer"}).json()
+    entry = next(entry for entry in applied["metadata"]["managedFields"] if entry["manager"] == "status-writer")
+    assert entry["subresource"] == "status" and entry["operation"] == "Apply"
+    assert set(entry["fieldsV1"]) == {"f:status"}
+    assert 'k:{"tag":"v1"}' in entry["fieldsV1"]["f:status"]["f:tags"]
+
+
+def test_an_update_that_takes_nothing_keeps_its_time_and_an_empty_entry_list_clears(http: httpx.Client) -> None:
+    created = http.post(streams_path(), json=stream_body("app", labels={"team": "a"}),
+                        params={"fieldManager": "creator"}).json()
+    original = _entries(created)[("creator", "Update")]
+    created["metadata"]["labels"]["tier"] = "web"
+    changed = http.put(streams_path(name="app"), json=created, params={"fieldManager": "editor"}).json()
+    assert _entries(changed)[("creator", "Update")] == original  # it lost nothing, so nothing moved
+    # A client may replace managedFields; [{}] leaves only what this write itself changes.
+    changed["metadata"]["managedFields"] = [{}]
+    changed["metadata"]["labels"]["tier"] = "db"
+    cleared = http.put(streams_path(name="app"), json=changed, params={"fieldManager": "editor"}).json()
+    assert set(_entries(cleared)) == {("editor", "Update")}
+    assert _entries(cleared)[("editor", "Update")]["fieldsV1"] == {"f:metadata": {"f:labels": {"f:tier": {}}}}

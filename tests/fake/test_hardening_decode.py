@@ -222,17 +222,16 @@ def test_deep_nesting_is_400_not_a_recursion_error(http: httpx.Client, depth: in
     assert "exceeded max depth" in create.json()["message"]
 
 
-def test_free_form_fields_keep_nesting_below_the_bound(http: httpx.Client) -> None:
+def test_values_stored_as_sent_keep_nesting_below_the_bound(http: httpx.Client) -> None:
+    # A Pod's spec is stored as sent (no schema beyond metadata): nesting just under the bound survives
+    # the decode, the store, the managed fields and the encoder.
     nested: Any = "leaf"
     for _ in range(MAX_DEPTH - 4):
         nested = {"k": nested}
-    body = {**image_body(digest(3)), "dockerImageMetadata": nested}
-    created = post(http, images_path(), body)
+    pod = {"metadata": {"name": "deep"}, "spec": {"containers": [{"name": "c", "image": "x"}], "extra": nested}}
+    created = post(http, "/api/v1/namespaces/ns1/pods", pod)
     assert created.status_code == 201, created.text
-    # The server decodes dockerImageMetadata into its typed DockerImage: a key that is no field of it
-    # is dropped, however deep, and the empty struct is served (server-semantics §3).
-    assert http.get(images_path(digest(3))).json()["dockerImageMetadata"] == {
-        "kind": "DockerImage", "apiVersion": "image.openshift.io/1.0", "Id": "", "Created": None, "ContainerConfig": {}}
+    assert http.get("/api/v1/namespaces/ns1/pods/deep").json()["spec"]["extra"] == nested
 
 
 def test_invalid_namespace_names_are_never_created(cluster: FakeCluster, http: httpx.Client) -> None:
@@ -283,3 +282,20 @@ def test_an_unexpected_error_is_a_generic_500_without_python_text(cluster: FakeC
     assert "TypeError" not in response.text and "float" not in response.text
     assert "Traceback" not in response.text
     assert any("unhandled error" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(("name", "detail"), [
+    ("Bad_NS", "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must "
+               "start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for "
+               "validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')"),
+    ("a" * 64, "must be no more than 63 characters"),
+])
+def test_a_namespace_is_named_by_a_dns_label(cluster: FakeCluster, http: httpx.Client, name: str,
+                                             detail: str) -> None:
+    response = post(http, "/api/v1/namespaces", {"metadata": {"name": name}})
+    assert response.status_code == 422
+    assert response.json()["message"] == f'Namespace "{name}" is invalid: metadata.name: Invalid value: "{name}": ' \
+                                         f"{detail}"
+    assert response.json()["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "metadata.name",
+                                                     "message": f'Invalid value: "{name}": {detail}'}]
+    assert post(http, "/api/v1/namespaces", {"metadata": {"name": "fine-1"}}).status_code == 201

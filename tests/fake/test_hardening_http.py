@@ -140,14 +140,15 @@ def test_half_sent_requests_are_cut_off(cluster: FakeCluster, monkeypatch: pytes
     monkeypatch.setattr(_http_server, "HEADER_TIMEOUT", 0.2)
     monkeypatch.setattr(_http_server, "BODY_TIMEOUT", 0.2)
     with cluster.serve() as server:
-        sockets = [connect(server) for _ in range(20)]
+        sockets = [connect(server) for _ in range(21)]
         try:
             for index, sock in enumerate(sockets):
-                if index % 2:  # headers never finish
+                if index % 3 == 0:  # headers never finish
                     sock.sendall(f"GET /api HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\nX-Slow: ".encode())
-                else:  # the body never arrives
+                elif index % 3 == 1:  # the body never arrives
                     sock.sendall(request(server, "POST", streams_path(), headers="Content-Length: 100\r\n",
                                          body=b"{"))
+                # index % 3 == 2: the connection opens and nothing is ever sent
             for sock in sockets:
                 assert sock.recv(65536) == b""  # closed by the server, not by the 10 s client timeout
         finally:
@@ -228,3 +229,18 @@ def test_httpx_keeps_working_through_keep_alive(server: FakeServer) -> None:
         for index in range(20):
             assert client.post(streams_path(), json=stream_body(f"s{index}")).status_code == 201
         assert len(client.get(streams_path()).json()["items"]) == 20
+
+
+def test_a_malformed_request_target_is_400(server: FakeServer) -> None:
+    assert_status(exchange(server, request(server, "GET", "http://[broken/api")), 400, "BadRequest")
+
+
+def test_a_bug_in_the_connection_handler_is_a_generic_500(server: FakeServer, monkeypatch: pytest.MonkeyPatch,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    def broken(self: object, request: object) -> None:
+        raise KeyError("secret-internal-detail")
+
+    monkeypatch.setattr(_http_server._Handler, "_dispatch", broken)
+    status = assert_status(exchange(server, request(server)), 500, "InternalError")
+    assert "secret-internal-detail" not in json.dumps(status) and "KeyError" not in json.dumps(status)
+    assert any("unhandled error" in record.getMessage() for record in caplog.records)
