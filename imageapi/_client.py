@@ -23,12 +23,15 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 import httpx
 
 from ._base_client import (
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_RETRIES,
     DEFAULT_TIMEOUT,
+    HTTP2_STREAMS_PER_CONNECTION,
     AsyncClientCore,
     RetriesTypes,
     SyncClientCore,
     TimeoutTypes,
+    pool_limits,
 )
 from ._deadline import DeadlineTypes
 from ._request import check_namespace
@@ -148,13 +151,20 @@ def _token_auth(token: str) -> httpx.Auth:
     return BearerTokenAuth(token)
 
 
-def _http_options(connection: _Connection, transport: Any, headers: Mapping[str, str] | None) -> dict[str, Any]:
+def _http_options(
+    connection: _Connection, transport: Any, headers: Mapping[str, str] | None, max_connections: int, http2: bool
+) -> dict[str, Any]:
+    """``httpx.Client``/``httpx.AsyncClient`` keyword arguments (see :func:`_sync_transport` for the
+    blocking client's own transport)."""
     options: dict[str, Any] = {
         "base_url": connection.base_url,
         "auth": connection.auth,
         "headers": {"User-Agent": USER_AGENT, **(headers or {})},
         # The per-call timeout always overrides this; it matters only for requests httpx makes itself.
         "timeout": DEFAULT_TIMEOUT,
+        "limits": pool_limits(max_connections),
+        # HTTP/2 needs the h2 package (the http2 extra); httpx says so when it is missing.
+        "http2": http2,
     }
     if transport is not None:
         # A transport (the fake cluster's, or httpx.MockTransport) replaces TLS and proxies.
@@ -163,6 +173,21 @@ def _http_options(connection: _Connection, transport: Any, headers: Mapping[str,
         options["verify"] = connection.verify
         if connection.proxy is not None:
             options["proxy"] = connection.proxy
+    return options
+
+
+def _sync_http_options(
+    connection: _Connection, transport: httpx.BaseTransport | None, headers: Mapping[str, str] | None,
+    max_connections: int, http2: bool,
+) -> dict[str, Any]:
+    """The blocking client's options: :class:`~imageapi._http11.HTTP11Transport` wherever it does all
+    that httpx's own transport would (plain HTTP/1.1 or TLS, no proxy, no SNI override), a GET then
+    costing a quarter of the client CPU (see that module)."""
+    options = _http_options(connection, transport, headers, max_connections, http2)
+    if transport is None and connection.proxy is None and not http2 and not connection.extensions:
+        from ._http11 import HTTP11Transport
+
+        options["transport"] = HTTP11Transport(verify=options.pop("verify"), max_connections=max_connections)
     return options
 
 
@@ -204,7 +229,10 @@ class Client(_Accessors, SyncClientCore):
     per connect, read, write), ``deadline`` (seconds for a whole call, retries included; None: none)
     and ``retries`` (an int or a ``RetryPolicy``) are defaults every call may override. ``transport`` replaces the network
     (``FakeCluster.transport()``, ``httpx.MockTransport``); ``sleep`` replaces ``time.sleep``
-    between retries (tests). Use as a context manager, or call :meth:`close`.
+    between retries (tests). ``max_connections`` bounds the connection pool (all kept alive; see
+    ``DEFAULT_MAX_CONNECTIONS``), and ``http2=True`` speaks HTTP/2 to TLS servers that offer it
+    (needs the ``h2`` package: ``pip install 'imageapi[http2]'``). Use as a context manager, or call
+    :meth:`close`.
     """
 
     def __init__(
@@ -223,15 +251,17 @@ class Client(_Accessors, SyncClientCore):
         transport: httpx.BaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], None] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http2: bool = False,
     ) -> None:
         connection = _connection(
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.Client(**_http_options(connection, transport, headers)), namespace=connection.namespace,
-            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
-            deadline=deadline,
+            httpx.Client(**_sync_http_options(connection, transport, headers, max_connections, http2)),
+            namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
+            request_extensions=connection.extensions, deadline=deadline,
         )
 
     @classmethod
@@ -342,15 +372,18 @@ class AsyncClient(_Accessors, AsyncClientCore):
         transport: httpx.AsyncBaseTransport | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        http2: bool = False,
     ) -> None:
         connection = _connection(
             base_url=base_url, token=token, verify=verify, namespace=namespace, config=config,
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.AsyncClient(**_http_options(connection, transport, headers)), namespace=connection.namespace,
-            timeout=timeout, retries=retries, sleep=sleep, request_extensions=connection.extensions,
-            deadline=deadline,
+            httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2)),
+            namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
+            request_extensions=connection.extensions, deadline=deadline,
+            concurrency=max_connections * (HTTP2_STREAMS_PER_CONNECTION if http2 else 1),
         )
 
     @classmethod

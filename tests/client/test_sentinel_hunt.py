@@ -18,11 +18,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx
 import pytest
 import yaml
 
-from imageapi import Client
+from imageapi import AsyncClient, Client
 from imageapi.config import load_kubeconfig
 from imageapi.errors import CredentialError, ImageAPIError, NotFoundError
 from imageapi.testing import FakeCluster
@@ -128,6 +129,14 @@ def test_no_sentinel_comes_out_of_any_text(tmp_path: Path, caplog: pytest.LogCap
             texts.error("404", caught.value)
             cluster.faults.fail_next(1, status=503)
             texts.model("ImageStream", client.image_streams.get("app"))  # one retry, logged
+
+        async def async_get() -> None:
+            # The async client's wire work is httpcore's, which logs (the blocking client's is
+            # http.client's, imageapi._http11, which does not).
+            async with AsyncClient(base, namespace="demo") as async_client:
+                texts.model("ImageStream (async)", await async_client.image_streams.get("app"))
+
+        anyio.run(async_get)
 
         # The same server URL in a kubeconfig.
         config = load_kubeconfig(_kubeconfig(tmp_path, base, {}))

@@ -1,0 +1,106 @@
+"""The blocking client's own HTTP/1.1 transport (``imageapi._http11``) against a real socket server:
+connections are kept alive and reused, one the server closed is not reused, and failures are
+httpx's (so the client's errors and retries are unchanged)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from imageapi import APIConnectionError, APITimeoutError, Client
+from imageapi._http11 import HTTP11Transport
+
+STREAM = {"kind": "ImageStream", "apiVersion": "image.openshift.io/v1", "metadata": {"name": "app"}}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    connections = 0
+    close_after_answer = False
+    delay = 0.0
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # the slow answer's client is gone when it is written: expected, not worth a traceback
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.connections += 1
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _answer(self, status: int, body: dict[str, object]) -> None:
+        if self.server.delay:
+            threading.Event().wait(self.server.delay)
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        if self.server.close_after_answer:
+            self.close_connection = True
+
+    def do_GET(self) -> None:
+        self._answer(200, STREAM)
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        self._answer(201, {**STREAM, "metadata": json.loads(self.rfile.read(length))["metadata"]})
+
+
+@pytest.fixture
+def server() -> Iterator[_Server]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _client(server: _Server, **options: object) -> Client:
+    return Client(base_url=f"http://127.0.0.1:{server.server_address[1]}", namespace="demo", **options)  # type: ignore[arg-type]
+
+
+def test_the_blocking_client_keeps_one_connection_alive(server: _Server) -> None:
+    with _client(server) as client:
+        assert isinstance(client._http._transport, HTTP11Transport)
+        for _ in range(5):
+            assert client.image_streams.get("app").metadata.name == "app"
+        created = client.image_streams.create({"metadata": {"name": "new"}})
+    assert created.metadata.name == "new"
+    assert server.connections == 1
+
+
+def test_a_connection_the_server_closed_is_not_reused(server: _Server) -> None:
+    server.close_after_answer = True
+    with _client(server, retries=0) as client:
+        for name in ("a", "b", "c"):  # a write too: it must not go out on the closed connection
+            assert client.image_streams.create({"metadata": {"name": name}}).metadata.name == name
+    assert server.connections == 3
+
+
+def test_a_refused_connection_is_an_api_connection_error() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with Client(base_url=f"http://127.0.0.1:{port}", retries=0) as client, pytest.raises(APIConnectionError) as caught:
+        client.image_streams.get("app", namespace="demo")
+    assert caught.value.request_sent is False  # so even a write may be retried
+
+
+def test_a_slow_answer_is_a_read_timeout(server: _Server) -> None:
+    server.delay = 0.5
+    with _client(server, retries=0, timeout=0.05) as client, pytest.raises(APITimeoutError):
+        client.image_streams.get("app")
