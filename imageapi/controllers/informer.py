@@ -49,6 +49,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ApiError, ImageAPIError, ResourceExpiredError
+from ..models._base import hold_full_collections
 from ..selectors import SelectorInput
 from ..watch import Event
 from ._clock import Clock, Stop, SystemClock
@@ -489,10 +490,11 @@ class Informer(_InformerBase[ModelT]):
             try:
                 pager = self._list()
                 if pager is not None:
-                    for page in pager.pages():
-                        if stop.is_set():
-                            return
-                        self._core.listed(page.items or ())
+                    with hold_full_collections():  # a (re)list's pages survive young collections
+                        for page in pager.pages():
+                            if stop.is_set():
+                                return
+                            self._core.listed(page.items or ())
                     self._core.list_complete(pager.resource_version)
                 with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
@@ -593,10 +595,11 @@ class AsyncInformer(_InformerBase[ModelT]):
             try:
                 pager = self._list()
                 if pager is not None:
-                    async for page in pager.pages():
-                        if stop.is_set():
-                            return
-                        self._core.listed(page.items or ())
+                    with hold_full_collections():  # a (re)list's pages survive young collections
+                        async for page in pager.pages():
+                            if stop.is_set():
+                                return
+                            self._core.listed(page.items or ())
                     self._core.list_complete(pager.resource_version)
                 async with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)

@@ -26,7 +26,7 @@ import binascii
 import gc
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
@@ -208,6 +208,14 @@ class _GcPause:
 
 
 _gc_paused = _GcPause()
+
+
+def hold_full_collections() -> AbstractContextManager[None]:
+    """Hold back full garbage collections for the block (see ``_GcPause``); for bulk work outside a
+    single decode whose objects all survive it, such as an informer storing a (re)list page by page:
+    each page's models outlive the young generations, and the full passes they trigger, scanning the
+    whole heap for nothing, took a third of the informer's CPU while syncing 5,000 streams."""
+    return _gc_paused()
 
 
 class ApiModel(BaseModel):

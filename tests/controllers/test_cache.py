@@ -154,3 +154,29 @@ def test_resync_hands_every_cached_object_to_on_update_on_the_clock() -> None:
     assert sorted(updates) == [("a", True), ("b", True)]
     with pytest.raises(ValueError, match="resync_period"):
         Informer(FakeCluster().client().image_streams, resync_period=0)
+
+
+def test_full_collections_wait_while_a_list_is_stored_and_resume_after_it() -> None:
+    """A (re)list's pages outlive the young generations; full GC passes over them find nothing and
+    cost a third of a sync's CPU, so they are held back until the list is stored."""
+    import gc
+
+    cluster = FakeCluster(namespaces=["demo"])
+    saved = gc.get_threshold()
+    with cluster.client(namespace="demo") as client:
+        for index in range(3):
+            client.image_streams.create({"metadata": {"name": f"s{index}"}})
+        during: list[tuple[int, bool]] = []
+        informer = Informer(client.image_streams, chunk_size=1)
+        informer.add_handler(on_add=lambda obj, is_initial: during.append((gc.get_threshold()[2], is_initial)))
+        with informer:
+            assert informer.wait_for_sync(timeout=10)
+            client.image_streams.create({"metadata": {"name": "later"}})  # from the watch, not a list
+            arrived = threading.Event()
+            for _ in range(1000):  # bounded: 10 s at most
+                if len(during) == 4 or arrived.wait(0.01):
+                    break
+        assert [initial for _, initial in during] == [True, True, True, False]
+        assert all(threshold > saved[2] for threshold, _ in during[:3])  # held over every page
+        assert during[3][0] == saved[2]  # watch events: collections as usual
+    assert gc.get_threshold() == saved
