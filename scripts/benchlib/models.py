@@ -31,6 +31,8 @@ from benchlib._naive_models import build_naive_models
 ITEMS = 5_000
 QUICK_ITEMS = 1_000
 LAYERS_PER_IMAGE = 8
+TYPED_DECODE_GOAL = 1.3
+"""Issue 14's goal for a full typed decode against ``json.loads`` of the same bytes (it was 2.5 before)."""
 
 _LAYER_MEDIA_TYPE = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 _MANIFEST_MEDIA_TYPE = "application/vnd.docker.distribution.manifest.v2+json"
@@ -198,7 +200,7 @@ def run(quick: bool) -> None:
         medians = interleaved_medians(decodes, repeat, collector=collector)
         baseline = medians["json.loads"]
         print(f"  {heading}:")
-        print("  " + ratio_line("full typed decode vs json.loads", medians["typed"], baseline, goal=2.5))
+        print("  " + ratio_line("full typed decode vs json.loads", medians["typed"], baseline, goal=TYPED_DECODE_GOAL))
         print(
             "  "
             + ratio_line(

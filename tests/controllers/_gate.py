@@ -19,9 +19,13 @@ class WatchGate:
         self.blocked = threading.Event()
         self.log: list[str] = []
         self.held_versions: list[int] = []
-        """The resourceVersion each held watch wanted to resume from."""
+        """The resourceVersion each held watch wanted to resume from (closes expecting a relist)."""
+        self._record = True
 
-    def close(self) -> None:
+    def close(self, *, expect_relist: bool = True) -> None:
+        """Hold watch (re)connects. ``expect_relist``: the resume point of the held watch is recorded
+        in ``held_versions`` (the test then expects the resume to need a relist)."""
+        self._record = expect_relist
         self.blocked.clear()
         self._open.clear()
 
@@ -36,7 +40,7 @@ class WatchGate:
     def _held(self, request: httpx.Request) -> None:
         version = request.url.params.get("resourceVersion")
         self.log.append(f"held {version}")
-        if version and not self.blocked.is_set():
+        if version and self._record and not self.blocked.is_set():
             self.held_versions.append(int(version))
         self.blocked.set()
 

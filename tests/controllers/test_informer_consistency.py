@@ -1,6 +1,8 @@
 """An informer under load: 1,000 image streams, writes in flight, watches cut every K events, the
-watch history compacted (410) twice. The cache must end equal to the server's state and every change
-must be delivered once, in order per object.
+watch history compacted (410) twice, and the server restarted from its state file (``--state``) in
+between. The cache must end equal to the server's state and every change must be delivered once, in
+order per object. The restart must not cost a relist: the restored watch history lets the informer
+resume where it stopped.
 
 Runs for Informer and AsyncInformer, in process and over loopback.
 
@@ -20,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +30,7 @@ import pytest
 
 from imageapi import AsyncClient, Client
 from imageapi.controllers import AsyncInformer, Backoff, Informer
-from imageapi.testing import FakeCluster
+from imageapi.testing import FakeCluster, FakeServer
 
 from ._gate import AsyncGatedTransport, GatedTransport, WatchGate
 
@@ -35,6 +38,8 @@ NAMESPACE = "load"
 OBJECTS = 1_000
 WRITES = 900
 CUT_EVERY = 97
+RESTART_AT = WRITES // 2
+"""The write step (between the two compactions) at which the server is restarted from its state file."""
 SETTLE_SECONDS = 60.0
 """Safety net only: how long the informer may take to catch up after the last write."""
 
@@ -110,32 +115,94 @@ class Ledger:
                 "superseded": superseded, "examples": examples[:3]}
 
 
-def seed(cluster: FakeCluster, ledger: Ledger) -> None:
+class Site:
+    """The cluster under test, in process or served on loopback, and restartable: :meth:`restart`
+    stops it (every open watch ends) and starts a new one from the same state file (same port)."""
+
+    def __init__(self, over: str, state: Path) -> None:
+        self.over, self.state = over, state
+        self.cluster = FakeCluster(namespaces=[NAMESPACE], state=state)
+        self.server: FakeServer | None = self.cluster.serve() if over == "loopback" else None
+        self.sync_inner: Any = self.cluster.transport()
+        self.async_inner: Any = self.cluster.async_transport()
+        self.restarts = 0
+
+    def restart(self) -> None:
+        port = self.server.port if self.server is not None else 0
+        if self.server is not None:
+            self.server.close()
+        self.cluster.close()
+        self.cluster = FakeCluster(namespaces=[NAMESPACE], state=self.state)
+        assert self.cluster.restored
+        self.cluster.faults.cut_watches(after_events=CUT_EVERY)
+        if self.over == "loopback":
+            self.server = self.cluster.serve(port)
+        self.sync_inner, self.async_inner = self.cluster.transport(), self.cluster.async_transport()
+        self.restarts += 1
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+        self.cluster.close()
+
+    def writer(self) -> Client:
+        """A client for the test's own writes, in process, following restarts."""
+        return Client(transport=_Following(self), base_url="http://fake", namespace=NAMESPACE)
+
+
+class _Following(httpx.BaseTransport):
+    """The in-process transport of whichever cluster the site runs now."""
+
+    def __init__(self, site: Site) -> None:
+        self._site = site
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self._site.sync_inner.handle_request(request)  # type: ignore[no-any-return]
+
+
+class _AsyncFollowing(httpx.AsyncBaseTransport):
+    def __init__(self, site: Site) -> None:
+        self._site = site
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._site.async_inner.handle_async_request(request)  # type: ignore[no-any-return]
+
+
+def seed(site: Site, ledger: Ledger) -> None:
     """OBJECTS streams before the informer starts (their state arrives with its first list)."""
-    with Client(transport=cluster.transport(), base_url="http://fake", namespace=NAMESPACE) as client:
+    with site.writer() as client:
         for index in range(OBJECTS):
             name = f"s{index:04d}"
             client.image_streams.create(stream_body(name, index))
             ledger.written[name] = []
 
 
-def write_load(cluster: FakeCluster, ledger: Ledger, rng: random.Random, gate: WatchGate) -> None:
+def write_load(site: Site, ledger: Ledger, rng: random.Random, gate: WatchGate) -> None:
     """WRITES writes (updates, creates, deletes); twice, the informer is held disconnected while
-    writes happen and the history is compacted, so its resume gets 410."""
+    writes happen and the history is compacted, so its resume gets 410; once, in between, the server
+    is restarted from its state file while more writes happen, and the informer resumes from the
+    restored history."""
     alive = sorted(ledger.written)
     fresh = iter(range(OBJECTS, 10 * OBJECTS))
     compactions = {WRITES // 3, 2 * WRITES // 3}
     held_since: int | None = None
-    with Client(transport=cluster.transport(), base_url="http://fake", namespace=NAMESPACE) as client:
+    with site.writer() as client:
         for step in range(WRITES):
+            if step >= RESTART_AT and not site.restarts and held_since is None:
+                gate.close(expect_relist=False)
+                site.restart()  # the informer's watch ends; its resume waits at the gate
+                gate.wait_blocked()
+                for _ in range(10):  # changes made while it was away, kept in the restored history
+                    write_one(client, ledger, rng, alive, fresh, step)
+                gate.open()
             if step in compactions:
                 gate.close()  # the next watch reconnect (after at most CUT_EVERY events) waits
                 held_since = step
             if held_since is not None and gate.blocked.is_set() and step - held_since >= 20:
                 for _ in range(5):  # after the held resume point: compacting these forces a 410
                     write_one(client, ledger, rng, alive, fresh, step)
-                cluster.faults.compact_history()
-                gate.log.append(f"compacted at {cluster.store.compacted_revision}")
+                site.cluster.faults.compact_history()
+                gate.log.append(f"compacted at {site.cluster.store.compacted_revision}")
                 for _ in range(20):  # changes the informer can only learn from a relist
                     write_one(client, ledger, rng, alive, fresh, step)
                 gate.open()
@@ -145,7 +212,7 @@ def write_load(cluster: FakeCluster, ledger: Ledger, rng: random.Random, gate: W
             gate.wait_blocked()
             for _ in range(5):
                 write_one(client, ledger, rng, alive, fresh, WRITES)
-            cluster.faults.compact_history()
+            site.cluster.faults.compact_history()
             gate.open()
 
 
@@ -168,9 +235,14 @@ def write_one(client: Client, ledger: Ledger, rng: random.Random, alive: list[st
         ledger.deleted.add(name)
 
 
-def server_state(cluster: FakeCluster) -> dict[str, dict[str, Any]]:
+def current(where: FakeCluster | Site) -> FakeCluster:
+    """The cluster running now (a site's changes at a restart)."""
+    return where.cluster if isinstance(where, Site) else where
+
+
+def server_state(where: FakeCluster | Site) -> dict[str, dict[str, Any]]:
     # List items carry no apiVersion/kind (the list does): compared without them on both sides.
-    return {item["metadata"]["name"]: without_kind(item) for item in cluster.list("imagestreams", NAMESPACE)}
+    return {item["metadata"]["name"]: without_kind(item) for item in current(where).list("imagestreams", NAMESPACE)}
 
 
 def cache_state(informer: Any) -> dict[str, dict[str, Any]]:
@@ -181,13 +253,13 @@ def without_kind(document: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in document.items() if key not in ("apiVersion", "kind")}
 
 
-def settle(informer: Any, cluster: FakeCluster) -> None:
+def settle(informer: Any, cluster: FakeCluster | Site) -> None:
     """Wait (real time, bounded) until the cache has caught up with the server's last write."""
     done = threading.Event()
     deadline = threading.Timer(SETTLE_SECONDS, done.set)
     deadline.start()
     try:
-        target = str(cluster.resource_version)
+        target = str(current(cluster).resource_version)
         while not done.is_set():
             expected = server_state(cluster)
             cached = {key.split("/", 1)[1]: informer.cache.resource_version(key) for key in informer.cache.list_keys()}
@@ -200,55 +272,67 @@ def settle(informer: Any, cluster: FakeCluster) -> None:
 
 
 @contextmanager
-def served(cluster: FakeCluster, over: str, gate: WatchGate, *, sync: bool) -> Iterator[dict[str, Any]]:
-    """Client options reaching ``cluster`` in process or over loopback HTTP, through ``gate``."""
-    if over == "process":
-        inner: Any = cluster.transport() if sync else cluster.async_transport()
-        yield {"base_url": "http://fake",
-               "transport": GatedTransport(inner, gate) if sync else AsyncGatedTransport(inner, gate)}
-        return
-    with cluster.serve() as server:
+def served(site: Site, gate: WatchGate, *, sync: bool) -> Iterator[dict[str, Any]]:
+    """Client options reaching ``site`` in process or over loopback HTTP, through ``gate``."""
+    if site.server is None:
+        inner: Any = _Following(site) if sync else _AsyncFollowing(site)
+        base_url = "http://fake"
+    else:
+        # The restarted server listens on the same port: the informer's client needs no change.
         inner = httpx.HTTPTransport() if sync else httpx.AsyncHTTPTransport()
-        yield {"base_url": server.url,
-               "transport": GatedTransport(inner, gate) if sync else AsyncGatedTransport(inner, gate)}
+        base_url = site.server.url
+    yield {"base_url": base_url,
+           "transport": GatedTransport(inner, gate) if sync else AsyncGatedTransport(inner, gate)}
 
 
-def check(ledger: Ledger, informer: Any, cluster: FakeCluster, gate: WatchGate) -> None:
-    expected, cached = server_state(cluster), cache_state(informer)
+def check(ledger: Ledger, informer: Any, site: Site, gate: WatchGate) -> None:
+    assert site.restarts == 1
+    expected, cached = server_state(site), cache_state(informer)
     assert cached.keys() == expected.keys()
     assert [name for name in expected if cached[name] != expected[name]] == []
     relist_versions = [int(version) for version in informer.stats.list_versions[1:]]
+    # two compactions, two relists; the restart resumed from the restored history, without one
     assert len(relist_versions) == len(gate.held_versions) == 2, (informer.stats, gate.log, gate.held_versions)
     counts = ledger.audit(list(zip(gate.held_versions, relist_versions, strict=True)))
     assert counts["lost"] == 0, counts
     assert counts["doubled"] == 0, counts
     assert informer.stats.relists >= 2, informer.stats  # both compactions forced a relist
     assert counts["events"] >= counts["writes"] - counts["superseded"]
-    print(f"\ninformer consistency {type(informer).__name__}: {counts}, relists {informer.stats.relists}")
+    print(f"\ninformer consistency {type(informer).__name__}: {counts}, relists {informer.stats.relists}, "
+          f"restarts {site.restarts}")
 
 
-@pytest.mark.parametrize("over", ["process", "loopback"])
-def test_sync_informer_ends_equal_to_the_server_and_delivers_every_change_once(over: str) -> None:
-    cluster = FakeCluster(namespaces=[NAMESPACE])
+@pytest.fixture
+def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Site]:
+    """The seeded cluster under test (``over``: in process or on loopback), its watches cut every
+    CUT_EVERY events for the whole test."""
+    running = Site(request.param, tmp_path / "cluster.state")
+    try:
+        yield running
+    finally:
+        running.close()
+
+
+@pytest.mark.parametrize("site", ["process", "loopback"], indirect=True)
+def test_sync_informer_ends_equal_to_the_server_and_delivers_every_change_once(site: Site) -> None:
     ledger, gate = Ledger(), WatchGate()
-    seed(cluster, ledger)
-    cluster.faults.cut_watches(after_events=CUT_EVERY)  # every stream, for the whole test
-    with served(cluster, over, gate, sync=True) as options, Client(namespace=NAMESPACE, **options) as client:
+    seed(site, ledger)
+    site.cluster.faults.cut_watches(after_events=CUT_EVERY)  # every stream, for the whole test
+    with served(site, gate, sync=True) as options, Client(namespace=NAMESPACE, **options) as client:
         informer = Informer(client.image_streams, backoff=Backoff(0.01, 0.05))
         informer.add_handler(**ledger.handlers(informer))
         with informer:
             assert informer.wait_for_sync(timeout=SETTLE_SECONDS)
-            write_load(cluster, ledger, random.Random(11), gate)
-            settle(informer, cluster)
-    check(ledger, informer, cluster, gate)
+            write_load(site, ledger, random.Random(11), gate)
+            settle(informer, site)
+    check(ledger, informer, site, gate)
 
 
-@pytest.mark.parametrize("over", ["process", "loopback"])
-def test_async_informer_ends_equal_to_the_server_and_delivers_every_change_once(over: str) -> None:
-    cluster = FakeCluster(namespaces=[NAMESPACE])
+@pytest.mark.parametrize("site", ["process", "loopback"], indirect=True)
+def test_async_informer_ends_equal_to_the_server_and_delivers_every_change_once(site: Site) -> None:
     ledger, gate = Ledger(), WatchGate()
-    seed(cluster, ledger)
-    cluster.faults.cut_watches(after_events=CUT_EVERY)
+    seed(site, ledger)
+    site.cluster.faults.cut_watches(after_events=CUT_EVERY)
 
     async def main(options: dict[str, Any]) -> AsyncInformer[Any]:
         async with AsyncClient(namespace=NAMESPACE, **options) as client:
@@ -257,13 +341,13 @@ def test_async_informer_ends_equal_to_the_server_and_delivers_every_change_once(
             informer.add_handler(**ledger.handlers(informer))
             async with informer:
                 assert await informer.wait_for_sync(timeout=SETTLE_SECONDS)
-                await asyncio.to_thread(write_load, cluster, ledger, random.Random(12), gate)
-                await asyncio.to_thread(settle, informer, cluster)
+                await asyncio.to_thread(write_load, site, ledger, random.Random(12), gate)
+                await asyncio.to_thread(settle, informer, site)
             return informer
 
-    with served(cluster, over, gate, sync=False) as options:
+    with served(site, gate, sync=False) as options:
         informer = asyncio.run(main(options))
-    check(ledger, informer, cluster, gate)
+    check(ledger, informer, site, gate)
 
 
 def test_a_relist_delivers_the_difference_with_the_last_known_state_of_vanished_objects() -> None:
