@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         NotFoundError,
         ProtocolError,
         ResourceExpiredError,
+        ResourceVersionTooLargeError,
         ServerError,
         ServerTimeoutError,
         TooManyRequestsError,
@@ -69,6 +70,7 @@ __all__ = [
     "Pager",
     "ProtocolError",
     "ResourceExpiredError",
+    "ResourceVersionTooLargeError",
     "RetryPolicy",
     "ServerError",
     "ServerTimeoutError",
@@ -99,8 +101,9 @@ _MODULE_OF: dict[str, str] = {
         for name in (
             "APIConnectionError", "APITimeoutError", "AlreadyExistsError", "ApiError", "BadRequestError",
             "ConfigError", "ConflictError", "ForbiddenError", "ImageAPIError", "InvalidError",
-            "MethodNotAllowedError", "NotFoundError", "ProtocolError", "ResourceExpiredError", "ServerError",
-            "ServerTimeoutError", "TooManyRequestsError", "UnauthorizedError",
+            "MethodNotAllowedError", "NotFoundError", "ProtocolError", "ResourceExpiredError",
+            "ResourceVersionTooLargeError", "ServerError", "ServerTimeoutError", "TooManyRequestsError",
+            "UnauthorizedError",
         )
     },
 }

@@ -16,6 +16,7 @@ Every exception the SDK raises on purpose derives from :class:`ImageAPIError`::
     │   ├── TooManyRequestsError        429 TooManyRequests (see .retry_after)
     │   └── ServerError                 5xx, InternalError, a 500 without a reason
     │       └── ServerTimeoutError          500 ServerTimeout, 504 Timeout
+    │           └── ResourceVersionTooLargeError  504 with cause ResourceVersionTooLarge; relist
     ├── TransportError              no HTTP response (carries .method and .url)
     │   ├── APIConnectionError          could not connect, connection dropped, protocol error
     │   └── APITimeoutError             connect, read, write or pool timeout
@@ -69,6 +70,7 @@ __all__ = [
     "NotFoundError",
     "ProtocolError",
     "ResourceExpiredError",
+    "ResourceVersionTooLargeError",
     "ServerError",
     "ServerTimeoutError",
     "StatusCause",
@@ -323,6 +325,21 @@ class ServerTimeoutError(ServerError):
     reasons = ("ServerTimeout", "Timeout")
 
 
+class ResourceVersionTooLargeError(ServerTimeoutError):
+    """504 Timeout whose cause is ``ResourceVersionTooLarge``: the resourceVersion asked for is newer
+    than anything this server has (a restart without its history, a lagging replica). Waiting rarely
+    helps; like :class:`ResourceExpiredError` it means list again (from the current state) and watch
+    from the new list's version, as client-go's reflector does. Its reason is ``Timeout``, like its
+    parent's: :func:`error_from_response` picks it by the cause."""
+
+
+def _is_too_large(reason: str | None, message: str, details: StatusDetails) -> bool:
+    # The cause is what the server sets; the message test covers a Status that lost its details.
+    return reason == "Timeout" and (
+        any(cause.reason == "ResourceVersionTooLarge" for cause in details.causes)
+        or "too large resource version" in message.lower())
+
+
 _BY_REASON: dict[str, type[ApiError]] = {
     reason: cls
     for cls in (
@@ -377,6 +394,8 @@ def error_from_response(
         code, reason, details = status_code, None, StatusDetails()
         message = _excerpt(body) or _default_message(status_code)
     cls = _class_for(reason, code)
+    if cls is ServerTimeoutError and _is_too_large(reason, message, details):
+        cls = ResourceVersionTooLargeError
     return cls(
         message, code=code, reason=reason, details=details,
         status=_status_model(status) if status is not None else None,

@@ -26,6 +26,11 @@ How the stream is kept alive, invisibly to the caller:
 * An ``ERROR`` event becomes the matching :mod:`imageapi.errors` exception. 410 (the
   resourceVersion was compacted away) raises :class:`~imageapi.errors.ResourceExpiredError` and is
   never retried with the same resourceVersion: list again and watch from the new list's version.
+  The same goes for a resourceVersion the server has not reached (after a restart without its
+  history, or from a lagging replica), whether it comes as the stream's ``ERROR`` event or as the
+  answer to opening it: :class:`~imageapi.errors.ResourceVersionTooLargeError` is raised at once,
+  not retried with backoff, since waiting for a server to catch up with a history it may never
+  have is what client-go's reflector avoids by relisting.
 * A whole line that is not a watch event (a proxy's HTML page on a 200, a line of garbage) raises
   :class:`~imageapi.errors.ProtocolError` naming the URL and an excerpt: reading the stream again
   would read the same thing. Only a line cut short by a dropped connection is a transport failure,
@@ -70,6 +75,7 @@ from .errors import (
     ImageAPIError,
     ProtocolError,
     ResourceExpiredError,
+    ResourceVersionTooLargeError,
     error_from_response,
     error_from_transport,
 )
@@ -328,8 +334,8 @@ class WatchMachine(Generic[ModelT]):
         if error is None and self._lines_this_stream:
             self.reconnects += 1
             return  # the server's timeout: reconnect at once
-        if isinstance(error, ResourceExpiredError):
-            raise error  # never again with the same resourceVersion
+        if isinstance(error, (ResourceExpiredError, ResourceVersionTooLargeError)):
+            raise error  # never again with the same resourceVersion: the caller relists
         if error is not None and not _retryable(self._policy, error):
             raise error
         self._failures += 1

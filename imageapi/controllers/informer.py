@@ -48,7 +48,7 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from ..errors import ApiError, ImageAPIError, ResourceExpiredError
+from ..errors import ImageAPIError, ResourceExpiredError, ResourceVersionTooLargeError
 from ..models._base import hold_full_collections
 from ..selectors import SelectorInput
 from ..watch import Event
@@ -304,7 +304,7 @@ class _InformerCore(Generic[ModelT]):
     def ended(self, error: BaseException) -> float:
         """The watch ended with ``error``; returns the seconds to back off before the next one."""
         self.stats.failures += 1
-        if isinstance(error, ResourceExpiredError) or _too_large(error):
+        if isinstance(error, (ResourceExpiredError, ResourceVersionTooLargeError)):
             self.resume_version = None  # the next attempt lists again
             logger.info("informer relists: %s", error)
         elif self._listing is not None:
@@ -313,14 +313,6 @@ class _InformerCore(Generic[ModelT]):
             logger.warning("informer watch failed, resuming from %s: %s", self.resume_version, error)
         self._listing = None
         return self._backoff.next(self._clock.now())
-
-
-def _too_large(error: BaseException) -> bool:
-    """Whether the server said the resourceVersion is newer than anything it has (after a restart)."""
-    if not isinstance(error, ApiError):
-        return False
-    return any(cause.reason == "ResourceVersionTooLarge" for cause in error.causes) or (
-        "too large resource version" in (error.message or "").lower())
 
 
 class _InformerBase(Generic[ModelT]):

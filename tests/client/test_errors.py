@@ -25,6 +25,7 @@ from imageapi.errors import (
     MethodNotAllowedError,
     NotFoundError,
     ResourceExpiredError,
+    ResourceVersionTooLargeError,
     ServerError,
     ServerTimeoutError,
     TooManyRequestsError,
@@ -144,6 +145,25 @@ def test_long_body_is_cut_to_an_excerpt() -> None:
     assert isinstance(error, ServerError)
     assert len(error.message) <= 200
     assert error.message.endswith("…")
+
+
+@pytest.mark.parametrize(
+    ("causes", "message", "expected"),
+    [
+        ([{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+         "Timeout: Too large resource version: 9, current: 2", ResourceVersionTooLargeError),
+        ([], "Timeout: Too large resource version: 9, current: 2", ResourceVersionTooLargeError),
+        ([{"reason": "ResourceVersionTooLarge"}], "Timeout: request did not complete", ResourceVersionTooLargeError),
+        ([], "Timeout: request did not complete within 60s", ServerTimeoutError),
+    ],
+)
+def test_a_read_ahead_of_the_server_is_its_own_timeout(causes: list[dict[str, str]], message: str,
+                                                        expected: type[ApiError]) -> None:
+    body = {"kind": "Status", "apiVersion": "v1", "status": "Failure", "code": 504, "reason": "Timeout",
+            "message": message, "details": {"causes": causes}}
+    error = error_from_response("GET", URL, 504, {}, json.dumps(body).encode())
+    assert type(error) is expected
+    assert isinstance(error, ServerTimeoutError)
 
 
 @pytest.mark.parametrize("body", [b"", b'{"kind":"Status","code":40', b'{"items": []}', b"[1, 2]"])

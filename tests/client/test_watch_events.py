@@ -15,7 +15,13 @@ import pytest
 from imageapi import AsyncClient, Client
 from imageapi._resource_table import RESOURCES
 from imageapi._retry import RetryPolicy
-from imageapi.errors import APIConnectionError, ResourceExpiredError, ServerError
+from imageapi.errors import (
+    APIConnectionError,
+    ResourceExpiredError,
+    ResourceVersionTooLargeError,
+    ServerError,
+    ServerTimeoutError,
+)
 from imageapi.models import Image, ImageStream
 from imageapi.testing import FakeCluster
 from imageapi.watch import INITIAL_EVENTS_END_ANNOTATION, WatchMachine
@@ -186,6 +192,57 @@ def test_410_response_is_raised_and_not_retried(rclient: Any, cluster: Any, cons
         consumer.events(watcher, None)
     assert len(recording.watch_requests()) == 1
     assert watcher.reconnects == 0
+
+
+def test_a_resource_version_ahead_of_the_server_is_raised_at_once(rclient: Any, cluster: Any, consumer: Consumer,
+                                                                  sleeps: list[float], recording: Recording) -> None:
+    """The fake answers with the ERROR event (504, cause ResourceVersionTooLarge) a real server sends:
+    the caller must relist, so it gets a typed error at once, without a backoff or a second request."""
+    ahead = str(cluster.resource_version + 500)
+    watcher = rclient.image_streams.watch(resource_version=ahead)
+    with pytest.raises(ResourceVersionTooLargeError) as raised:
+        consumer.events(watcher, None)
+
+    assert raised.value.code == 504
+    assert isinstance(raised.value, ServerTimeoutError)  # still what it was before it had a name
+    assert [cause.reason for cause in raised.value.causes] == ["ResourceVersionTooLarge"]
+    assert len(recording.watch_requests()) == 1
+    assert sleeps == []
+    assert watcher.reconnects == 0
+
+
+TOO_LARGE_STATUS = {
+    "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 504, "reason": "Timeout",
+    "message": "Timeout: Too large resource version: 900, current: 2",
+    "details": {"causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+                "retryAfterSeconds": 1},
+}
+
+
+def test_a_too_large_answer_to_opening_the_stream_is_not_retried(rclient: Any, cluster: Any, consumer: Consumer,
+                                                                 sleeps: list[float], recording: Recording) -> None:
+    """The same Status as the HTTP answer (not an event) is not a 504 to wait out either, although it
+    carries a Retry-After: a plain 504 is retried (see the next test), this one relists."""
+    cluster.faults.fail_next(1, method="GET", path="*/imagestreams", status=504, body=TOO_LARGE_STATUS,
+                             headers={"Retry-After": "1"})
+    watcher = rclient.image_streams.watch(resource_version=str(cluster.resource_version))
+    with pytest.raises(ResourceVersionTooLargeError):
+        consumer.events(watcher, None)
+    assert len(recording.watch_requests()) == 1
+    assert sleeps == []
+
+
+def test_a_plain_504_on_opening_the_stream_is_retried(rclient: Any, cluster: Any, consumer: Consumer,
+                                                      sleeps: list[float], recording: Recording) -> None:
+    start = str(cluster.resource_version)
+    create(cluster, "a")
+    cluster.faults.fail_next(1, method="GET", path="*/imagestreams", status=504, reason="Timeout", retry_after=1)
+
+    events = consumer.events(rclient.image_streams.watch(resource_version=start), 1)
+
+    assert [event.object.metadata.name for event in events] == ["a"]
+    assert len(recording.watch_requests()) == 2
+    assert sleeps == [1.0]
 
 
 def test_failed_connections_are_retried_with_backoff(rclient: Any, cluster: Any, consumer: Consumer,

@@ -389,3 +389,47 @@ def test_a_relist_delivers_the_difference_with_the_last_known_state_of_vanished_
     assert informer.stats.relists == 1
     assert cache_state(informer) == server_state(cluster)
     assert informer.cache.get("s0", namespace=NAMESPACE).metadata.annotations["v"] == "2"
+
+
+def test_a_resume_ahead_of_the_server_relists_at_once() -> None:
+    """Resuming at a resourceVersion the server has not reached (504, cause ResourceVersionTooLarge,
+    with a Retry-After) is not waited out at the same version: the informer relists."""
+    cluster = FakeCluster(namespaces=[NAMESPACE])
+    cluster.faults.cut_watches(after_events=1)  # every stream ends after one event
+    too_large = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "code": 504,
+                 "reason": "Timeout", "message": "Timeout: Too large resource version: 900, current: 2",
+                 "details": {"causes": [{"reason": "ResourceVersionTooLarge",
+                                         "message": "Too large resource version"}], "retryAfterSeconds": 1}}
+    with Client(namespace=NAMESPACE, base_url="http://fake", transport=cluster.transport()) as client:
+        client.image_streams.create(stream_body("s0", 0))
+        informer = Informer(client.image_streams, backoff=Backoff(0.01, 0.05))
+        with informer:
+            assert informer.wait_for_sync(timeout=10)
+            # the stream's one event ends it; its resume (a watch GET) is answered "too large"
+            cluster.faults.fail_next(1, method="GET", path="*/imagestreams", status=504, body=too_large,
+                                     headers={"Retry-After": "1"})
+            client.image_streams.patch("s0", {"metadata": {"annotations": {"v": "1"}}})
+            # Reaches the cache only through what follows the refused resume (no GET of ours in
+            # between: it would take the injected answer).
+            client.image_streams.patch("s0", {"metadata": {"annotations": {"v": "2"}}})
+            wait_for_annotation(informer, "s0", "2")
+            relists = informer.stats.relists
+            settle(informer, cluster)
+    assert relists == 1
+    assert cache_state(informer) == server_state(cluster)
+
+
+def wait_for_annotation(informer: Any, name: str, value: str) -> None:
+    """Wait (real time, bounded: a safety net only) until the cached ``name`` has annotation v=value."""
+    done = threading.Event()
+    deadline = threading.Timer(SETTLE_SECONDS, done.set)
+    deadline.start()
+    try:
+        while not done.is_set():
+            cached = informer.cache.get(name, namespace=NAMESPACE)
+            if cached is not None and (cached.metadata.annotations or {}).get("v") == value:
+                return
+            done.wait(0.01)
+        raise AssertionError(f"{name} never reached v={value}")
+    finally:
+        deadline.cancel()
