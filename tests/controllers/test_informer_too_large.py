@@ -10,6 +10,7 @@ first, the transport is pointed at the second (lower revision), then the first e
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -30,6 +31,8 @@ class Restart:
         self.after = FakeCluster(namespaces=[NAMESPACE])
         self.switched = False
         self.watches_after: list[str | None] = []
+        self.watching = threading.Event()
+        """Set once a watch on ``before`` is answered (its stream is open)."""
 
     def target(self, request: httpx.Request) -> FakeCluster:
         if not self.switched:
@@ -37,6 +40,10 @@ class Restart:
         if request.url.params.get("watch") == "true":
             self.watches_after.append(request.url.params.get("resourceVersion"))
         return self.after
+
+    def answered(self, cluster: FakeCluster, request: httpx.Request) -> None:
+        if cluster is self.before and request.url.params.get("watch") == "true":
+            self.watching.set()
 
     def prepare(self) -> None:
         """Before: s0, s1, s2 and enough writes that its revision is ahead of the restarted one's.
@@ -62,6 +69,7 @@ class Restart:
     def restart(self) -> None:
         """Point the transport at the restarted cluster, then end the informer's stream on the old one
         with a write (its streams end after one event): its resume reaches the restarted cluster."""
+        assert self.watching.wait(10), "the informer never watched the first cluster"
         self.switched = True
         with Client(transport=self.before.transport(), base_url="http://fake", namespace=NAMESPACE) as client:
             client.image_streams.patch("s1", {"metadata": {"annotations": {"v": "last"}}})
@@ -72,7 +80,10 @@ class SwitchTransport(httpx.BaseTransport):
         self._restart = restart
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._restart.target(request).transport().handle_request(request)
+        cluster = self._restart.target(request)
+        response = cluster.transport().handle_request(request)
+        self._restart.answered(cluster, request)
+        return response
 
 
 class AsyncSwitchTransport(httpx.AsyncBaseTransport):
@@ -80,7 +91,10 @@ class AsyncSwitchTransport(httpx.AsyncBaseTransport):
         self._restart = restart
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._restart.target(request).async_transport().handle_async_request(request)
+        cluster = self._restart.target(request)
+        response = await cluster.async_transport().handle_async_request(request)
+        self._restart.answered(cluster, request)
+        return response
 
 
 class Delivered:
