@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import httpx
+
+from imageapi.testing import FakeCluster
 
 
 class WatchGate:
@@ -81,3 +84,34 @@ class AsyncGatedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+class RoutedTransport(httpx.BaseTransport):
+    """In process, to whichever cluster ``route(request)`` names at each request (tests restart or
+    swap clusters under a running informer); ``answered(cluster, request)`` hears of each answer."""
+
+    def __init__(self, route: Callable[[httpx.Request], FakeCluster],
+                 answered: Callable[[FakeCluster, httpx.Request], None] | None = None) -> None:
+        self._route, self._answered = route, answered
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        cluster = self._route(request)
+        response = cluster.transport().handle_request(request)
+        if self._answered is not None:
+            self._answered(cluster, request)
+        return response
+
+
+class AsyncRoutedTransport(httpx.AsyncBaseTransport):
+    """:class:`RoutedTransport` for async clients."""
+
+    def __init__(self, route: Callable[[httpx.Request], FakeCluster],
+                 answered: Callable[[FakeCluster, httpx.Request], None] | None = None) -> None:
+        self._route, self._answered = route, answered
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        cluster = self._route(request)
+        response = await cluster.async_transport().handle_async_request(request)
+        if self._answered is not None:
+            self._answered(cluster, request)
+        return response

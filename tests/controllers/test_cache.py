@@ -167,15 +167,19 @@ def test_full_collections_wait_while_a_list_is_stored_and_resume_after_it() -> N
         for index in range(3):
             client.image_streams.create({"metadata": {"name": f"s{index}"}})
         during: list[tuple[int, bool]] = []
+        all_four = threading.Event()
+
+        def on_add(obj: ImageStream, is_initial: bool) -> None:
+            during.append((gc.get_threshold()[2], is_initial))
+            if len(during) == 4:
+                all_four.set()
+
         informer = Informer(client.image_streams, chunk_size=1)
-        informer.add_handler(on_add=lambda obj, is_initial: during.append((gc.get_threshold()[2], is_initial)))
+        informer.add_handler(on_add=on_add)
         with informer:
             assert informer.wait_for_sync(timeout=10)
             client.image_streams.create({"metadata": {"name": "later"}})  # from the watch, not a list
-            arrived = threading.Event()
-            for _ in range(1000):  # bounded: 10 s at most
-                if len(during) == 4 or arrived.wait(0.01):
-                    break
+            assert all_four.wait(10)
         assert [initial for _, initial in during] == [True, True, True, False]
         assert all(threshold > saved[2] for threshold, _ in during[:3])  # held over every page
         assert during[3][0] == saved[2]  # watch events: collections as usual

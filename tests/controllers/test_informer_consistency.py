@@ -32,7 +32,7 @@ from imageapi import AsyncClient, Client
 from imageapi.controllers import AsyncInformer, Backoff, Informer
 from imageapi.testing import FakeCluster, FakeServer
 
-from ._gate import AsyncGatedTransport, GatedTransport, WatchGate
+from ._gate import AsyncGatedTransport, AsyncRoutedTransport, GatedTransport, RoutedTransport, WatchGate
 
 NAMESPACE = "load"
 OBJECTS = 1_000
@@ -123,8 +123,6 @@ class Site:
         self.over, self.state = over, state
         self.cluster = FakeCluster(namespaces=[NAMESPACE], state=state)
         self.server: FakeServer | None = self.cluster.serve() if over == "loopback" else None
-        self.sync_inner: Any = self.cluster.transport()
-        self.async_inner: Any = self.cluster.async_transport()
         self.restarts = 0
 
     def restart(self) -> None:
@@ -137,7 +135,6 @@ class Site:
         self.cluster.faults.cut_watches(after_events=CUT_EVERY)
         if self.over == "loopback":
             self.server = self.cluster.serve(port)
-        self.sync_inner, self.async_inner = self.cluster.transport(), self.cluster.async_transport()
         self.restarts += 1
 
     def close(self) -> None:
@@ -147,25 +144,11 @@ class Site:
 
     def writer(self) -> Client:
         """A client for the test's own writes, in process, following restarts."""
-        return Client(transport=_Following(self), base_url="http://fake", namespace=NAMESPACE)
+        return Client(transport=RoutedTransport(self.current), base_url="http://fake", namespace=NAMESPACE)
 
-
-class _Following(httpx.BaseTransport):
-    """The in-process transport of whichever cluster the site runs now."""
-
-    def __init__(self, site: Site) -> None:
-        self._site = site
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        return self._site.sync_inner.handle_request(request)  # type: ignore[no-any-return]
-
-
-class _AsyncFollowing(httpx.AsyncBaseTransport):
-    def __init__(self, site: Site) -> None:
-        self._site = site
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._site.async_inner.handle_async_request(request)  # type: ignore[no-any-return]
+    def current(self, _request: httpx.Request) -> FakeCluster:
+        """The cluster running now, for a :class:`RoutedTransport`."""
+        return self.cluster
 
 
 def seed(site: Site, ledger: Ledger) -> None:
@@ -275,7 +258,7 @@ def settle(informer: Any, cluster: FakeCluster | Site) -> None:
 def served(site: Site, gate: WatchGate, *, sync: bool) -> Iterator[dict[str, Any]]:
     """Client options reaching ``site`` in process or over loopback HTTP, through ``gate``."""
     if site.server is None:
-        inner: Any = _Following(site) if sync else _AsyncFollowing(site)
+        inner: Any = RoutedTransport(site.current) if sync else AsyncRoutedTransport(site.current)
         base_url = "http://fake"
     else:
         # The restarted server listens on the same port: the informer's client needs no change.

@@ -19,6 +19,7 @@ from imageapi import AsyncClient, Client
 from imageapi.controllers import AsyncInformer, Backoff, Informer
 from imageapi.testing import FakeCluster
 
+from ._gate import AsyncRoutedTransport, RoutedTransport
 from .test_informer_consistency import NAMESPACE, cache_state, server_state, settle, stream_body
 
 
@@ -75,28 +76,6 @@ class Restart:
             client.image_streams.patch("s1", {"metadata": {"annotations": {"v": "last"}}})
 
 
-class SwitchTransport(httpx.BaseTransport):
-    def __init__(self, restart: Restart) -> None:
-        self._restart = restart
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        cluster = self._restart.target(request)
-        response = cluster.transport().handle_request(request)
-        self._restart.answered(cluster, request)
-        return response
-
-
-class AsyncSwitchTransport(httpx.AsyncBaseTransport):
-    def __init__(self, restart: Restart) -> None:
-        self._restart = restart
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        cluster = self._restart.target(request)
-        response = await cluster.async_transport().handle_async_request(request)
-        self._restart.answered(cluster, request)
-        return response
-
-
 class Delivered:
     """(kind, name, annotation v of the object delivered) per handler call, after the first sync."""
 
@@ -133,7 +112,7 @@ def check(restart: Restart, informer: Any, delivered: Delivered, synced_at: int)
 def test_sync_informer_relists_after_a_too_large_resource_version() -> None:
     restart, delivered = Restart(), Delivered()
     restart.prepare()
-    with Client(transport=SwitchTransport(restart), base_url="http://fake", namespace=NAMESPACE) as client:
+    with Client(transport=RoutedTransport(restart.target, restart.answered), base_url="http://fake", namespace=NAMESPACE) as client:
         informer: Informer[Any] = Informer(client.image_streams, backoff=Backoff(0.01, 0.05))
         informer.add_handler(**delivered.handlers())
         with informer:
@@ -149,7 +128,7 @@ def test_async_informer_relists_after_a_too_large_resource_version() -> None:
     restart.prepare()
 
     async def main() -> tuple[AsyncInformer[Any], int]:
-        async with AsyncClient(transport=AsyncSwitchTransport(restart), base_url="http://fake",
+        async with AsyncClient(transport=AsyncRoutedTransport(restart.target, restart.answered), base_url="http://fake",
                                namespace=NAMESPACE) as client:
             informer = client.image_streams.informer(backoff=Backoff(0.01, 0.05))
             assert isinstance(informer, AsyncInformer)
