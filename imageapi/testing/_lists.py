@@ -6,6 +6,13 @@ chunk of the same token reads exactly the same objects and reports the first chu
 Tokens are opaque base64url (no padding) of ``{"v":"meta.k8s.io/v1","rv":<int>,"start":"<key>\\x00"}``
 like a real server's; an expired snapshot gives 410 Expired with a fresh token at ``rv: -1`` that
 continues at the latest state (an inconsistent list).
+
+Which lists a real apiserver answers from its **watch cache** rather than from etcd is decided by the
+cacher's ``shouldDelegateList`` (:func:`served_from_watch_cache`): ``resourceVersion="0"`` (any state),
+``resourceVersionMatch=NotOlderThan``, or a resourceVersion without ``limit``. Until KEP-4988 (beta in
+1.34) the watch cache cannot page: it **ignores** ``limit`` and sends every matching object in one
+response at the cache's resourceVersion, without a continue token. client-go's reflector relies on it:
+its first list is ``limit=500&resourceVersion=0`` and arrives whole. The fake behaves the same way.
 """
 
 from __future__ import annotations
@@ -193,6 +200,25 @@ def timeout_too_large(requested: int, current: int) -> StatusError:
                         "retryAfterSeconds": 1}, headers={"Retry-After": "1"})
 
 
+def served_from_watch_cache(opts: ListOptions) -> bool:
+    """Whether a real apiserver (watch cache enabled and ready) answers this list from its watch
+    cache, which ignores ``limit``: the cacher's ``shouldDelegateList``, negated.
+
+    Delegated to etcd (and paged there): a continue token, ``resourceVersionMatch=Exact``, the legacy
+    exact read (a resourceVersion other than "0" together with ``limit``) and the consistent read
+    (no resourceVersion). Everything else (``"0"``, ``NotOlderThan``, a resourceVersion without a
+    limit) is served from the cache, at its current state.
+    """
+    if opts.continue_token or opts.resource_version_match == "Exact":
+        return False
+    if opts.resource_version_match == "NotOlderThan":
+        return True
+    version = opts.resource_version
+    if not version:
+        return False
+    return version == "0" or not opts.limit
+
+
 def list_objects(
     store: Store,
     resource: str,
@@ -200,7 +226,9 @@ def list_objects(
     opts: ListOptions,
     matcher: Matcher | None,
 ) -> tuple[list[JSON], JSON]:
-    """One chunk of a store-backed list: the (shared, unrendered) objects and the list ``metadata``."""
+    """One chunk of a store-backed list: the (shared, unrendered) objects and the list ``metadata``.
+
+    A list the watch cache serves (:func:`served_from_watch_cache`) is never chunked."""
     start_key = ""
     if opts.continue_token:
         token_rv, start_key = decode_continue(opts.continue_token)
@@ -221,7 +249,7 @@ def list_objects(
     keys, objects = snapshot.keys, snapshot.objects
     chunk: list[JSON] = []
     index = first
-    limit = opts.limit
+    limit = 0 if served_from_watch_cache(opts) else opts.limit
     while index < last and (not limit or len(chunk) < limit):
         obj = objects[index]
         index += 1

@@ -223,3 +223,57 @@ def test_cluster_scoped_paging(http: httpx.Client) -> None:
         if not token:
             break
     assert names == [digest(index) for index in range(7)]
+
+
+# -- lists the watch cache serves: limit ignored (cacher.shouldDelegateList, before KEP-4988) ---------
+
+
+@pytest.mark.parametrize("params", [
+    {"resourceVersion": "0", "limit": "2"},                                   # client-go's first list
+    {"resourceVersion": "1", "resourceVersionMatch": "NotOlderThan", "limit": "2"},
+    {"resourceVersion": "0", "resourceVersionMatch": "NotOlderThan", "limit": "2"},
+])
+def test_a_list_the_watch_cache_serves_ignores_limit(populated: httpx.Client, params: dict[str, str]) -> None:
+    current = populated.get(streams_path()).json()["metadata"]["resourceVersion"]
+    answer = populated.get(streams_path(), params=params)
+    assert _names(answer) == ["a", "b", "c", "d", "e"]
+    metadata = answer.json()["metadata"]
+    assert metadata == {"resourceVersion": current}  # the cache's revision; no continue, no remaining count
+
+
+def test_lists_delegated_to_storage_still_page(populated: httpx.Client) -> None:
+    rv = populated.get(streams_path()).json()["metadata"]["resourceVersion"]
+    for params in ({"limit": "2"}, {"resourceVersion": rv, "limit": "2"},
+                   {"resourceVersion": rv, "resourceVersionMatch": "Exact", "limit": "2"}):
+        page = populated.get(streams_path(), params=params).json()
+        assert [i["metadata"]["name"] for i in page["items"]] == ["a", "b"], params
+        assert page["metadata"]["continue"], params
+        assert page["metadata"]["remainingItemCount"] == 3, params
+
+
+def test_a_watch_cache_list_applies_selectors_and_scope(populated: httpx.Client) -> None:
+    params = {"resourceVersion": "0", "limit": "1", "labelSelector": "team=x"}
+    assert _names(populated.get(streams_path(), params=params)) == ["a", "c", "e"]
+    everywhere = populated.get(f"{GROUP_PATH}/imagestreams", params=params)
+    assert [(i["metadata"]["namespace"], i["metadata"]["name"]) for i in everywhere.json()["items"]] == \
+        [("ns0", "z"), ("ns1", "a"), ("ns1", "c"), ("ns1", "e")]
+
+
+def test_a_watch_cache_list_sends_the_same_bytes_as_a_storage_list(populated: httpx.Client) -> None:
+    """The watch cache joins kept item encodings: the body must be byte for byte what the storage
+    path renders, also after a write changed one object (its kept bytes must not be reused)."""
+    for _ in range(2):
+        cached = populated.get(streams_path(), params={"resourceVersion": "0", "limit": "1"})
+        assert cached.content == populated.get(streams_path()).content
+        assert cached.headers["content-type"] == "application/json"
+        populated.patch(streams_path(name="c"), json={"metadata": {"labels": {"changed": "yes"}}},
+                        headers={"Content-Type": "application/merge-patch+json"})
+    after = populated.get(streams_path(), params={"resourceVersion": "0"}).json()
+    assert after["items"][2]["metadata"]["labels"]["changed"] == "yes"
+
+
+def test_a_watch_cache_list_ahead_of_the_server_is_504(http: httpx.Client) -> None:
+    response = http.get(streams_path(), params={"resourceVersion": "999999", "resourceVersionMatch": "NotOlderThan",
+                                                "limit": "5"})
+    assert response.status_code == 504
+    assert response.json()["details"]["causes"][0]["reason"] == "ResourceVersionTooLarge"
