@@ -18,14 +18,22 @@ and shared informer).
 
 How it keeps the cache right (the reflector's algorithm):
 
-* It lists (paged, one consistent snapshot) and then watches from the list's resourceVersion, with
-  bookmarks, through the resumable watch of :mod:`imageapi.watch`: a stream the server ends or a
-  connection that drops is resumed from the last event's or bookmark's resourceVersion, so nothing is
-  missed and nothing repeats.
-* When the server no longer has that resourceVersion (410 Expired, or ``ResourceVersionTooLarge``
-  after a restart) it lists again and delivers the difference with the cache: ``on_add`` for new
-  objects, ``on_update`` for changed ones (an object whose resourceVersion did not change is not
-  delivered again), and ``on_delete`` with the last known state for objects that vanished meanwhile.
+* It lists and then watches from the list's resourceVersion, with bookmarks, through the resumable
+  watch of :mod:`imageapi.watch`: a stream the server ends or a connection that drops is resumed from
+  the last event's or bookmark's resourceVersion, so nothing is missed and nothing repeats.
+* Which list it sends is the reflector's choice (``relistResourceVersion``). The first is
+  ``resourceVersion=0&limit=500``: "any state", which the API server answers from its watch cache,
+  and the watch cache ignores ``limit``, so 100,000 objects arrive in one response instead of 200
+  pages read from etcd (a server without a watch cache pages it, and the informer follows the
+  continue tokens). A relist reads "not older than" the last resourceVersion the informer saw,
+  unpaged (with a ``limit`` it would be an exact read from etcd), again from the watch cache. Only
+  when that list answers 410 Expired or ``ResourceVersionTooLarge`` (a server restarted without
+  its state) does it fall back at once to a consistent read (no resourceVersion, paged).
+* When the server no longer has the watch's resourceVersion (410 Expired, or
+  ``ResourceVersionTooLarge`` after a restart) it lists again and delivers the difference with the
+  cache: ``on_add`` for new objects, ``on_update`` for changed ones (an object whose resourceVersion
+  did not change is not delivered again), and ``on_delete`` with the last known state for objects
+  that vanished meanwhile.
 * Between two attempts it backs off as the reflector does: 800 ms doubling to 30 s (each with up to
   100 % jitter), back to 800 ms once two minutes passed without a backoff.
 
@@ -50,6 +58,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import ImageAPIError, ResourceExpiredError, ResourceVersionTooLargeError
 from ..models._base import hold_full_collections
+from ..pagination import DEFAULT_CHUNK_SIZE
 from ..selectors import SelectorInput
 from ..watch import Event
 from ._clock import Clock, Stop, SystemClock
@@ -121,9 +130,10 @@ class InformerStats:
     events: int = 0
     """Watch events applied to the cache (bookmarks not counted)."""
     lists: int = 0
-    """Lists started (the first one and every relist)."""
+    """Lists started (the first one, every relist, and each fallback to a consistent read)."""
     relists: int = 0
-    """Lists started after the first (after a 410 or a too-large resourceVersion)."""
+    """Relists started once the cache had synced (after a 410 or a too-large resourceVersion); the
+    fallback of one to a consistent read is not counted again."""
     failures: int = 0
     """Attempts that ended with an error (each followed by a backoff)."""
     handler_errors: int = 0
@@ -165,6 +175,10 @@ class _InformerCore(Generic[ModelT]):
         self._handlers: list[HandlerRegistration] = []
         self.resume_version: str | None = None
         """Where the next watch starts: the last resourceVersion seen; None lists first."""
+        self._last_seen: str | None = None
+        """The last resourceVersion seen before the watch was given up: a relist reads not older than it."""
+        self._version_unavailable = False
+        """A list at ``_last_seen`` answered 410 or too large: the next one is a consistent read."""
         self._listing: set[str] | None = None
         """Keys seen by the list in progress (None when not listing)."""
         self.synced = False
@@ -218,10 +232,18 @@ class _InformerCore(Generic[ModelT]):
 
     # -- the watch ------------------------------------------------------------------------------
 
+    def list_request(self) -> tuple[str | None, bool]:
+        """The ``(resourceVersion, paged)`` of the next list, chosen as client-go's reflector does."""
+        if self._version_unavailable:
+            return None, True  # the latest state, a consistent read (paged: it comes from etcd)
+        if self._last_seen is None:
+            return "0", True  # any state: the watch cache answers it whole, whatever the limit
+        return self._last_seen, False  # not older than what was seen; a limit would make it exact
+
     def list_started(self) -> None:
         """A (re)list begins: the cache will be reconciled with what it returns."""
         self.stats.lists += 1
-        if self.stats.lists > 1:
+        if self.synced and not self._version_unavailable:
             self.stats.relists += 1
         self._listing = set()
 
@@ -235,6 +257,7 @@ class _InformerCore(Generic[ModelT]):
         """The list ended at ``version``: the watch continues from there."""
         with self._lock:
             self.resume_version = version
+            self._version_unavailable = False
             self._list_ended()
 
     def apply(self, event: Event[ModelT]) -> None:
@@ -302,16 +325,25 @@ class _InformerCore(Generic[ModelT]):
                     self._call(on_update, self.cache.get_by_key(key), current)
 
     def ended(self, error: BaseException) -> float:
-        """The watch ended with ``error``; returns the seconds to back off before the next one."""
+        """The watch or list ended with ``error``; returns the seconds to back off before the next one."""
         self.stats.failures += 1
-        if isinstance(error, (ResourceExpiredError, ResourceVersionTooLargeError)):
+        if self.resume_version is not None:
+            self._last_seen = self.resume_version
+        unavailable = isinstance(error, (ResourceExpiredError, ResourceVersionTooLargeError))
+        listing, self._listing = self._listing is not None, None
+        if listing and unavailable and not self._version_unavailable:
+            # The list's resourceVersion is gone or ahead of the server: read the latest state at
+            # once, as the reflector does (no backoff: this is not a failure to retry).
+            self._version_unavailable = True
+            logger.info("informer lists the latest state: %s", error)
+            return 0.0
+        if unavailable:
             self.resume_version = None  # the next attempt lists again
             logger.info("informer relists: %s", error)
-        elif self._listing is not None:
+        elif listing:
             self.resume_version = None  # a list cut short is not resumable
         else:
             logger.warning("informer watch failed, resuming from %s: %s", self.resume_version, error)
-        self._listing = None
         return self._backoff.next(self._clock.now())
 
 
@@ -327,7 +359,7 @@ class _InformerBase(Generic[ModelT]):
         label_selector: SelectorInput | None = None,
         field_selector: SelectorInput | None = None,
         indexers: Mapping[str, IndexFunc] | None = None,
-        chunk_size: int = 500,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
         clock: Clock | None = None,
         stop: Stop | None = None,
         backoff: Backoff | None = None,
@@ -345,10 +377,11 @@ class _InformerBase(Generic[ModelT]):
             scope.update(namespace=namespace, all_namespaces=all_namespaces)
         elif namespace is not None or all_namespaces:
             raise TypeError(f"{resource.info.plural} are cluster-scoped: they take no namespace")
-        self._list_options = {**scope, "chunk_size": chunk_size}
+        self._list_options = scope
+        self._chunk_size = chunk_size
         self._watch_options = {**scope, "bookmarks": True, "timeout_seconds": WATCH_TIMEOUT_SECONDS}
-        # Refuse bad selectors and scopes now rather than on the informer's thread.
-        resource.list(**self._list_options)
+        # Refuse bad selectors, scopes and chunk sizes now rather than on the informer's thread.
+        resource.list(chunk_size=chunk_size, **self._list_options)
         self.clock = clock or SystemClock()
         self.stop_signal = stop or Stop()
         self._core: _InformerCore[ModelT] = _InformerCore(model, indexers, backoff or Backoff(), self.clock)
@@ -373,7 +406,7 @@ class _InformerBase(Generic[ModelT]):
         """Whether a list after the first one (after a 410) is being applied: changes delivered now
         stand for everything that happened while the watch could not resume."""
         core = self._core
-        return core._listing is not None and core.stats.lists > 1
+        return core._listing is not None and core.synced
 
     @property
     def resource_version(self) -> str | None:
@@ -394,10 +427,17 @@ class _InformerBase(Generic[ModelT]):
 
     def _list(self) -> Any:
         """A pager for a (re)list, or None when the watch can resume where it is."""
-        if self._core.resume_version is not None:
+        core = self._core
+        if core.resume_version is not None:
             return None
-        self._core.list_started()
-        return self._resource.list(**self._list_options)
+        version, paged = core.list_request()
+        core.list_started()
+        if paged:
+            return self._resource.list(resource_version=version, chunk_size=self._chunk_size, **self._list_options)
+        # Not older than the last version seen: a server restarted without its state answers it 504
+        # "too large" with a Retry-After, which the client's retries would wait out in vain; the
+        # informer falls back to a consistent read at once instead (and backs off on other failures).
+        return self._resource.list(resource_version=version, chunk_size=None, retries=0, **self._list_options)
 
     def _watch(self) -> Any:
         return self._resource.watch(resource_version=self._core.resume_version, **self._watch_options)

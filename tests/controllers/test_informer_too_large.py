@@ -32,6 +32,8 @@ class Restart:
         self.after = FakeCluster(namespaces=[NAMESPACE])
         self.switched = False
         self.watches_after: list[str | None] = []
+        self.lists_after: list[dict[str, str]] = []
+        """The query of each list the restarted cluster answered."""
         self.watching = threading.Event()
         """Set once a watch on ``before`` is answered (its stream is open)."""
 
@@ -40,6 +42,8 @@ class Restart:
             return self.before
         if request.url.params.get("watch") == "true":
             self.watches_after.append(request.url.params.get("resourceVersion"))
+        elif request.method == "GET":
+            self.lists_after.append(dict(request.url.params))
         return self.after
 
     def answered(self, cluster: FakeCluster, request: httpx.Request) -> None:
@@ -101,6 +105,10 @@ def check(restart: Restart, informer: Any, delivered: Delivered, synced_at: int)
     assert sorted(after[1:]) == [("add", "s3", None), ("delete", "s2", "9"), ("update", "s0", "restarted"),
                                  ("update", "s1", None)]
     assert informer.stats.relists == 1, informer.stats
+    # the relist reads not older than the last version seen (unpaged), which the restarted cluster
+    # has not reached; so, at once, a consistent read (no resourceVersion, paged)
+    assert restart.lists_after == [{"resourceVersion": str(restart.before.resource_version)}, {"limit": "500"}]
+    assert informer.stats.lists == 3 and informer.stats.failures == 2, informer.stats
     # the restarted cluster saw one watch from the old resourceVersion (answered too large), then
     # only the one from its own list's resourceVersion
     assert restart.watches_after == [str(restart.before.resource_version),
