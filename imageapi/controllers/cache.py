@@ -9,16 +9,20 @@
     cache.by_index(SOURCE_REPOSITORY, "quay.io/org/app")    # streams with a spec tag from that repository
     cache.add_indexer("team", lambda s: [s.metadata.labels.get("team", "")])
 
-**Nobody can change what the cache holds.** The cache keeps each object as its compact JSON bytes
-(what the server would send back), and every read (``get``, ``list``, ``by_index``, and the ``old``
-object an informer hands to ``on_update``) decodes a new model from them. A handler or a reconcile
-that mutates what it was given mutates its own copy; the next reader gets the stored state. Index
-values are computed when an object is stored, from the object being stored, before any handler sees
-it. What it costs, measured on a realistic image stream (three spec tags, six status items, ~2.5 kB of
-JSON): one encode per stored object (about 30 us) and one decode per object read (about 45 us). What it
-saves: the stored bytes take a fraction of the memory of the decoded model or of a dict (2.5 kB
-against about 18 kB and 11 kB), which is what lets a cache hold 100,000 streams cheaply; the bench
-(``scripts/bench.py controller``) prints both figures.
+**Nobody can change what the cache holds.** The cache keeps each object as compact JSON bytes, and
+every read (``get``, ``list``, ``by_index``, and the ``old`` object an informer hands to ``on_update``)
+decodes a new model from them. A handler or a reconcile that mutates what it was given mutates its own
+copy; the next reader gets the stored state. Index values are computed when an object is stored,
+before any handler sees it. The bytes are the object as the server sent it in a list (an informer's
+list stores each item's wire text as it is, :meth:`Cache.store`), or the model's ``to_json`` for an
+object stored as a model (:meth:`Cache.put`, watch events): either way they decode to a model equal to
+the one the informer delivered, which is the contract (not byte equality with ``to_json``: key order
+and time formats on the wire may differ). What it costs, measured on a realistic image stream (three
+spec tags, six status items, ~2.5 kB of JSON): one encode per object stored as a model (about 30 us;
+none for a listed one) and one decode per object read (about 45 us). What it saves: the stored bytes
+take a fraction of the memory of the decoded model or of a dict (2.5 kB against about 18 kB and
+11 kB), which is what lets a cache hold 100,000 streams cheaply; the bench (``scripts/bench.py
+controller``) prints both figures.
 
 All methods are thread-safe; the async informer uses the same cache (reads never wait on I/O).
 """
@@ -216,15 +220,30 @@ class Cache(Generic[ModelT]):
 
     def put(self, obj: ModelT) -> bytes | None:
         """Store ``obj`` under its key; returns the bytes it replaced (None for a new key)."""
-        key = object_key(obj)
-        data = _encode(obj)
-        values = {name: _values_of(func, obj) for name, func in self._indexers.items()}
         metadata: Any = getattr(obj, "metadata", None)
+        version = metadata.resource_version if metadata is not None else None
+        return self.store(object_key(obj), _encode(obj), version, lambda: obj)
+
+    def store(self, key: str, data: bytes, version: str | None, model: Callable[[], ModelT]) -> bytes | None:
+        """Store the JSON ``data`` of an object under ``key`` (``namespace/name``, as
+        :func:`object_key` makes it) at ``version``; returns the bytes it replaced (None for a new key).
+
+        ``data`` must decode to the object (an informer stores a listed item's wire text as it is).
+        ``model()`` gives the object for the index functions; it is called only when an index other
+        than the built-in namespace one exists (that one is read from the key)."""
+        values: dict[str, tuple[str, ...]] = {}
+        namespace = split_key(key)[0]
+        values[NAMESPACE] = (namespace,) if namespace else ()
+        if len(self._indexers) > 1:
+            obj = model()
+            for name, func in self._indexers.items():
+                if name != NAMESPACE:
+                    values[name] = _values_of(func, obj)
         with self._lock:
             previous = self._items.get(key)
             self._unindex(key)
             self._items[key] = data
-            self._versions[key] = metadata.resource_version if metadata is not None else None
+            self._versions[key] = version
             self._values[key] = values
             for name, index_values in values.items():
                 index = self._indices[name]

@@ -62,6 +62,7 @@ from ..pagination import DEFAULT_CHUNK_SIZE
 from ..selectors import SelectorInput
 from ..watch import Event
 from ._clock import Clock, Stop, SystemClock
+from ._wire_list import wire_pager
 from .cache import Cache, IndexFunc, object_key, split_key
 
 if TYPE_CHECKING:
@@ -218,12 +219,12 @@ class _InformerCore(Generic[ModelT]):
             if handler.on_add is not None:
                 self._call(handler.on_add, obj, is_initial)
 
-    def _updated(self, old: bytes, new: ModelT) -> None:
+    def _updated(self, old: bytes, new: Callable[[], ModelT]) -> None:
         wanted = [handler.on_update for handler in self._handlers if handler.on_update is not None]
         if wanted:
-            previous = self.cache.decode(old)
+            previous, current = self.cache.decode(old), new()
             for on_update in wanted:
-                self._call(on_update, previous, new)
+                self._call(on_update, previous, current)
 
     def _deleted(self, obj: ModelT) -> None:
         for handler in self._handlers:
@@ -247,11 +248,39 @@ class _InformerCore(Generic[ModelT]):
             self.stats.relists += 1
         self._listing = set()
 
-    def listed(self, items: Iterable[ModelT]) -> None:
-        """Apply one page of the list."""
+    def listed(self, entries: Iterable[tuple[Any, str]]) -> None:
+        """Apply one page of the list: its items as ``(document, wire text)`` (see :mod:`._wire_list`).
+
+        An unchanged object (same resourceVersion) is only marked as seen; a new or changed one is
+        stored as its wire bytes, and decoded into a model only if a handler or an index needs it."""
+        cache = self.cache
         with self._lock:
-            for obj in items:
-                self._change("ADDED", obj)
+            for document, text in entries:
+                metadata = document.get("metadata") if isinstance(document, dict) else None
+                if not isinstance(metadata, dict) or not metadata.get("name"):
+                    raise ValueError("a listed object without metadata.name cannot be cached")
+                namespace, name = metadata.get("namespace"), metadata["name"]
+                key = f"{namespace}/{name}" if namespace else name
+                version = metadata.get("resourceVersion")
+                assert self._listing is not None
+                self._listing.add(key)
+                if version is not None and cache.resource_version(key) == version:
+                    continue
+                self.stats.events += 1
+                data = text.encode()
+                built: list[ModelT] = []
+
+                def model(data: bytes = data, built: list[ModelT] = built) -> ModelT:
+                    if not built:
+                        built.append(cache.decode(data))
+                    return built[0]
+
+                previous = cache.store(key, data, version, model)
+                if previous is None:
+                    if any(handler.on_add is not None for handler in self._handlers):
+                        self._added(model(), not self.synced)
+                else:
+                    self._updated(previous, model)
 
     def list_complete(self, version: str | None) -> None:
         """The list ended at ``version``: the watch continues from there."""
@@ -290,7 +319,7 @@ class _InformerCore(Generic[ModelT]):
             if previous is None:
                 self._added(obj, not self.synced)
             else:
-                self._updated(previous, obj)
+                self._updated(previous, lambda: obj)
         return version
 
     def _list_ended(self) -> None:
@@ -433,11 +462,12 @@ class _InformerBase(Generic[ModelT]):
         version, paged = core.list_request()
         core.list_started()
         if paged:
-            return self._resource.list(resource_version=version, chunk_size=self._chunk_size, **self._list_options)
+            return wire_pager(self._resource, self._list_options, chunk_size=self._chunk_size,
+                              resource_version=version)
         # Not older than the last version seen: a server restarted without its state answers it 504
         # "too large" with a Retry-After, which the client's retries would wait out in vain; the
         # informer falls back to a consistent read at once instead (and backs off on other failures).
-        return self._resource.list(resource_version=version, chunk_size=None, retries=0, **self._list_options)
+        return wire_pager(self._resource, self._list_options, chunk_size=None, resource_version=version, retries=0)
 
     def _watch(self) -> Any:
         return self._resource.watch(resource_version=self._core.resume_version, **self._watch_options)
@@ -526,7 +556,7 @@ class Informer(_InformerBase[ModelT]):
                         for page in pager.pages():
                             if stop.is_set():
                                 return
-                            self._core.listed(page.items or ())
+                            self._core.listed(page.entries())
                     self._core.list_complete(pager.resource_version)
                 with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
@@ -631,7 +661,7 @@ class AsyncInformer(_InformerBase[ModelT]):
                         async for page in pager.pages():
                             if stop.is_set():
                                 return
-                            self._core.listed(page.items or ())
+                            self._core.listed(page.entries())
                     self._core.list_complete(pager.resource_version)
                 async with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
