@@ -40,10 +40,13 @@ class WireListMeta:
 class WireList:
     """One list answer: ``metadata`` parsed, items parsed lazily by :meth:`entries`."""
 
-    def __init__(self, text: str, expected: str) -> None:
+    def __init__(self, text: str, expected: str, content: bytes | None = None) -> None:
         self._text = text
+        # An ASCII body's character positions are its byte positions: items are sliced from the
+        # bytes directly (one copy instead of a str slice and its encoding).
+        self._ascii = content if content is not None and content.isascii() else None
         self._items_at: int | None = None
-        self._parsed: list[tuple[Any, str]] | None = None
+        self._parsed: list[tuple[Any, bytes]] | None = None
         self._after = 0  # where the items array scanned last ended
         meta: Any = None
         kind: Any = None
@@ -86,7 +89,7 @@ class WireList:
         match = _SPACE.match(self._text, position)
         return match.end() if match is not None else position
 
-    def _scan(self, position: int) -> Iterator[tuple[Any, str]]:
+    def _scan(self, position: int) -> Iterator[tuple[Any, bytes]]:
         text = self._text
         if text.startswith("null", position):
             self._after = position + 4
@@ -99,7 +102,8 @@ class WireList:
             return
         while True:
             document, end = _SCANNER.raw_decode(text, position)
-            yield document, text[position:end]
+            ascii_body = self._ascii
+            yield document, ascii_body[position:end] if ascii_body is not None else text[position:end].encode()
             position = self._skip(end)
             if text.startswith("]", position):
                 self._after = position + 1
@@ -108,8 +112,8 @@ class WireList:
                 raise BodyMismatch("list", (f"malformed JSON at character {position}",))
             position = self._skip(position + 1)
 
-    def entries(self) -> Iterator[tuple[Any, str]]:
-        """Each item as ``(document, wire text)``, parsed one at a time."""
+    def entries(self) -> Iterator[tuple[Any, bytes]]:
+        """Each item as ``(document, its wire bytes)``, parsed one at a time."""
         if self._parsed is not None:
             yield from self._parsed
         elif self._items_at is not None:
@@ -121,7 +125,7 @@ def decoder(expected: str) -> Any:
 
     def decode(content: bytes) -> WireList:
         try:
-            return WireList(content.decode(), expected)
+            return WireList(content.decode(), expected, content)
         except (ValueError, UnicodeDecodeError) as error:  # json.JSONDecodeError is a ValueError
             raise BodyMismatch(expected, (str(error),)) from None
 

@@ -248,14 +248,14 @@ class _InformerCore(Generic[ModelT]):
             self.stats.relists += 1
         self._listing = set()
 
-    def listed(self, entries: Iterable[tuple[Any, str]]) -> None:
-        """Apply one page of the list: its items as ``(document, wire text)`` (see :mod:`._wire_list`).
+    def listed(self, entries: Iterable[tuple[Any, bytes]]) -> None:
+        """Apply one page of the list: its items as ``(document, wire bytes)`` (see :mod:`._wire_list`).
 
         An unchanged object (same resourceVersion) is only marked as seen; a new or changed one is
         stored as its wire bytes, and decoded into a model only if a handler or an index needs it."""
         cache = self.cache
         with self._lock:
-            for document, text in entries:
+            for document, data in entries:
                 metadata = document.get("metadata") if isinstance(document, dict) else None
                 if not isinstance(metadata, dict) or not metadata.get("name"):
                     raise ValueError("a listed object without metadata.name cannot be cached")
@@ -267,7 +267,6 @@ class _InformerCore(Generic[ModelT]):
                 if version is not None and cache.resource_version(key) == version:
                     continue
                 self.stats.events += 1
-                data = text.encode()
                 built: list[ModelT] = []
 
                 def model(data: bytes = data, built: list[ModelT] = built) -> ModelT:
@@ -546,18 +545,24 @@ class Informer(_InformerBase[ModelT]):
                  tb: TracebackType | None) -> None:
         self.stop()
 
+    def _apply_list(self, pager: Any) -> bool:
+        """Read a (re)list into the cache; False when stopped meanwhile. A method of its own so that
+        its last page (the whole answer, for a list the watch cache sent) is freed before the watch."""
+        with hold_full_collections():  # a (re)list's pages survive young collections
+            for page in pager.pages():
+                if self.stop_signal.is_set():
+                    return False
+                self._core.listed(page.entries())
+        self._core.list_complete(pager.resource_version)
+        return True
+
     def _run(self) -> None:
         stop = self.stop_signal
         while not stop.is_set():
             try:
                 pager = self._list()
-                if pager is not None:
-                    with hold_full_collections():  # a (re)list's pages survive young collections
-                        for page in pager.pages():
-                            if stop.is_set():
-                                return
-                            self._core.listed(page.entries())
-                    self._core.list_complete(pager.resource_version)
+                if pager is not None and not self._apply_list(pager):
+                    return
                 with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:
@@ -651,18 +656,23 @@ class AsyncInformer(_InformerBase[ModelT]):
                         tb: TracebackType | None) -> None:
         await self.stop()
 
+    async def _apply_list(self, pager: Any) -> bool:
+        """:meth:`Informer._apply_list` on the event loop."""
+        with hold_full_collections():
+            async for page in pager.pages():
+                if self.stop_signal.is_set():
+                    return False
+                self._core.listed(page.entries())
+        self._core.list_complete(pager.resource_version)
+        return True
+
     async def _run(self) -> None:
         stop = self.stop_signal
         while not stop.is_set():
             try:
                 pager = self._list()
-                if pager is not None:
-                    with hold_full_collections():  # a (re)list's pages survive young collections
-                        async for page in pager.pages():
-                            if stop.is_set():
-                                return
-                            self._core.listed(page.entries())
-                    self._core.list_complete(pager.resource_version)
+                if pager is not None and not await self._apply_list(pager):
+                    return
                 async with self._watch() as watcher:
                     cancel = stop.on_set(watcher.stop)
                     try:
