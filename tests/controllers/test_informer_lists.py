@@ -104,3 +104,22 @@ def test_a_relist_reads_not_older_than_the_last_version_seen_unpaged() -> None:
     assert lists == [{"resourceVersion": "0", "limit": "500"}, {"resourceVersion": last_seen}], lists
     assert informer.stats.relists == 1 and informer.stats.lists == 2
     assert cache_state(informer) == server_state(cluster)
+
+
+def test_the_list_keeps_the_informers_scope_and_selectors() -> None:
+    cluster = FakeCluster(namespaces=[NAMESPACE, "other"])
+    for index in range(6):
+        cluster.store.create("imagestreams", NAMESPACE if index % 2 else "other", stream_body(f"s{index}", index))
+    for index in range(3):
+        cluster.store.create("images", None, {"metadata": {"name": "sha256:" + f"{index:064x}"},
+                                              "dockerImageReference": f"quay.io/x/app@sha256:{index:064x}"})
+    with Client(transport=cluster.transport(), base_url="http://fake", namespace=NAMESPACE) as client:
+        everywhere = Informer(client.image_streams, all_namespaces=True, label_selector="team in (t1,t2)")
+        here = Informer(client.image_streams, field_selector={"metadata.name": "s3"})
+        images = Informer(client.images)
+        with everywhere, here, images:
+            assert everywhere.wait_for_sync(10) and here.wait_for_sync(10) and images.wait_for_sync(10)
+            assert everywhere.keys() == [f"{NAMESPACE}/s1", "other/s2"]  # teams t1, t2 (index % 7)
+            assert here.keys() == [f"{NAMESPACE}/s3"]
+            assert images.keys() == ["sha256:" + f"{index:064x}" for index in range(3)]
+            assert images.cache.index_values("namespace") == []  # cluster-scoped: no namespace
