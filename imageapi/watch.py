@@ -250,6 +250,8 @@ class WatchMachine(Generic[ModelT]):
             from .models import _lazy
 
             _lazy.note_lazy_models()
+            self._lazy_models: Any = _lazy
+            self._origin = _lazy.Origin("watch event", "GET", "")
         self._buffer = b""
         self._lines_this_stream = 0
         self._stream_url = ""
@@ -316,6 +318,8 @@ class WatchMachine(Generic[ModelT]):
         self._buffer = b""
         self._lines_this_stream = 0
         self._stream_url = url
+        if self._lazy:
+            self._origin = self._lazy_models.Origin("watch event", "GET", url)
 
     def feed(self, chunk: bytes) -> Iterator[Event[ModelT]]:
         """Decode the complete lines in ``chunk`` (a partial last line waits for the next chunk).
@@ -351,13 +355,16 @@ class WatchMachine(Generic[ModelT]):
         ).with_original(error)
 
     def _decode(self, line: bytes) -> Event[ModelT] | None:
-        event: Any = self._decode_lazily(line) if self._lazy else None
-        if event is None:  # not an SDK model, or a line the lazy path does not take: pydantic says what is wrong
-            event = self._decode_line(line)
+        decoded = self._decode_lazily(line) if self._lazy else None
+        if decoded is None:  # not an SDK model, or a line the lazy path does not take: pydantic says what is wrong
+            event: Any = self._decode_line(line)
+            if isinstance(event, _ErrorEvent):
+                raise _error_from_status(event.object, self._info)
+            kind = event.object.kind
+            version = getattr(getattr(event.object, "metadata", None), "resource_version", None)
+        else:
+            event, kind, version = decoded
         self._lines_this_stream += 1
-        if isinstance(event, _ErrorEvent):
-            raise _error_from_status(event.object, self._info)
-        kind = event.object.kind
         if kind is not None and kind != self._info.kind:
             # An event about another kind of object (a misrouted proxy, a broken server) is not
             # silently read as this kind: its fields would be decoded under the wrong schema.
@@ -365,19 +372,17 @@ class WatchMachine(Generic[ModelT]):
                 f"watch stream event carries a {kind}, expected a {self._info.kind}",
                 url=self._stream_url, received=line,
             )
-        metadata = getattr(event.object, "metadata", None)
-        version = getattr(metadata, "resource_version", None)
         if version:
             self.resource_version = version
         if event.type == "BOOKMARK" and not self._bookmarks:
             return None
         return cast("Event[ModelT]", event)
 
-    def _decode_lazily(self, line: bytes) -> Event[ModelT] | _ErrorEvent | None:
-        """The event on ``line`` with its object decoded lazily, or None when the line is not a
-        well-formed event (then the validating decoder reads it again, to raise its problems)."""
-        from .models import _lazy
-
+    def _decode_lazily(self, line: bytes) -> tuple[Event[ModelT], str | None, str | None] | None:
+        """The event on ``line`` with its object decoded lazily, and the object's kind and
+        resourceVersion (read off the parsed line: every event needs them, few handlers do); None
+        when the line is not a well-formed event of that shape (then the validating decoder reads it
+        again, to raise its problems). Raises the error an ``ERROR`` event carries."""
         try:
             document = parse_json(line, allow_inf_nan=False)
         except ValueError:
@@ -388,12 +393,18 @@ class WatchMachine(Generic[ModelT]):
         if type(obj) is not dict:
             return None
         if event_type == "ERROR":
-            return _ErrorEvent.model_construct(type="ERROR", object=obj)
+            self._lines_this_stream += 1
+            raise _error_from_status(obj, self._info)
         if event_type not in _EVENT_TYPES:
             return None
-        origin = _lazy.Origin("watch event", "GET", self._stream_url)
-        event = _new_event(self._event_type, event_type, _lazy.shell(cast(Any, self._model), obj, (origin, "object")))
-        return cast("Event[ModelT]", event)
+        kind, metadata = obj.get("kind"), obj.get("metadata")
+        version = metadata.get("resourceVersion") if type(metadata) is dict else None
+        if not (kind is None or type(kind) is str) or not (version is None or type(version) is str) \
+                or not (metadata is None or type(metadata) is dict):
+            return None
+        lazy = self._lazy_models
+        event = _new_event(self._event_type, event_type, lazy.shell(self._model, obj, (self._origin, "object")))
+        return event, kind, version
 
     def stream_ended(self, error: ImageAPIError | None) -> None:
         """The stream ended (``error`` None: cleanly). Plan the reconnect, or raise ``error``."""

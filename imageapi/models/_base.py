@@ -311,16 +311,11 @@ class ApiModel(BaseModel):
         # unknown attributes.
 
         def __getattr__(self, name: str) -> Any:
-            # Only reached for what __dict__ lacks: a lazy model's field not read yet.
-            pending = _lazy.pending_of(self)
-            if pending is not None:
-                field = _lazy.plan_of(type(self)).by_name.get(name)
-                if field is not None:
-                    return _lazy.materialize(self, field, pending)
-            values = self.__dict__
-            if name in values:  # another thread validated it between the lookup and now
-                return values[name]
-            return super().__getattr__(name)
+            # Only reached for what __dict__ lacks: on a lazy model, a field not read yet.
+            try:
+                return _lazy.read_field(self, name)
+            except KeyError:
+                return super().__getattr__(name)
 
     # -- whole-object operations on a lazy model read every field first --------------------------
 

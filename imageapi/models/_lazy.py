@@ -1,22 +1,32 @@
 """Deferred validation: models whose fields are validated when they are first read.
 
 A list of 500 image streams is mostly read for a few fields (names, a tag's image); validating every
-field of every item up front cost two thirds of a list's client CPU. A *lazy* model is made from
-the ``json.loads`` dict of its wire form and keeps that dict; each field is validated, with the
-field's own validator, the first time it is read, and a nested object or a list of nested objects
-becomes lazy models in turn. What the user reads is the same typed value an eager decode gives
-(``tests/models/test_lazy.py`` holds the two equal over generated documents).
+field of every item up front was three quarters of a list's client CPU. A *lazy* model is made from
+the parsed JSON (pydantic's parser, ``pydantic_core.from_json``) of its wire form and keeps it; each
+field is validated, with the field's own validator, the first time it is read, and a nested object
+that holds objects itself (``metadata``, ``spec``, a stream's tags) becomes a lazy model in turn. A
+nested *leaf* object (a layer, a tag event, an object reference) and lists of them are validated
+whole in one call, which costs less than a lazy model would. What the user reads is the same typed
+value an eager decode gives (``tests/models/test_lazy.py`` holds the two equal, on samples of every
+kind and on generated documents).
 
-What a lazy model must never do is *show* a partial state: its ``model_fields_set`` and unknown
-fields are known from the dict's keys at once, and everything that writes or compares the whole
-object (``to_dict``/``to_json``/``model_dump*``, ``==``, copies, pickling, iteration) validates the
-rest first (:func:`materialize_tree`). pydantic's serializer reads ``__dict__`` directly and would
-silently leave out what was not read yet, which is why the dump methods walk the tree before they
-serialize, also for a lazy model placed inside an eager one.
+A lazy model never *shows* a partial state: its ``model_fields_set`` and unknown fields are known
+from the document's keys at once, and everything that writes or compares the whole object
+(``to_dict``/``to_json``/``model_dump*``, ``==``, copies, pickling, iteration) validates the rest
+first. pydantic's serializer reads ``__dict__`` directly and would silently leave out what was not
+read yet, which is why the dump methods walk the tree (:func:`materialize_tree`) before they
+serialize, also for a lazy part placed inside an eager model. The walk runs only once a lazy model
+exists in the process (:func:`note_lazy_models`).
+
+While a model is lazy, its ``__dict__`` holds the fields read so far; a read of any other field
+reaches ``ApiModel.__getattr__`` and then :func:`read_field`: a field the document has is validated
+from its raw value, a field it leaves out gets its default (as in an eager decode). Once every field
+of the document was read, the model becomes an ordinary one (:func:`_complete`).
 
 A field that does not fit its type raises :class:`~imageapi.errors.ProtocolError` when it is read,
-naming its wire path from the decoded document (``items[3].status.tags[0].items[0].created: …``);
-``validate_all()`` validates everything at once (and raises the first such error).
+naming its wire path in the document and the request it came from (``items[3].spec.tags[0].from.name:
+Input should be a valid string``); ``validate_all()`` validates everything at once and names every
+such field, in the order an eager decode names them.
 """
 
 from __future__ import annotations
@@ -33,9 +43,20 @@ from pydantic import ValidationError
 if TYPE_CHECKING:
     from ._base import ApiModel
 
-__all__ = ["FieldPlan", "LazyPlan", "Origin", "attach_origin", "materialize", "materialize_tree", "plan_of", "shell"]
-
-_MISSING: Any = object()
+__all__ = [
+    "FieldPlan",
+    "LazyPlan",
+    "Origin",
+    "attach_origin",
+    "before_dump",
+    "materialize_all",
+    "materialize_tree",
+    "note_lazy_models",
+    "pending_of",
+    "plan_of",
+    "read_field",
+    "shell",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,26 +70,56 @@ class Origin:
 
 
 Path = tuple[Any, ...]
-"""Where a lazy model sits in its document: its :class:`Origin` (or None), then wire names and indexes."""
+"""Where a lazy model sits in its document: its :class:`Origin`, then wire names and list indexes."""
 
 
-@dataclass(frozen=True, slots=True)
+# -- per class: how each field is made from its raw value ----------------------------------------
+
+# Raw values of these types are already what a field of exactly that type holds: pydantic would
+# return them unchanged, so reading one costs no validator call (a name, a resourceVersion, a size).
+_AS_IS = (str, int, bool)
+
+
 class FieldPlan:
     """How one field of a model class is made from its raw wire value."""
 
-    name: str
-    """The Python attribute name (``from_``)."""
-    alias: str
-    """The wire name (``from``)."""
-    model: type[ApiModel] | None
-    """The nested model class, when the field holds one (``metadata: ObjectMeta | None``)."""
-    item_model: type[ApiModel] | None
-    """The model class of the items, when the field holds a list of models (``tags: list[TagReference]``)."""
-    holds_models: bool
-    """Whether a value of this field can contain models at all (what a tree walk must visit)."""
-    validator: Callable[[], Callable[[Any], Any]]
-    """The field's own validator (Python input), built on first use: a whole model's
-    ``validate_assignment`` would copy its ``__dict__`` for every field read."""
+    __slots__ = ("_validate", "alias", "annotation", "as_is", "default", "holds_models", "item_model", "model", "name")
+
+    def __init__(self, name: str, info: Any) -> None:
+        self.name = name
+        """The Python attribute name (``from_``)."""
+        self.alias: str = info.alias or name
+        """The wire name (``from``)."""
+        held = _without_none(info.annotation)
+        item = _without_none(typing.get_args(held)[0]) if typing.get_origin(held) is list else None
+        model, item_model = _model_class(held), (_model_class(item) if item is not None else None)
+        # Only models that hold models themselves become lazy: a leaf is validated whole (lists of
+        # leaves in one call), which costs less than a lazy model read field by field.
+        self.model = model if model is not None and not _is_leaf(model) else None
+        """The nested model class, when the field holds a non-leaf one (``metadata: ObjectMeta | None``)."""
+        self.item_model = item_model if item_model is not None and not _is_leaf(item_model) else None
+        """The item class, when the field holds a list of non-leaf models (``tags: list[NamedTagEventList]``)."""
+        self.holds_models = _mentions_model(info.annotation)
+        """Whether a value of this field can contain models at all (what a tree walk must visit)."""
+        self.as_is: type | None = held if held in _AS_IS and not info.metadata else None
+        """The type whose raw values need no validation (``str`` for ``name: str | None``)."""
+        parts = (info.annotation, *info.metadata)
+        self.annotation: Any = typing.Annotated[parts] if info.metadata else info.annotation  # Annotated[type, *metadata]
+        self.default: Callable[[], Any] = _default_maker(info)
+        self._validate: Callable[[Any], Any] | None = None
+
+    def validate(self, raw: Any) -> Any:
+        """The field's value from ``raw``, by the field's own validator (built on first use; a whole
+        model's ``validate_assignment`` would copy its ``__dict__`` for every field read)."""
+        as_is = self.as_is
+        if as_is is not None and type(raw) is as_is:
+            return raw
+        validate = self._validate
+        if validate is None:
+            from pydantic import TypeAdapter
+
+            validate = self._validate = TypeAdapter(self.annotation).validator.validate_python
+        return validate(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +133,8 @@ class LazyPlan:
     """Every field, in the class's order."""
     walked_fields: tuple[FieldPlan, ...]
     """The fields that can hold models (what :func:`materialize_tree` visits in a whole model)."""
-    defaults: Callable[[], dict[str, Any]]
-    """A new dict of every field's default, by Python name."""
+    name_of: dict[str, str]
+    """Python name by wire name."""
 
 
 def _model_class(annotation: Any) -> type[ApiModel] | None:
@@ -107,45 +158,16 @@ def _mentions_model(annotation: Any) -> bool:
     return any(_mentions_model(arg) for arg in typing.get_args(annotation))
 
 
-def _validator_maker(info: Any) -> Callable[[], Callable[[Any], Any]]:
-    """A maker of the (cached) validator of one field: its type with its metadata (``Time``'s
-    lenient parser, base64 bytes), as the model's own schema validates it."""
-    made: list[Callable[[Any], Any]] = []
-
-    def validator() -> Callable[[Any], Any]:
-        if not made:
-            from pydantic import TypeAdapter
-
-            annotation: Any = info.annotation
-            if info.metadata:
-                parts = (info.annotation, *info.metadata)
-                annotation = typing.Annotated[parts]  # (subscripting with a tuple: Annotated[type, *metadata])
-            made.append(TypeAdapter(annotation).validate_python)
-        return made[0]
-
-    return validator
-
-
 def _is_leaf(cls: type[ApiModel]) -> bool:
     """Whether no field of ``cls`` can hold a model."""
     return not any(_mentions_model(info.annotation) for info in cls.model_fields.values())
 
 
-def _defaults_maker(cls: type[ApiModel]) -> Callable[[], dict[str, Any]]:
-    """A maker of fresh default dicts for ``cls``: a copy of one dict when every default is
-    immutable (the generated models' are None or a string), else each default made anew."""
-    infos = cls.model_fields
-    fixed = {name: info.default for name, info in infos.items() if info.default_factory is None}
-    if len(fixed) == len(infos) and all(isinstance(value, _IMMUTABLE) for value in fixed.values()):
-        return fixed.copy
-
-    def defaults() -> dict[str, Any]:
-        return {name: info.get_default(call_default_factory=True, validated_data={}) for name, info in infos.items()}
-
-    return defaults
-
-
-_IMMUTABLE = (type(None), str, int, float, bool, bytes, tuple, frozenset)
+def _default_maker(info: Any) -> Callable[[], Any]:
+    if info.default_factory is None and isinstance(info.default, (type(None), str, int, float, bool)):
+        default = info.default
+        return lambda: default
+    return lambda: info.get_default(call_default_factory=True, validated_data={})
 
 
 def plan_of(cls: type[ApiModel]) -> LazyPlan:
@@ -153,71 +175,54 @@ def plan_of(cls: type[ApiModel]) -> LazyPlan:
     plan = cls.__dict__.get("__lazy_plan__")
     if plan is not None:
         return plan  # type: ignore[no-any-return]
-    fields: list[FieldPlan] = []
-    for name, info in cls.model_fields.items():
-        held = _without_none(info.annotation)
-        item = _without_none(typing.get_args(held)[0]) if typing.get_origin(held) is list else None
-        model, item_model = _model_class(held), (_model_class(item) if item is not None else None)
-        fields.append(FieldPlan(
-            name=name,
-            alias=info.alias or name,
-            # Only models that hold models themselves become lazy: a leaf (a layer, a tag event, an
-            # object reference) is validated whole, lists of them in one call, which costs less
-            # than making a lazy shell and reading its fields one by one.
-            model=model if model is not None and not _is_leaf(model) else None,
-            item_model=item_model if item_model is not None and not _is_leaf(item_model) else None,
-            holds_models=_mentions_model(info.annotation),
-            validator=_validator_maker(info),
-        ))
+    fields = tuple(FieldPlan(name, info) for name, info in cls.model_fields.items())
     plan = LazyPlan(
-        defaults=_defaults_maker(cls),
         by_alias={field.alias: field for field in fields},
         by_name={field.name: field for field in fields},
         aliases=frozenset(field.alias for field in fields),
-        fields=tuple(fields),
+        fields=fields,
         walked_fields=tuple(field for field in fields if field.holds_models),
+        name_of={field.alias: field.name for field in fields},
     )
     type.__setattr__(cls, "__lazy_plan__", plan)
     return plan
 
 
-def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path = (None,)) -> Any:
-    """A lazy ``cls`` over the wire dict ``raw`` (taken over: the model consumes it as fields are read).
+# -- making and reading lazy models ---------------------------------------------------------------
 
-    ``path`` is where ``raw`` sits in the decoded document, for error messages. Fields the document
-    leaves out get their defaults at once, as in an eager decode: ``__dict__`` lacks exactly the
-    fields still pending, which is what sends their first read to ``ApiModel.__getattr__``.
+
+def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path) -> Any:
+    """A lazy ``cls`` over the wire dict ``raw``, which it takes over (fields are consumed as read).
+
+    ``path`` is where ``raw`` sits in its document (its :class:`Origin` first), for error messages.
     """
     plan = cls.__dict__.get("__lazy_plan__") or plan_of(cls)
-    model = cls.__new__(cls)
-    values = plan.defaults()
-    fields_set = set()
-    extra: dict[str, Any] = {}
-    by_alias = plan.by_alias
-    for key in raw:
-        field = by_alias.get(key)
-        if field is None:
-            # A field this version does not know: kept as it came (extra="allow"), and counted as
-            # set, as pydantic counts it.
-            extra[key] = raw[key]
-            fields_set.add(key)
-        else:
-            del values[field.name]
-            fields_set.add(field.name)
-    for key in extra:
-        del raw[key]
+    model = object.__new__(cls)
+    name_of = plan.name_of
+    # (map and C-level set operations: no Python frame per key, this runs for every object listed)
+    if plan.aliases.issuperset(raw):
+        extra: dict[str, Any] = {}
+        fields_set = set(map(name_of.__getitem__, raw))
+    else:
+        # Fields this version does not know: kept as they came (extra="allow"), in the document's
+        # order, and counted as set, as pydantic does.
+        unknown = raw.keys() - plan.aliases
+        extra = {key: raw.pop(key) for key in list(raw) if key in unknown}
+        fields_set = set(map(name_of.__getitem__, raw)) | unknown
     setattr_ = object.__setattr__
-    setattr_(model, "__dict__", values)
+    setattr_(model, "__dict__", {})
     setattr_(model, "__pydantic_fields_set__", fields_set)
     setattr_(model, "__pydantic_extra__", extra)
     setattr_(model, "__pydantic_private__", None)
-    setattr_(model, "_pending", raw or None)
+    setattr_(model, "_pending", raw)
     setattr_(model, "_pending_path", path)
+    if not raw:
+        _complete(model)
     return model
 
 
 def pending_of(model: Any) -> dict[str, Any] | None:
-    """The wire values of ``model`` not read yet, or None for a model with nothing pending."""
+    """The wire values of ``model`` not read yet, or None for an ordinary (eager or complete) model."""
     try:
         return object.__getattribute__(model, "_pending")  # type: ignore[no-any-return]
     except AttributeError:  # made eagerly: the slot was never set
@@ -233,33 +238,45 @@ class _Unfit(Exception):
 
 
 # One lock for all lazy models: two threads reading one model's pending fields must not both
-# validate and store them. Reads of fields already validated never take it.
-_materializing = threading.Lock()
+# validate and store them. Reads of fields already read never take it.
+_reading = threading.RLock()
 
 
-def materialize(model: Any, field: FieldPlan, pending: dict[str, Any]) -> Any:
-    """Validate ``field`` of the lazy ``model`` from its raw value, store it, and return it; raises
-    :class:`~imageapi.errors.ProtocolError` when the value does not fit the field's type."""
-    try:
-        with _materializing:
-            if field.alias not in pending:  # another thread validated it meanwhile
-                return model.__dict__[field.name]
-            return _materialize_locked(model, field, pending)
-    except _Unfit as unfit:
-        raise _protocol_error([unfit]) from None
+def read_field(model: Any, name: str) -> Any:
+    """The value of field ``name`` of a lazy ``model``, validated now (``ApiModel.__getattr__``);
+    raises :class:`~imageapi.errors.ProtocolError` when its raw value does not fit its type, and
+    ``KeyError`` when ``name`` is not a pending or defaulted field of a lazy model."""
+    with _reading:
+        values = model.__dict__
+        if name in values:  # read by another thread meanwhile
+            return values[name]
+        try:
+            pending = object.__getattribute__(model, "_pending")
+        except AttributeError:  # an eager model: nothing is pending
+            raise KeyError(name) from None
+        field = None if pending is None else type(model).__dict__["__lazy_plan__"].by_name.get(name)
+        if field is None:
+            raise KeyError(name)
+        try:
+            return _read_locked(model, field, pending)
+        except _Unfit as unfit:
+            raise _protocol_error([unfit]) from None
 
 
-def _materialize_locked(model: Any, field: FieldPlan, pending: dict[str, Any]) -> Any:
-    raw = pending[field.alias]
+def _read_locked(model: Any, field: FieldPlan, pending: dict[str, Any]) -> Any:
+    raw = pending.get(field.alias, _ABSENT)
+    if raw is _ABSENT:  # not in the document: the default, as an eager decode gives it
+        value = model.__dict__[field.name] = field.default()
+        return value
     if field.model is not None and type(raw) is dict:
-        value = shell(field.model, raw, (*_path(model), field.alias))
+        value = shell(field.model, raw, (*object.__getattribute__(model, "_pending_path"), field.alias))
     elif field.item_model is not None and type(raw) is list and all(type(item) is dict for item in raw):
-        base = (*_path(model), field.alias)
+        base = (*object.__getattribute__(model, "_pending_path"), field.alias)
         item_model = field.item_model
         value = [shell(item_model, item, (*base, index)) for index, item in enumerate(raw)]
     else:
         try:
-            value = field.validator()(raw)
+            value = field.validate(raw)
         except ValidationError as error:
             raise _Unfit(model, field, raw, error) from None
     model.__dict__[field.name] = value
@@ -269,11 +286,17 @@ def _materialize_locked(model: Any, field: FieldPlan, pending: dict[str, Any]) -
     return value
 
 
+_ABSENT: Any = object()  # a marker no raw value is
+
+
 def _complete(model: Any) -> None:
-    """Every field is in ``__dict__`` now: make ``model`` an ordinary one. pydantic writes fields in
-    ``__dict__`` order, so the order becomes the class's (as an eager decode leaves it)."""
+    """Every field of the document was read: give the rest their defaults and make ``model`` an
+    ordinary one. pydantic writes fields in ``__dict__`` order: the order becomes the class's."""
     values = model.__dict__
-    object.__setattr__(model, "__dict__", {name: values[name] for name in type(model).__pydantic_fields__})
+    plan = type(model).__dict__["__lazy_plan__"]
+    object.__setattr__(model, "__dict__", {
+        field.name: values[field.name] if field.name in values else field.default() for field in plan.fields
+    })
     object.__setattr__(model, "_pending", None)
 
 
@@ -288,32 +311,40 @@ def attach_origin(model: Any, origin: Origin) -> None:
         object.__setattr__(model, "_pending_path", (origin, *_path(model)[1:]))
 
 
+# -- whole-object operations ----------------------------------------------------------------------
+
+
 def materialize_all(model: Any) -> None:
     """Validate every field of ``model`` not read yet (not the nested models': see :func:`materialize_tree`)."""
-    pending = pending_of(model)
-    if pending:
+    if pending_of(model) is not None:
         failures: list[_Unfit] = []
-        for field in (type(model).__dict__.get("__lazy_plan__") or plan_of(type(model))).fields:
-            _validate_pending(model, field, pending, failures)
+        with _reading:
+            _validate_pending(model, None, failures)
         if failures:
             raise _protocol_error(failures)
 
 
-def _validate_pending(model: Any, field: FieldPlan, pending: dict[str, Any], failures: list[_Unfit]) -> None:
-    """Validate ``field`` of ``model`` if it is pending, collecting it in ``failures`` if it does not fit."""
-    if field.alias not in pending:
+def _validate_pending(model: Any, only: FieldPlan | None, failures: list[_Unfit]) -> None:
+    """Under the lock: validate the pending fields of ``model`` (``only`` that one, if given),
+    collecting in ``failures`` those that do not fit."""
+    pending = pending_of(model)
+    if pending is None:
         return
-    if field.name in model.__dict__:  # assigned by the user since: the assignment wins
-        with _materializing:
-            if pending.pop(field.alias, _MISSING) is not _MISSING and not pending:
+    fields = (only,) if only is not None else type(model).__dict__["__lazy_plan__"].fields
+    for field in fields:
+        if field.alias not in pending:
+            continue
+        if field.name in model.__dict__:  # assigned by the user since: the assignment wins
+            del pending[field.alias]
+            if not pending:
                 _complete(model)
-        return
-    try:
-        with _materializing:
-            if field.alias in pending:  # (not validated by another thread meanwhile)
-                _materialize_locked(model, field, pending)
-    except _Unfit as unfit:
-        failures.append(unfit)
+            continue
+        try:
+            _read_locked(model, field, pending)
+        except _Unfit as unfit:
+            failures.append(unfit)
+    if only is None and pending_of(model) is not None and not any(unfit.model is model for unfit in failures):
+        _complete(model)
 
 
 def materialize_tree(model: Any) -> None:
@@ -323,7 +354,8 @@ def materialize_tree(model: Any) -> None:
     field), and every field that does not fit is reported, in that order, in one
     :class:`~imageapi.errors.ProtocolError`, as an eager decode reports all its problems at once."""
     failures: list[_Unfit] = []
-    _walk(model, failures)
+    with _reading:
+        _walk(model, failures)
     if failures:
         raise _protocol_error(failures)
 
@@ -333,10 +365,10 @@ def _walk(model: Any, failures: list[_Unfit]) -> None:
 
     cls = type(model)
     plan = cls.__dict__.get("__lazy_plan__") or plan_of(cls)
-    pending = pending_of(model)
-    for field in plan.fields if pending else plan.walked_fields:
-        if pending:
-            _validate_pending(model, field, pending, failures)
+    lazy = pending_of(model) is not None
+    for field in plan.fields if lazy else plan.walked_fields:
+        if lazy:
+            _validate_pending(model, field, failures)
         if not field.holds_models:
             continue
         value = model.__dict__.get(field.name)
@@ -352,6 +384,8 @@ def _walk(model: Any, failures: list[_Unfit]) -> None:
             for item in value.values():
                 if isinstance(item, ApiModel):
                     _walk(item, failures)
+    if lazy and pending_of(model) is not None and not any(unfit.model is model for unfit in failures):
+        _complete(model)
 
 
 def _protocol_error(failures: list[_Unfit]) -> Exception:
@@ -369,7 +403,7 @@ def _protocol_error(failures: list[_Unfit]) -> Exception:
             for problem in unfit.error.errors(include_url=False)
         )
     first = failures[0]
-    origin = _path(first.model)[0] or Origin(expected=type(first.model).__name__)
+    origin = _path(first.model)[0]
     try:
         received = json.dumps(first.raw).encode()  # the value that did not fit, as the excerpt
     except (TypeError, ValueError):
