@@ -443,6 +443,9 @@ class ApiModel(BaseModel):
         return html_card(self)
 
 
+_lazy.set_base_class(ApiModel)
+
+
 def shown_value(model: ApiModel, name: str, value: Any) -> Any:
     """What a repr or display of ``model`` may show for its field ``name`` holding ``value``: the
     value itself, or for a secret field (see ``__secret_fields__``) its keys with hidden values."""

@@ -55,6 +55,7 @@ __all__ = [
     "pending_of",
     "plan_of",
     "read_field",
+    "set_base_class",
     "shell",
 ]
 
@@ -137,10 +138,18 @@ class LazyPlan:
     """Python name by wire name."""
 
 
-def _model_class(annotation: Any) -> type[ApiModel] | None:
-    from ._base import ApiModel
+_base_class: Any = None
+"""``ApiModel`` itself, set by ``_base`` once it is defined (it imports this module first)."""
 
-    return annotation if isinstance(annotation, type) and issubclass(annotation, ApiModel) else None
+
+def set_base_class(cls: type[ApiModel]) -> None:
+    """Called by ``imageapi.models._base`` with ``ApiModel``: which values are models."""
+    global _base_class
+    _base_class = cls
+
+
+def _model_class(annotation: Any) -> type[ApiModel] | None:
+    return annotation if isinstance(annotation, type) and issubclass(annotation, _base_class) else None
 
 
 def _without_none(annotation: Any) -> Any:
@@ -202,13 +211,14 @@ def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path) -> Any:
     # (map and C-level set operations: no Python frame per key, this runs for every object listed)
     if plan.aliases.issuperset(raw):
         extra: dict[str, Any] = {}
-        fields_set = set(map(name_of.__getitem__, raw))
+        fields_set = _LazyFieldsSet(map(name_of.__getitem__, raw))
     else:
         # Fields this version does not know: kept as they came (extra="allow"), in the document's
         # order, and counted as set, as pydantic does.
         unknown = raw.keys() - plan.aliases
         extra = {key: raw.pop(key) for key in list(raw) if key in unknown}
-        fields_set = set(map(name_of.__getitem__, raw)) | unknown
+        fields_set = _LazyFieldsSet(map(name_of.__getitem__, raw))
+        fields_set |= unknown
     setattr_ = object.__setattr__
     setattr_(model, "__dict__", {})
     setattr_(model, "__pydantic_fields_set__", fields_set)
@@ -221,11 +231,20 @@ def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path) -> Any:
     return model
 
 
+class _LazyFieldsSet(set[str]):
+    """The ``model_fields_set`` of a lazy model: an ordinary set whose type tells, without an
+    attribute lookup that fails on every eager model, that the model may have pending fields."""
+
+    __slots__ = ()
+
+
 def pending_of(model: Any) -> dict[str, Any] | None:
     """The wire values of ``model`` not read yet, or None for an ordinary (eager or complete) model."""
+    if type(model.__pydantic_fields_set__) is not _LazyFieldsSet:
+        return None  # made eagerly (or a copy of a complete one)
     try:
         return object.__getattribute__(model, "_pending")  # type: ignore[no-any-return]
-    except AttributeError:  # made eagerly: the slot was never set
+    except AttributeError:  # a copy made by pydantic keeps the set's type, not the slot
         return None
 
 
@@ -250,11 +269,10 @@ def read_field(model: Any, name: str) -> Any:
         values = model.__dict__
         if name in values:  # read by another thread meanwhile
             return values[name]
-        try:
-            pending = object.__getattribute__(model, "_pending")
-        except AttributeError:  # an eager model: nothing is pending
-            raise KeyError(name) from None
-        field = None if pending is None else type(model).__dict__["__lazy_plan__"].by_name.get(name)
+        pending = pending_of(model)
+        if pending is None:
+            raise KeyError(name)
+        field = type(model).__dict__["__lazy_plan__"].by_name.get(name)
         if field is None:
             raise KeyError(name)
         try:
@@ -361,8 +379,7 @@ def materialize_tree(model: Any) -> None:
 
 
 def _walk(model: Any, failures: list[_Unfit]) -> None:
-    from ._base import ApiModel
-
+    api_model = _base_class
     cls = type(model)
     plan = cls.__dict__.get("__lazy_plan__") or plan_of(cls)
     lazy = pending_of(model) is not None
@@ -374,15 +391,15 @@ def _walk(model: Any, failures: list[_Unfit]) -> None:
         value = model.__dict__.get(field.name)
         if value is None:
             continue
-        if isinstance(value, ApiModel):
+        if isinstance(value, api_model):
             _walk(value, failures)
         elif isinstance(value, list):
             for item in value:
-                if isinstance(item, ApiModel):
+                if isinstance(item, api_model):
                     _walk(item, failures)
         elif isinstance(value, dict):
             for item in value.values():
-                if isinstance(item, ApiModel):
+                if isinstance(item, api_model):
                     _walk(item, failures)
     if lazy and pending_of(model) is not None and not any(unfit.model is model for unfit in failures):
         _complete(model)
