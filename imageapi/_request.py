@@ -485,9 +485,14 @@ def decode_response(request: ApiRequest, url: object, content: bytes) -> Any:
     paths) when the body is not the object the request asked for, never pydantic's own error.
     """
     try:
-        return request.decode(content)
+        result = request.decode(content)
     except BodyMismatch as mismatch:
         raise mismatch.error(request.method, url, content) from None
+    if getattr(request.decode, "lazy", False):  # a list page decoded lazily: its later errors name the URL
+        from .models import _lazy
+
+        _lazy.attach_origin(result, _lazy.Origin(type(result).__name__, request.method, str(url)))
+    return result
 
 
 def check_kind(result: Any, expected_kind: str | None) -> Any:
@@ -519,22 +524,45 @@ def decoder(type_name: str) -> Decoder:
     return decode
 
 
-def decode_model(cls: type[Any], content: bytes, label: str, expected_kind: str | None) -> Any:
-    """``content`` validated as ``cls``; :class:`BodyMismatch` (named ``label``) when it is not one."""
+def decode_model(
+    cls: type[Any], content: bytes, label: str, expected_kind: str | None, *, lazy: bool = False
+) -> Any:
+    """``content`` validated as ``cls``; :class:`BodyMismatch` (named ``label``) when it is not one.
+
+    ``lazy=True`` (list pages) parses the JSON now and validates each field when it is read (see
+    ``imageapi.models._lazy``), for the SDK's models; other pydantic models are validated at once."""
     from pydantic import ValidationError
 
-    parse = getattr(cls, "from_json", None) or cls.model_validate_json
     try:
-        result = parse(content)
+        if lazy and getattr(cls, "validate_all", None) is not None:
+            result = cls.from_json(content, lazy=True)
+        else:
+            parse = getattr(cls, "from_json", None) or cls.model_validate_json
+            result = parse(content)
     except ValidationError as error:
         raise BodyMismatch.from_validation(label, error) from None
     return check_kind(result, expected_kind)
 
 
 @functools.cache
-def model_decoder(model: type[Any]) -> Decoder:
+def page_decoder(type_name: str) -> Decoder:
+    """A decoder of list pages into the list model ``type_name`` whose items validate lazily:
+    a page is mostly read for a few fields of each item (see ``imageapi.models._lazy``)."""
+
+    def decode(content: bytes) -> Any:
+        cls = model_class(type_name)
+        return decode_model(cls, content, type_name, cls.__kind__, lazy=True)
+
+    decode.lazy = True  # type: ignore[attr-defined]  # read by decode_response
+    return decode
+
+
+@functools.cache
+def model_decoder(model: type[Any], *, lazy: bool = False) -> Decoder:
     """A decoder of response bodies into the pydantic model class ``model`` (generic accessors)."""
-    return functools.partial(decode_model, model, label=model.__name__, expected_kind=None)
+    decode = functools.partial(decode_model, model, label=model.__name__, expected_kind=None, lazy=lazy)
+    decode.lazy = lazy  # type: ignore[attr-defined]  # read by decode_response
+    return decode
 
 
 @functools.cache

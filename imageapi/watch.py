@@ -64,6 +64,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, T
 import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic_core import from_json as parse_json
 
 from ._base_client import NOT_GIVEN, undecodable_body, user_facing
 from ._deadline import DeadlineTypes
@@ -122,6 +123,19 @@ class Event(BaseModel, Generic[ModelT]):
     type: EventType
     object: ModelT
 
+    # The object of an event off a stream validates its fields when they are read (see
+    # imageapi.models._lazy): whatever writes the whole event makes it whole first.
+
+    def model_dump(self, **kwargs: Any) -> dict[str, Any]:
+        """Like pydantic's (the object's unread fields are validated first)."""
+        _validate_all(self.object)
+        return super().model_dump(**kwargs)
+
+    def model_dump_json(self, **kwargs: Any) -> str:
+        """Like pydantic's (the object's unread fields are validated first)."""
+        _validate_all(self.object)
+        return super().model_dump_json(**kwargs)
+
     def __repr__(self) -> str:
         from ._display import event_repr
 
@@ -132,6 +146,29 @@ class Event(BaseModel, Generic[ModelT]):
         from ._display import html_of
 
         return html_of([self])
+
+
+_EVENT_FIELDS = frozenset({"type", "object"})
+
+
+def _new_event(event_class: Any, event_type: str, obj: Any) -> Any:
+    """An ``Event`` of an already decoded object, without validating it again: what
+    ``model_construct`` does, minus its per-call work (a watch makes one per line)."""
+    event = event_class.__new__(event_class)
+    object.__setattr__(event, "__dict__", {"type": event_type, "object": obj})
+    object.__setattr__(event, "__pydantic_fields_set__", set(_EVENT_FIELDS))
+    object.__setattr__(event, "__pydantic_extra__", None)
+    object.__setattr__(event, "__pydantic_private__", None)
+    return event
+
+
+def _validate_all(obj: Any) -> None:
+    validate_all = getattr(obj, "validate_all", None)
+    if validate_all is not None:
+        validate_all()
+
+
+_EVENT_TYPES = frozenset({"ADDED", "MODIFIED", "DELETED", "BOOKMARK"})
 
 
 class _ErrorEvent(BaseModel):
@@ -205,6 +242,16 @@ class WatchMachine(Generic[ModelT]):
         self._policy = policy
         self._timeout_seconds = timeout_seconds
         self._decode_line = _line_decoder(cast(Any, model)).validate_json
+        # The SDK's models decode an event's object lazily (a field is validated when read); other
+        # models (a generic resource's own) through the validator above.
+        self._lazy = getattr(model, "validate_all", None) is not None
+        self._event_type: Any = Event[model]  # type: ignore[valid-type]
+        if self._lazy:
+            from .models import _lazy
+
+            _lazy.note_lazy_models()
+            self._lazy_models: Any = _lazy
+            self._origin = _lazy.Origin("watch event", "GET", "")
         self._buffer = b""
         self._lines_this_stream = 0
         self._stream_url = ""
@@ -251,7 +298,7 @@ class WatchMachine(Generic[ModelT]):
         listing.accept(page)
         event_type = Event[self._model]  # type: ignore[name-defined]
         # The items are already validated models: construct the events without validating again.
-        events = [event_type.model_construct(type="ADDED", object=item) for item in page.items or ()]
+        events = [_new_event(event_type, "ADDED", item) for item in page.items or ()]
         if listing.next_request() is None:
             self._listing = None
             self.resource_version = listing.resource_version
@@ -271,6 +318,8 @@ class WatchMachine(Generic[ModelT]):
         self._buffer = b""
         self._lines_this_stream = 0
         self._stream_url = url
+        if self._lazy:
+            self._origin = self._lazy_models.Origin("watch event", "GET", url)
 
     def feed(self, chunk: bytes) -> Iterator[Event[ModelT]]:
         """Decode the complete lines in ``chunk`` (a partial last line waits for the next chunk).
@@ -306,11 +355,16 @@ class WatchMachine(Generic[ModelT]):
         ).with_original(error)
 
     def _decode(self, line: bytes) -> Event[ModelT] | None:
-        event = self._decode_line(line)
+        decoded = self._decode_lazily(line) if self._lazy else None
+        if decoded is None:  # not an SDK model, or a line the lazy path does not take: pydantic says what is wrong
+            event: Any = self._decode_line(line)
+            if isinstance(event, _ErrorEvent):
+                raise _error_from_status(event.object, self._info)
+            kind = event.object.kind
+            version = getattr(getattr(event.object, "metadata", None), "resource_version", None)
+        else:
+            event, kind, version = decoded
         self._lines_this_stream += 1
-        if isinstance(event, _ErrorEvent):
-            raise _error_from_status(event.object, self._info)
-        kind = event.object.kind
         if kind is not None and kind != self._info.kind:
             # An event about another kind of object (a misrouted proxy, a broken server) is not
             # silently read as this kind: its fields would be decoded under the wrong schema.
@@ -318,13 +372,39 @@ class WatchMachine(Generic[ModelT]):
                 f"watch stream event carries a {kind}, expected a {self._info.kind}",
                 url=self._stream_url, received=line,
             )
-        metadata = getattr(event.object, "metadata", None)
-        version = getattr(metadata, "resource_version", None)
         if version:
             self.resource_version = version
         if event.type == "BOOKMARK" and not self._bookmarks:
             return None
-        return event  # type: ignore[no-any-return]
+        return cast("Event[ModelT]", event)
+
+    def _decode_lazily(self, line: bytes) -> tuple[Event[ModelT], str | None, str | None] | None:
+        """The event on ``line`` with its object decoded lazily, and the object's kind and
+        resourceVersion (read off the parsed line: every event needs them, few handlers do); None
+        when the line is not a well-formed event of that shape (then the validating decoder reads it
+        again, to raise its problems). Raises the error an ``ERROR`` event carries."""
+        try:
+            document = parse_json(line, allow_inf_nan=False)
+        except ValueError:
+            return None
+        if type(document) is not dict:
+            return None
+        event_type, obj = document.get("type"), document.get("object")
+        if type(obj) is not dict:
+            return None
+        if event_type == "ERROR":
+            self._lines_this_stream += 1
+            raise _error_from_status(obj, self._info)
+        if event_type not in _EVENT_TYPES:
+            return None
+        kind, metadata = obj.get("kind"), obj.get("metadata")
+        version = metadata.get("resourceVersion") if type(metadata) is dict else None
+        if not (kind is None or type(kind) is str) or not (version is None or type(version) is str) \
+                or not (metadata is None or type(metadata) is dict):
+            return None
+        lazy = self._lazy_models
+        event = _new_event(self._event_type, event_type, lazy.shell(self._model, obj, (self._origin, "object")))
+        return event, kind, version
 
     def stream_ended(self, error: ImageAPIError | None) -> None:
         """The stream ended (``error`` None: cleanly). Plan the reconnect, or raise ``error``."""

@@ -33,6 +33,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from dateutil import parser as dateutil_parser
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
+from pydantic_core import from_json as parse_json
+
+from . import _lazy
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -238,6 +241,10 @@ class ApiModel(BaseModel):
         defer_build=True,
     )
 
+    # A lazy model's wire values not read yet, and where it sits in its document (see ``_lazy``);
+    # never set on a model made eagerly.
+    __slots__ = ("_pending", "_pending_path")
+
     __api_version__: ClassVar[str | None] = None
     """``apiVersion`` of a top-level kind (``image.openshift.io/v1``); ``None`` for nested types."""
 
@@ -255,14 +262,86 @@ class ApiModel(BaseModel):
     # -- decoding -------------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Any) -> Self:
-        """Validate a dict (wire or snake_case keys, e.g. loaded from YAML) into a model."""
+    def from_dict(cls, data: Any, *, lazy: bool = False) -> Self:
+        """Validate a dict (wire or snake_case keys, e.g. loaded from YAML) into a model.
+
+        ``lazy=True`` takes a dict in wire form (camelCase keys, as ``json.loads`` gives it) and
+        validates each field when it is first read (see ``imageapi.models._lazy``); the dict then
+        belongs to the model."""
+        if lazy:
+            if type(data) is not dict:
+                return cls.model_validate(data)  # pydantic's error says what is wrong with it
+            return cls._lazy_from_wire(data)
         return cls.model_validate(data)
 
     @classmethod
-    def from_json(cls, data: str | bytes | bytearray) -> Self:
-        """Validate JSON text or bytes into a model (the fast path: no intermediate dicts)."""
+    def from_json(cls, data: str | bytes | bytearray, *, lazy: bool = False) -> Self:
+        """Validate JSON text or bytes into a model (the fast path: no intermediate dicts).
+
+        ``lazy=True`` parses the JSON now and validates each field when it is first read: the
+        cheaper choice for a large document of which only a part is read (a list page)."""
+        if lazy:
+            try:
+                # pydantic's own JSON parser: faster than json.loads, and it refuses what the
+                # validating decoder refuses (NaN, documents nested too deep).
+                decoded = parse_json(data, allow_inf_nan=False)
+            except ValueError:
+                decoded = None
+            if type(decoded) is not dict:
+                return cls.model_validate_json(data)  # pydantic's error says what is wrong with it
+            return cls._lazy_from_wire(decoded)
         return cls.model_validate_json(data)
+
+    @classmethod
+    def _lazy_from_wire(cls, data: dict[str, Any]) -> Self:
+        _lazy.note_lazy_models()
+        return _lazy.shell(cls, data, (_lazy.Origin(cls.__name__),))  # type: ignore[no-any-return]
+
+    def validate_all(self) -> Self:
+        """Validate every field not read yet, at every depth, now; returns the model itself.
+
+        Only lazy models (``lazy=True``, list pages, watch events) have such fields; on one, a field
+        that does not fit its type raises :class:`~imageapi.errors.ProtocolError` here rather than
+        when it is read."""
+        _lazy.materialize_tree(self)
+        return self
+
+    if not TYPE_CHECKING:
+        # Under TYPE_CHECKING pydantic declares no __getattr__ either: type checkers keep refusing
+        # unknown attributes.
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for what __dict__ lacks: on a lazy model, a field not read yet.
+            try:
+                return _lazy.read_field(self, name)
+            except KeyError:
+                return super().__getattr__(name)
+
+    # -- whole-object operations on a lazy model read every field first --------------------------
+
+    def __eq__(self, other: object) -> bool:
+        _lazy.materialize_all(self)
+        if isinstance(other, ApiModel):
+            _lazy.materialize_all(other)
+        return super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]  # as pydantic's: models are mutable
+
+    def __iter__(self) -> Any:
+        _lazy.materialize_all(self)
+        return super().__iter__()
+
+    def __copy__(self) -> Self:
+        _lazy.materialize_all(self)
+        return super().__copy__()
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        _lazy.materialize_all(self)
+        return super().__deepcopy__(memo)
+
+    def __getstate__(self) -> dict[Any, Any]:
+        _lazy.materialize_all(self)
+        return super().__getstate__()
 
     @classmethod
     def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Self:
@@ -288,6 +367,7 @@ class ApiModel(BaseModel):
         **kwargs: Any,
     ) -> dict[str, Any]:
         """Like pydantic's, but wire names and unset fields omitted by default."""
+        _lazy.before_dump(self)
         self._mark_gvk_set()
         return super().model_dump(by_alias=by_alias, exclude_unset=exclude_unset, **kwargs)
 
@@ -299,6 +379,7 @@ class ApiModel(BaseModel):
         **kwargs: Any,
     ) -> str:
         """Like pydantic's, but wire names and unset fields omitted by default."""
+        _lazy.before_dump(self)
         self._mark_gvk_set()
         return super().model_dump_json(by_alias=by_alias, exclude_unset=exclude_unset, **kwargs)
 
@@ -360,6 +441,9 @@ class ApiModel(BaseModel):
             headers, rows = table_rows(items, kind=(type(self).__kind__ or "")[: -len("List")])
             return html_table(headers, rows, footer=f"{len(items)} item{'s' if len(items) != 1 else ''}")
         return html_card(self)
+
+
+_lazy.set_base_class(ApiModel)
 
 
 def shown_value(model: ApiModel, name: str, value: Any) -> Any:

@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from .._base_client import NOT_GIVEN, Flow, NotGiven, RetriesTypes, TimeoutTypes
 from .._deadline import DeadlineTypes
-from .._request import Decoder, JSONDict, check_namespace, decoder, model_class, object_namespace, status_or
+from .._request import (
+    Decoder,
+    JSONDict,
+    check_namespace,
+    decoder,
+    model_class,
+    object_namespace,
+    page_decoder,
+    status_or,
+)
 
 if TYPE_CHECKING:
     from .._resource_info import ResourceInfo
@@ -116,6 +125,10 @@ class Resource:
     def _status_or(self, type_name: str) -> Decoder:
         """The decoder of an answer that is a ``Status`` or a ``type_name`` (deletes)."""
         return status_or(type_name)
+
+    def _page_decoder(self, type_name: str) -> Decoder:
+        """The decoder of a list page of ``type_name``: its items validate when they are read."""
+        return page_decoder(type_name)
 
     def _call(
         self, flow: Flow[Any], timeout: TimeoutTypes | NotGiven, retries: RetriesTypes | NotGiven,

@@ -92,6 +92,10 @@ class _GenericBase(Resource):
         own = self._own_model(type_name)
         return status_or_model(own, type_name) if own is not None else super()._status_or(type_name)
 
+    def _page_decoder(self, type_name: str) -> Decoder:
+        own = self._own_model(type_name)
+        return model_decoder(own, lazy=True) if own is not None else super()._page_decoder(type_name)
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._info.api_version} {self._info.plural}>"
 

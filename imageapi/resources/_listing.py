@@ -50,7 +50,7 @@ class _Listing(Resource):
     def _list_decoder(self) -> Any:
         list_kind = self._info.list_kind
         assert list_kind is not None, f"{self._info.plural} has no list kind"
-        return self._decoder(list_kind)
+        return self._page_decoder(list_kind)
 
 
 class List(_Listing, Generic[NamespaceT, PagerT]):

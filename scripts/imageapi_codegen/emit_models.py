@@ -43,6 +43,7 @@ _RESERVED_ATTRIBUTES = frozenset(
     {
         "construct", "copy", "dict", "from_orm", "json", "parse_file", "parse_obj", "parse_raw", "schema",
         "schema_json", "update_forward_refs", "validate", "from_dict", "from_json", "to_dict", "to_json",
+        "validate_all",
     }
 )
 

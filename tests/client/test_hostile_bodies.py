@@ -84,13 +84,15 @@ def _calls(consume: Consumer) -> dict[str, Callable[[Any], Any]]:
     return {
         "get": lambda c: c.image_streams.get("app"),
         "get_status": lambda c: c.image_streams.get_status("app"),
-        "list": lambda c: consume.items(c.image_streams.list()),
+        # List items (and watch events) validate each field when it is read: read them all.
+        "list": lambda c: [item.validate_all() for item in consume.items(c.image_streams.list())],
         "create": lambda c: c.image_streams.create({"metadata": {"name": "app"}}),
         "replace": lambda c: c.image_streams.replace(STREAM),
         "patch": lambda c: c.image_streams.patch("app", {"metadata": {"labels": {"a": "b"}}}),
         "delete": lambda c: c.image_streams.delete("app"),
         "delete_collection": lambda c: c.image_streams.delete_collection(),
-        "watch-initial-list": lambda c: consume.events(c.image_streams.watch(), 1, watchdog=5),
+        "watch-initial-list": lambda c: [event.object.validate_all()
+                                         for event in consume.events(c.image_streams.watch(), 1, watchdog=5)],
     }
 
 
@@ -176,7 +178,8 @@ def test_a_watch_stream_line_that_is_not_an_event_of_the_kind_raises_protocol_er
 ) -> None:
     client = make_client(transport=httpx.MockTransport(_watch_answer(line)), namespace="demo")
     with pytest.raises(ProtocolError) as caught:
-        consumer.events(client.image_streams.watch(), 1, watchdog=5)
+        # An event's object validates its fields when they are read: read them all.
+        [event.object.validate_all() for event in consumer.events(client.image_streams.watch(), 1, watchdog=5)]
     error = caught.value
     assert mention in str(error) + " ".join(error.problems)
     assert "watch=true" in error.url
