@@ -249,11 +249,19 @@ def pending_of(model: Any) -> dict[str, Any] | None:
 
 
 class _Unfit(Exception):
-    """A field's raw value did not validate (the caller turns it into a ProtocolError)."""
+    """Raw values of ``model`` that did not validate (the caller turns them into a ProtocolError):
+    pydantic's ``problems`` with locations from the model (wire names), the first bad ``raw``
+    value (for the excerpt) and the ``error`` itself."""
 
-    def __init__(self, model: Any, field: FieldPlan, raw: Any, error: ValidationError) -> None:
+    def __init__(self, model: Any, problems: list[Any], raw: Any, error: ValidationError) -> None:
         super().__init__(str(error))
-        self.model, self.field, self.raw, self.error = model, field, raw, error
+        self.model, self.problems, self.raw, self.error = model, problems, raw, error
+
+    @classmethod
+    def of_field(cls, model: Any, field: FieldPlan, raw: Any, error: ValidationError) -> _Unfit:
+        """The failure of one field's validator (its locations are from the field)."""
+        problems = [{**problem, "loc": (field.alias, *problem["loc"])} for problem in error.errors(include_url=False)]
+        return cls(model, problems, raw, error)
 
 
 # One lock for all lazy models: two threads reading one model's pending fields must not both
@@ -296,7 +304,7 @@ def _read_locked(model: Any, field: FieldPlan, pending: dict[str, Any]) -> Any:
         try:
             value = field.validate(raw)
         except ValidationError as error:
-            raise _Unfit(model, field, raw, error) from None
+            raise _Unfit.of_field(model, field, raw, error) from None
     model.__dict__[field.name] = value
     del pending[field.alias]
     if not pending:
@@ -337,40 +345,43 @@ def materialize_all(model: Any) -> None:
     if pending_of(model) is not None:
         failures: list[_Unfit] = []
         with _reading:
-            _validate_pending(model, None, failures)
+            _validate_rest(model, failures)
         if failures:
             raise _protocol_error(failures)
 
 
-def _validate_pending(model: Any, only: FieldPlan | None, failures: list[_Unfit]) -> None:
-    """Under the lock: validate the pending fields of ``model`` (``only`` that one, if given),
-    collecting in ``failures`` those that do not fit."""
+def _validate_rest(model: Any, failures: list[_Unfit]) -> None:
+    """Under the lock: validate every pending field of ``model`` in one call of the model's own
+    validator (a field at a time would cost several times more), and complete it. What does not
+    fit is collected in ``failures`` (the fields then stay pending)."""
     pending = pending_of(model)
     if pending is None:
         return
-    fields = (only,) if only is not None else type(model).__dict__["__lazy_plan__"].fields
-    for field in fields:
-        if field.alias not in pending:
-            continue
-        if field.name in model.__dict__:  # assigned by the user since: the assignment wins
-            del pending[field.alias]
-            if not pending:
-                _complete(model)
-            continue
+    plan = type(model).__dict__["__lazy_plan__"]
+    values = model.__dict__
+    # A field the user assigned since its raw value arrived keeps the assignment.
+    rest = {alias: raw for alias, raw in pending.items() if plan.by_alias[alias].name not in values}
+    if rest:
         try:
-            _read_locked(model, field, pending)
-        except _Unfit as unfit:
-            failures.append(unfit)
-    if only is None and pending_of(model) is not None and not any(unfit.model is model for unfit in failures):
-        _complete(model)
+            whole = type(model).__pydantic_validator__.validate_python(rest)
+        except ValidationError as error:
+            problems = error.errors(include_url=False)
+            first = problems[0]["loc"][0] if problems and problems[0]["loc"] else None
+            failures.append(_Unfit(model, problems, rest.get(first, rest) if isinstance(first, str) else rest, error))
+            return
+        made = whole.__dict__
+        for alias in rest:
+            name = plan.by_alias[alias].name
+            values[name] = made[name]
+    pending.clear()
+    _complete(model)
 
 
 def materialize_tree(model: Any) -> None:
     """Validate everything still pending in ``model`` and every model nested in it, at any depth.
 
-    Fields are visited as pydantic visits them (in the class's order, a nested model before the next
-    field), and every field that does not fit is reported, in that order, in one
-    :class:`~imageapi.errors.ProtocolError`, as an eager decode reports all its problems at once."""
+    Every field that does not fit is reported in one :class:`~imageapi.errors.ProtocolError`, as an
+    eager decode reports all its problems at once, in the order an eager decode gives them."""
     failures: list[_Unfit] = []
     with _reading:
         _walk(model, failures)
@@ -382,10 +393,31 @@ def _walk(model: Any, failures: list[_Unfit]) -> None:
     api_model = _base_class
     cls = type(model)
     plan = cls.__dict__.get("__lazy_plan__") or plan_of(cls)
-    lazy = pending_of(model) is not None
-    for field in plan.fields if lazy else plan.walked_fields:
-        if lazy:
-            _validate_pending(model, field, failures)
+    if pending_of(model) is not None:
+        # The fields read before (lazy parts among them) are visited below; the rest is validated
+        # now, whole, and holds no lazy part.
+        before = len(failures)
+        _validate_rest(model, failures)
+        if len(failures) > before:
+            # Report in the class's field order, as pydantic would: this model's problems by field,
+            # the problems inside parts read earlier at their field's place.
+            _walk_fields(model, plan, failures, api_model, failures.pop())
+            return
+    _walk_fields(model, plan, failures, api_model, None)
+
+
+def _walk_fields(model: Any, plan: LazyPlan, failures: list[_Unfit], api_model: Any, mine: _Unfit | None) -> None:
+    """Visit the fields of ``model`` that can hold models; with ``mine`` (this model's own failed
+    fields), put each of its problems before the failures found at later fields."""
+    mine_by_field: dict[str, list[Any]] = {}
+    if mine is not None:
+        for problem in mine.problems:
+            mine_by_field.setdefault(str(problem["loc"][0]) if problem["loc"] else "", []).append(problem)
+    fields = plan.fields if mine is not None else plan.walked_fields
+    for field in fields:
+        own = mine_by_field.pop(field.alias, None)
+        if own and mine is not None:
+            failures.append(_Unfit(model, own, mine.raw, mine.error))
         if not field.holds_models:
             continue
         value = model.__dict__.get(field.name)
@@ -401,8 +433,8 @@ def _walk(model: Any, failures: list[_Unfit]) -> None:
             for item in value.values():
                 if isinstance(item, api_model):
                     _walk(item, failures)
-    if lazy and pending_of(model) is not None and not any(unfit.model is model for unfit in failures):
-        _complete(model)
+    if mine is not None and mine_by_field:  # problems of the model as a whole
+        failures.append(_Unfit(model, [p for group in mine_by_field.values() for p in group], mine.raw, mine.error))
 
 
 def _protocol_error(failures: list[_Unfit]) -> Exception:
@@ -415,10 +447,7 @@ def _protocol_error(failures: list[_Unfit]) -> Exception:
     problems: list[str] = []
     for unfit in failures:
         _, *where = _path(unfit.model)
-        problems.extend(
-            f"{wire_path((*where, unfit.field.alias, *problem['loc']))}: {problem['msg']}"
-            for problem in unfit.error.errors(include_url=False)
-        )
+        problems.extend(f"{wire_path((*where, *problem['loc']))}: {problem['msg']}" for problem in unfit.problems)
     first = failures[0]
     origin = _path(first.model)[0]
     try:

@@ -6,6 +6,9 @@ Printed figures (all ratios, medians of interleaved runs in this process):
   same for a naive model set of the same schema (``benchlib._naive_models``) for comparison;
 - decode, then read name, dockerImageReference and layer count of every item, end to end, vs the
   same work on the ``json.loads`` dicts; and the reads alone, typed attributes vs dict lookups;
+- the lazy decode list pages and watch events use (``from_json(..., lazy=True)``: fields validated
+  when first read): the decode itself, the decode with the same reads end to end, and the decode
+  followed by ``validate_all()`` (everything validated, the worst case);
 - decoding through dicts (``json.loads`` + ``model_validate``), for comparison;
 - ``import imageapi`` vs ``import httpx, pydantic``, each timed inside fresh interpreters.
 
