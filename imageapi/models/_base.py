@@ -30,7 +30,6 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-from dateutil import parser as dateutil_parser
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 from pydantic_core import from_json as parse_json
@@ -65,6 +64,10 @@ def parse_time(value: Any) -> datetime:
     if isinstance(value, datetime):
         parsed = value
     elif isinstance(value, (str, bytes)):
+        # Imported here: only a time pydantic's RFC 3339 parser refuses gets this far, and importing
+        # python-dateutil's parser costs more than a few milliseconds of every program's start.
+        from dateutil import parser as dateutil_parser
+
         text = value.decode() if isinstance(value, bytes) else value
         try:
             parsed = dateutil_parser.parse(text)

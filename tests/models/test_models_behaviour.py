@@ -65,6 +65,19 @@ def test_package_import_is_lazy() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+def test_the_lenient_time_parser_loads_only_for_a_time_that_needs_it() -> None:
+    code = (
+        "import sys\n"
+        "from imageapi.models import ImageStream\n"
+        "s = ImageStream.from_json('{\"metadata\": {\"creationTimestamp\": \"2024-01-02T03:04:05Z\"}}')\n"
+        "assert 'dateutil' not in sys.modules, 'python-dateutil imported for an RFC 3339 time'\n"
+        "s = ImageStream.from_json('{\"metadata\": {\"creationTimestamp\": \"2024-01-02 03:04:05\"}}')\n"
+        "assert s.metadata.creation_timestamp.isoformat() == '2024-01-02T03:04:05+00:00'\n"
+        "assert 'dateutil' in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def test_classes_and_fields_carry_their_descriptions() -> None:
     assert ImageStream.__doc__ and "ImageStream" in ImageStream.__doc__
     field = TagReference.model_fields["from_"]
