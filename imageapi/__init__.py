@@ -17,6 +17,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from ._httpx_cli import defer_httpx_cli
+
+defer_httpx_cli()  # before anything imports httpx: see imageapi/_httpx_cli.py
+
 if TYPE_CHECKING:
     from ._base_client import NotGiven
     from ._client import AsyncClient, Client
