@@ -86,9 +86,11 @@ def test_a_watch_the_server_does_not_serve_is_refused() -> None:
 
 def test_import_imageapi_stays_light() -> None:
     # The models, the resources and the client load on first use, not on `import imageapi`.
-    code = "import sys, imageapi; print(sorted(m for m in sys.modules if m.startswith('imageapi')))"
+    # (imageapi._httpx_cli is the stand-in that keeps httpx's CLI from loading with httpx: stdlib only.)
+    code = ("import sys, imageapi; print(sorted(m for m in sys.modules if m.startswith('imageapi')));"
+            "print(sorted(m for m in ('httpx', 'pydantic', 'tenacity', 'anyio') if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert loaded.strip() == "['imageapi']"
+    assert loaded.split("\n")[:2] == ["['imageapi', 'imageapi._httpx_cli']", "[]"]
 
 
 def test_async_verbs_return_coroutines_for_tasks() -> None:
