@@ -269,3 +269,30 @@ def test_a_watch_stream_closed_underneath_reconnects_instead_of_leaking_httpx_er
         with client.image_streams.watch(namespace="demo", resource_version="5") as watch:
             event = next(watch)
         assert event.object.metadata.name == "app" and watch.reconnects == 1
+
+
+def test_a_listed_item_with_a_wrong_typed_field_fails_when_that_field_is_read(
+    make_client: Any, consumer: Consumer  # noqa: F811
+) -> None:
+    # List items validate each field when it is read: the good items, and the good fields of the
+    # bad one, read as usual; the bad field raises with the request's URL and its path in the page.
+    good = json.loads(json.dumps(STREAM))
+    bad = json.loads(_wrong_typed())
+    bad["metadata"]["name"] = "broken"
+    client = make_client(transport=httpx.MockTransport(_respond(_list_of(good, bad))), namespace="demo")
+    first, second = consumer.items(client.image_streams.list())
+    assert first.spec.tags[0].from_.name == "registry.example/app:latest"
+    assert second.metadata.name == "broken"
+    assert second.spec.tags[0].name == good["spec"]["tags"][0]["name"]
+    with pytest.raises(ProtocolError) as caught:
+        _ = second.spec.tags[0].from_
+    _assert_readable(caught.value, "items[1].spec.tags[0].from.name")
+    assert caught.value.problems == ("items[1].spec.tags[0].from.name: Input should be a valid string",)
+    # validate_all reports every bad field of the item at once.
+    with pytest.raises(ProtocolError) as whole:
+        second.validate_all()
+    assert whole.value.problems == (
+        "items[1].spec.tags[0].from.name: Input should be a valid string",
+        "items[1].spec.tags[0].generation: Input should be a valid integer, unable to parse string as an integer",
+    )
+    assert "?limit=500" in whole.value.url
