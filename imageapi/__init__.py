@@ -24,7 +24,8 @@ defer_httpx_cli()  # before anything imports httpx: see imageapi/_httpx_cli.py
 if TYPE_CHECKING:
     from ._base_client import NotGiven
     from ._client import AsyncClient, Client
-    from ._retry import ConflictBackoff, RetryPolicy, async_retry_on_conflict, retry_on_conflict
+    from ._retry import ConflictBackoff, async_retry_on_conflict, retry_on_conflict
+    from ._retry_policy import RetryPolicy
     from .errors import (
         AlreadyExistsError,
         APIConnectionError,
@@ -97,7 +98,7 @@ _MODULE_OF: dict[str, str] = {
     "Event": ".watch",
     "Watcher": ".watch",
     "ConflictBackoff": "._retry",
-    "RetryPolicy": "._retry",
+    "RetryPolicy": "._retry_policy",
     "async_retry_on_conflict": "._retry",
     "retry_on_conflict": "._retry",
     **{

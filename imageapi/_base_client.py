@@ -22,12 +22,11 @@ import httpx
 from ._deadline import Deadline, DeadlineTypes, check_deadline
 from ._redact import redact_url
 from ._request import ApiRequest, check_namespace, check_response, decode_response
+from ._retry_policy import RetryPolicy
 from .errors import ImageAPIError, ProtocolError, error_from_transport
 
 if TYPE_CHECKING:
     from typing_extensions import Self
-
-    from ._retry import RetryPolicy
 
 T = TypeVar("T")
 ControllerT = TypeVar("ControllerT")
@@ -95,8 +94,6 @@ of ``imageapi._retry``."""
 
 def retry_policy(retries: RetriesTypes) -> RetryPolicy:
     """The :class:`~imageapi._retry.RetryPolicy` for a ``retries=`` argument (an int counts retries)."""
-    from ._retry import RetryPolicy
-
     if isinstance(retries, RetryPolicy):
         return retries
     if isinstance(retries, bool) or not isinstance(retries, int):

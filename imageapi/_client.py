@@ -184,11 +184,36 @@ def _sync_http_options(
     that httpx's own transport would (plain HTTP/1.1 or TLS, no proxy, no SNI override), a GET then
     costing a quarter of the client CPU (see that module)."""
     options = _http_options(connection, transport, headers, max_connections, http2)
-    if transport is None and connection.proxy is None and not http2 and not connection.extensions:
+    if (
+        transport is None and connection.proxy is None and not http2 and not connection.extensions
+        and not _environment_proxied(connection.base_url)
+    ):
         from ._http11 import HTTP11Transport
 
-        options["transport"] = HTTP11Transport(verify=options.pop("verify"), max_connections=max_connections)
+        own = HTTP11Transport(verify=options.pop("verify"), max_connections=max_connections)
+        if httpx.URL(connection.base_url).scheme == "https":
+            own.tls_context()  # a bad CA file or certificate fails here, as with httpx's transport
+        options["transport"] = own
     return options
+
+
+def _environment_proxied(base_url: str) -> bool:
+    """Whether ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY`` (less ``NO_PROXY``) route ``base_url``
+    through a proxy, as httpx reads them.
+
+    httpx honours those variables only when it builds its own transport: given one, it ignores them.
+    So a proxied server keeps httpx's transport, which also gives the proxy's connection the
+    client's ``verify``.
+    """
+    from urllib.request import getproxies
+
+    if not any(getproxies().get(scheme) for scheme in ("http", "https", "all")):
+        return False
+    from httpx._utils import URLPattern, get_environment_proxies
+
+    url = httpx.URL(base_url)
+    patterns = sorted((URLPattern(key), proxy) for key, proxy in get_environment_proxies().items())
+    return next((proxy is not None for pattern, proxy in patterns if pattern.matches(url)), False)
 
 
 class _Accessors:

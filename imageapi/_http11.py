@@ -111,7 +111,8 @@ class HTTP11Transport(httpx.BaseTransport):
     """httpx's transport interface over ``http.client`` connections (HTTP/1.1, plain or TLS)."""
 
     def __init__(self, *, verify: ssl.SSLContext | str | bool = True, max_connections: int = 10) -> None:
-        self._ssl_context = httpx.create_ssl_context(verify=verify)
+        self._verify = verify
+        self._ssl_context: ssl.SSLContext | None = None
         self._max_idle = max_connections
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
@@ -139,8 +140,17 @@ class HTTP11Transport(httpx.BaseTransport):
     def _new_connection(self, origin: _Origin, connect_timeout: float | None) -> http.client.HTTPConnection:
         scheme, host, port = origin
         if scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self._ssl_context)
+            return http.client.HTTPSConnection(host, port, timeout=connect_timeout, context=self.tls_context())
         return http.client.HTTPConnection(host, port, timeout=connect_timeout)
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS context of ``https`` connections, made on first use: loading the CA bundle took
+        several milliseconds of building a client, wasted on a plain-HTTP server (the client calls
+        this at once for an ``https`` one, so a bad ``verify`` fails there)."""
+        context = self._ssl_context
+        if context is None:
+            context = self._ssl_context = httpx.create_ssl_context(verify=self._verify)
+        return context
 
     def close(self) -> None:
         with self._lock:
@@ -220,9 +230,15 @@ class HTTP11Transport(httpx.BaseTransport):
                 connection.sock.settimeout(timeouts.get("write"))
             connection.putrequest(request.method, request.url.raw_path.decode("ascii"),
                                   skip_host=True, skip_accept_encoding=True)
+            chunked = False
             for name, value in request.headers.raw:
                 connection.putheader(name, value)
-            connection.endheaders(body or None)
+                if name.lower() == b"transfer-encoding" and value.lower() == b"chunked":
+                    chunked = True
+            # httpx frames a body of unknown length (an iterator) as chunked: its header is already
+            # among the request's, so the bytes must go out in chunks too, or the server reads the
+            # raw body as chunk sizes. A chunked empty body is still its last chunk.
+            connection.endheaders(body if chunked else (body or None), encode_chunked=chunked)
         except TimeoutError as exc:
             raise httpx.WriteTimeout(str(exc) or "timed out sending the request") from exc
         except _DROPPED as exc:

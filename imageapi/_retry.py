@@ -1,6 +1,7 @@
 """When and how the client retries a request, and ``retry_on_conflict`` for read-modify-write loops.
 
-Rules (:class:`RetryPolicy` holds the numbers):
+Rules (:class:`RetryPolicy` holds the numbers; it and :func:`is_retryable` live in
+:mod:`imageapi._retry_policy`, which imports no tenacity, and are re-exported here):
 
 * Reads (GET, HEAD, and so list and watch) are retried on transport errors and on the retryable
   statuses (429, 500, 502, 503, 504).
@@ -24,7 +25,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anyio
@@ -33,14 +34,8 @@ import tenacity
 
 from ._deadline import Deadline
 from ._redact import redact_url
-from .errors import (
-    HTTPX_NOT_SENT,
-    HTTPX_PERMANENT,
-    ApiError,
-    ConflictError,
-    TooManyRequestsError,
-    TransportError,
-)
+from ._retry_policy import DEFAULT_RNG, RetryPolicy, is_retryable
+from .errors import ApiError, ConflictError
 
 __all__ = [
     "CLIENT_GO_DEFAULT_BACKOFF",
@@ -58,66 +53,6 @@ __all__ = [
 logger = logging.getLogger("imageapi")
 
 T = TypeVar("T")
-
-_DEFAULT_RNG = random.Random()
-
-READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How often and how patiently the client retries a failed request.
-
-    ``attempts`` counts every try, the first included: 3 means up to two retries; 0 or 1 disables
-    retrying. ``base`` and ``cap`` bound the exponential backoff in seconds; ``jitter`` spreads each
-    wait uniformly over ``[0, backoff]`` (full jitter). A ``Retry-After`` longer than
-    ``max_retry_after`` seconds is not honoured: the error is raised instead.
-    """
-
-    attempts: int = 3
-    base: float = 0.5
-    cap: float = 8.0
-    jitter: bool = True
-    max_retry_after: float = 60.0
-    retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 500, 502, 503, 504}))
-
-    def __post_init__(self) -> None:
-        if self.attempts < 0:
-            raise ValueError(f"attempts must be >= 0, not {self.attempts}")
-        if self.base < 0 or self.cap < 0 or self.max_retry_after < 0:
-            raise ValueError("base, cap and max_retry_after must not be negative")
-
-    @classmethod
-    def disabled(cls) -> RetryPolicy:
-        """A policy that never retries."""
-        return cls(attempts=0)
-
-    def backoff(self, retry_number: int, rng: random.Random | None = None) -> float:
-        """Seconds to wait before retry ``retry_number`` (1 for the first) when the server gave no hint."""
-        ceiling = min(self.cap, self.base * (2.0 ** max(0, retry_number - 1)))
-        if not self.jitter:
-            return ceiling
-        return (rng or _DEFAULT_RNG).uniform(0.0, ceiling)
-
-
-def is_retryable(policy: RetryPolicy, method: str, error: BaseException) -> bool:
-    """Whether ``error`` from a ``method`` request may be retried under ``policy`` (attempts aside)."""
-    is_read = method.upper() in READ_METHODS
-    if isinstance(error, ApiError):
-        if error.code == 409 or error.code not in policy.retry_statuses:
-            return False
-        if not is_read and not isinstance(error, TooManyRequestsError):
-            return False
-        hint = error.retry_after_seconds
-        return hint is None or hint <= policy.max_retry_after
-    if isinstance(error, TransportError):
-        return not error.permanent and (is_read or not error.request_sent)
-    if isinstance(error, httpx.TransportError):  # from callers that do not wrap httpx's errors
-        if isinstance(error, HTTPX_PERMANENT):
-            return False  # the same request fails the same way
-        return is_read or isinstance(error, HTTPX_NOT_SENT)
-    return False
-
 
 def _describe(error: BaseException | None) -> str:
     # The reason in a log line: the code and reason for an API error, the failure kind otherwise.
@@ -269,9 +204,9 @@ class ConflictBackoff:
         if self.cap is not None:
             base = min(base, self.cap)
         if self.full_jitter:
-            return (rng or _DEFAULT_RNG).uniform(0.0, base)
+            return (rng or DEFAULT_RNG).uniform(0.0, base)
         if self.jitter > 0:
-            base += (rng or _DEFAULT_RNG).uniform(0.0, self.jitter * base)
+            base += (rng or DEFAULT_RNG).uniform(0.0, self.jitter * base)
         return base
 
 
