@@ -108,6 +108,30 @@ def single(request: ApiRequest) -> Flow[Any]:
     return (yield request)
 
 
+class _SetCookieJar(httpx.Cookies):
+    """A client's cookie jar that hands a response to ``http.cookiejar`` only when it sets a cookie.
+
+    httpx passes every response to the jar, which wraps request and response for ``http.cookiejar``
+    (a ``urllib.request.Request`` each time): about 40 us of every request, a sixth of a ``get``'s
+    client CPU, against API servers that set no cookies. Only ``Set-Cookie`` and ``Set-Cookie2``
+    can set one, so a response without either is skipped.
+    """
+
+    def extract_cookies(self, response: httpx.Response) -> None:
+        headers = response.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:
+            super().extract_cookies(response)
+
+
+HTTPClientT = TypeVar("HTTPClientT", httpx.Client, httpx.AsyncClient)
+
+
+def with_lean_cookie_jar(http: HTTPClientT) -> HTTPClientT:
+    """``http`` with its cookies in a :class:`_SetCookieJar` (httpx has no option for the jar)."""
+    http._cookies = _SetCookieJar(http.cookies)
+    return http
+
+
 def release_stream(response: httpx.Response) -> None:
     """Break httpx's response <-> stream reference cycle once the body has been read.
 

@@ -32,6 +32,7 @@ from ._base_client import (
     SyncClientCore,
     TimeoutTypes,
     pool_limits,
+    with_lean_cookie_jar,
 )
 from ._deadline import DeadlineTypes
 from ._request import check_namespace
@@ -284,7 +285,9 @@ class Client(_Accessors, SyncClientCore):
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.Client(**_sync_http_options(connection, transport, headers, max_connections, http2)),
+            with_lean_cookie_jar(
+                httpx.Client(**_sync_http_options(connection, transport, headers, max_connections, http2))
+            ),
             namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
             request_extensions=connection.extensions, deadline=deadline,
         )
@@ -405,7 +408,9 @@ class AsyncClient(_Accessors, AsyncClientCore):
             kubeconfig=kubeconfig, context=context,
         )
         super().__init__(
-            httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2)),
+            with_lean_cookie_jar(
+                httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2))
+            ),
             namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
             request_extensions=connection.extensions, deadline=deadline,
             concurrency=max_connections * (HTTP2_STREAMS_PER_CONNECTION if http2 else 1),

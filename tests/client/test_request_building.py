@@ -3,6 +3,8 @@ goes on the wire must be exactly what ``httpx.Client.build_request`` makes from 
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -58,3 +60,32 @@ def test_changed_client_headers_and_cookies_are_sent() -> None:
     built = core._http_request(request, NOT_GIVEN)
     _same(built, _expected(core, request, core._timeout))
     assert built.headers["Cookie"] == "session=abc"
+
+
+def test_a_cookie_the_server_sets_is_kept_and_sent_back(make_client: Any) -> None:
+    # The jar skips responses without Set-Cookie (http.cookiejar costs ~40 us a request); a response
+    # that sets one is still read, and the cookie goes out with the next request, in both clients.
+    sent: list[str | None] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        sent.append(request.headers.get("Cookie"))
+        headers = {"Set-Cookie": "route=abc; Path=/"} if len(sent) == 2 else {}
+        return httpx.Response(200, json={"kind": "ImageStream", "metadata": {"name": "app"}}, headers=headers)
+
+    client = make_client(transport=httpx.MockTransport(answer), namespace="demo")
+    for _ in range(3):
+        client.image_streams.get("app")
+    assert sent == [None, None, "route=abc"]
+
+
+def test_responses_without_set_cookie_never_reach_the_cookie_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    import http.cookiejar
+
+    calls: list[object] = []
+    original = http.cookiejar.CookieJar.extract_cookies
+    monkeypatch.setattr(http.cookiejar.CookieJar, "extract_cookies",
+                        lambda jar, response, request: calls.append(response) or original(jar, response, request))
+    answer = httpx.MockTransport(lambda request: httpx.Response(200, json={"kind": "ImageStream"}))
+    with Client(base_url="https://api.example.test:6443", token="t", transport=answer) as client:
+        client.image_streams.get("app", namespace="demo")
+    assert calls == []
