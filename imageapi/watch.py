@@ -233,6 +233,7 @@ class WatchMachine(Generic[ModelT]):
         timeout_seconds: int | None,
         list_decode: Callable[[bytes], Any],
         chunk_size: int,
+        lazy: bool = True,
     ) -> None:
         self._info = info
         self._namespace = namespace
@@ -244,7 +245,7 @@ class WatchMachine(Generic[ModelT]):
         self._decode_line = _line_decoder(cast(Any, model)).validate_json
         # The SDK's models decode an event's object lazily (a field is validated when read); other
         # models (a generic resource's own) through the validator above.
-        self._lazy = getattr(model, "validate_all", None) is not None
+        self._lazy = lazy and getattr(model, "validate_all", None) is not None
         self._event_type: Any = Event[model]  # type: ignore[valid-type]
         if self._lazy:
             from .models import _lazy

@@ -407,7 +407,10 @@ class _InformerBase(Generic[ModelT]):
             raise TypeError(f"{resource.info.plural} are cluster-scoped: they take no namespace")
         self._list_options = scope
         self._chunk_size = chunk_size
-        self._watch_options = {**scope, "bookmarks": True, "timeout_seconds": WATCH_TIMEOUT_SECONDS}
+        # lazy=False: the cache stores every event's whole object, so each is validated in one pass
+        # from its JSON (a lazy object would be parsed, then validated from the parsed dicts).
+        self._watch_options = {**scope, "bookmarks": True, "timeout_seconds": WATCH_TIMEOUT_SECONDS,
+                               "lazy": False}
         # Refuse bad selectors, scopes and chunk sizes now rather than on the informer's thread.
         resource.list(chunk_size=chunk_size, **self._list_options)
         self.clock = clock or SystemClock()

@@ -129,6 +129,7 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         inactivity_timeout: float | None = DEFAULT_INACTIVITY_TIMEOUT,
         timeout_seconds: int | None = None,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
+        lazy: bool = True,
         timeout: TimeoutTypes | NotGiven = NOT_GIVEN,
         retries: RetriesTypes | NotGiven = NOT_GIVEN,
         deadline: DeadlineTypes | NotGiven = NOT_GIVEN,
@@ -144,6 +145,9 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
         reopens it). ``retries`` bounds consecutive failed reconnects; ``timeout`` applies to
         connecting and to the initial list. Raises ``ResourceExpiredError`` when the
         resourceVersion is too old (list again), and the matching error for an ``ERROR`` event.
+        Each event's object validates its fields when they are read; ``lazy=False`` validates it
+        whole as it arrives, the cheaper choice for a consumer that reads or stores every field (a
+        cache).
         """
         info = self._info
         scope = self._listing_namespace(cast("str | None", namespace), all_namespaces)
@@ -159,7 +163,8 @@ class Watch(_Listing, Generic[NamespaceT, WatcherT]):
             info, scope, self._model(info.kind),
             label_selector=selectors.label_selector(label_selector), field_selector=fields,
             resource_version=resource_version, bookmarks=bookmarks, policy=core._policy(retries),
-            timeout_seconds=timeout_seconds, list_decode=self._list_decoder(), chunk_size=chunk_size,
+            timeout_seconds=timeout_seconds, chunk_size=chunk_size, lazy=lazy,
+            list_decode=self._list_decoder() if lazy else self._decoder(cast(str, info.list_kind)),
         )
         connect_timeout = core.timeout if isinstance(timeout, NotGiven) else timeout
         read_timeout = stream_timeout(connect_timeout, inactivity_timeout)

@@ -296,3 +296,21 @@ def test_a_listed_item_with_a_wrong_typed_field_fails_when_that_field_is_read(
         "items[1].spec.tags[0].generation: Input should be a valid integer, unable to parse string as an integer",
     )
     assert "?limit=500" in whole.value.url
+
+
+def test_an_eager_watch_raises_a_wrong_typed_event_as_it_arrives(
+    make_client: Any, consumer: Consumer  # noqa: F811
+) -> None:
+    # lazy=False (what an informer's cache asks for) validates each event's object whole on arrival.
+    line = b'{"type":"ADDED","object":' + _wrong_typed() + b"}"
+    client = make_client(transport=httpx.MockTransport(_watch_answer(line)), namespace="demo")
+    with pytest.raises(ProtocolError) as caught:
+        consumer.events(client.image_streams.watch(lazy=False), 1, watchdog=5)
+    assert "object.spec.tags[0].from.name" in " ".join(caught.value.problems)
+    assert "watch=true" in caught.value.url
+    # The default, lazy, delivers the event; the bad field raises when it is read.
+    client = make_client(transport=httpx.MockTransport(_watch_answer(line)), namespace="demo")
+    (event,) = consumer.events(client.image_streams.watch(), 1, watchdog=5)
+    assert event.object.metadata.name == STREAM["metadata"]["name"]
+    with pytest.raises(ProtocolError):
+        _ = event.object.spec.tags[0].from_
