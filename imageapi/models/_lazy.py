@@ -237,6 +237,9 @@ class _LazyFieldsSet(set[str]):
 
     __slots__ = ()
 
+    def __repr__(self) -> str:
+        return repr(set(self))  # what model_fields_set shows is a set, as on any model
+
 
 def pending_of(model: Any) -> dict[str, Any] | None:
     """The wire values of ``model`` not read yet, or None for an ordinary (eager or complete) model."""
