@@ -136,6 +136,8 @@ class LazyPlan:
     """The fields that can hold models (what :func:`materialize_tree` visits in a whole model)."""
     name_of: dict[str, str]
     """Python name by wire name."""
+    by_keys: dict[tuple[str, ...], _KeysPlan]
+    """What :func:`shell` derives from a document's keys, by the keys in their order (see ``_KeysPlan``)."""
 
 
 _base_class: Any = None
@@ -192,9 +194,41 @@ def plan_of(cls: type[ApiModel]) -> LazyPlan:
         fields=fields,
         walked_fields=tuple(field for field in fields if field.holds_models),
         name_of={field.alias: field.name for field in fields},
+        by_keys={},
     )
     type.__setattr__(cls, "__lazy_plan__", plan)
+    for field in fields:
+        if field.name not in cls.__dict__:
+            type.__setattr__(cls, field.name, _FieldReader(cls, field))
     return plan
+
+
+class _FieldReader:
+    """The class attribute of a field of a model class that has made lazy models: reads a field a
+    lazy model has not read yet (:func:`read_field`).
+
+    A *non-data* descriptor: an attribute the instance's ``__dict__`` holds (every field of an
+    eager or complete model, a lazy one's fields once read) is found there first and never reaches
+    it, so ordinary reads cost what they did. For a field not read yet, it saves the failed lookup
+    that would otherwise end in ``__getattr__`` (building and catching an ``AttributeError``, about
+    half of the cost of reading a lazy field). Read on the class itself, it raises
+    ``AttributeError`` as a pydantic model class does for its fields, so pydantic (a subclass's
+    field collection, ``__setattr__``) sees the class as it was."""
+
+    __slots__ = ("field", "name", "owner")
+
+    def __init__(self, owner: type, field: FieldPlan) -> None:
+        self.owner, self.field, self.name = owner, field, field.name
+
+    def __get__(self, model: Any, owner: type | None = None) -> Any:
+        name = self.name
+        if model is None:
+            raise AttributeError(name)
+        try:
+            # (a subclass of the class the reader was made for has a plan of its own)
+            return read_field(model, name, self.field if type(model) is self.owner else None)
+        except KeyError:
+            return _base_class.__mro__[1].__getattr__(model, name)  # pydantic's own error
 
 
 # -- making and reading lazy models ---------------------------------------------------------------
@@ -206,22 +240,21 @@ def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path) -> Any:
     ``path`` is where ``raw`` sits in its document (its :class:`Origin` first), for error messages.
     """
     plan = cls.__dict__.get("__lazy_plan__") or plan_of(cls)
+    keys = tuple(raw)
+    derived = plan.by_keys.get(keys)
+    if derived is None:
+        derived = _KeysPlan.of(plan, keys)
     model = object.__new__(cls)
-    name_of = plan.name_of
-    # (map and C-level set operations: no Python frame per key, this runs for every object listed)
-    if plan.aliases.issuperset(raw):
-        extra: dict[str, Any] = {}
-        fields_set = _LazyFieldsSet(map(name_of.__getitem__, raw))
-    else:
+    if derived.unknown:
         # Fields this version does not know: kept as they came (extra="allow"), in the document's
         # order, and counted as set, as pydantic does.
-        unknown = raw.keys() - plan.aliases
-        extra = {key: raw.pop(key) for key in list(raw) if key in unknown}
-        fields_set = _LazyFieldsSet(map(name_of.__getitem__, raw))
-        fields_set |= unknown
+        unknown = derived.unknown
+        extra: dict[str, Any] = {key: raw.pop(key) for key in keys if key in unknown}
+    else:
+        extra = {}
     setattr_ = object.__setattr__
     setattr_(model, "__dict__", {})
-    setattr_(model, "__pydantic_fields_set__", fields_set)
+    setattr_(model, "__pydantic_fields_set__", _LazyFieldsSet(derived.fields_set))
     setattr_(model, "__pydantic_extra__", extra)
     setattr_(model, "__pydantic_private__", None)
     setattr_(model, "_pending", raw)
@@ -229,6 +262,32 @@ def shell(cls: type[ApiModel], raw: dict[str, Any], path: Path) -> Any:
     if not raw:
         _complete(model)
     return model
+
+
+class _KeysPlan:
+    """What a document's keys tell :func:`shell`: its ``model_fields_set`` and the keys that are no
+    field of the class. Documents of one kind mostly come with a few key sets (every item of a list
+    page with the same ones), so this is worked out once per key set and class: it was half of the
+    cost of a lazy model."""
+
+    __slots__ = ("fields_set", "unknown")
+
+    # Kept per class up to this many key sets: documents written to defeat the cache (a new key
+    # in every object) cost the work each time, not memory.
+    LIMIT = 512
+
+    def __init__(self, fields_set: frozenset[str], unknown: frozenset[str]) -> None:
+        self.fields_set = fields_set
+        self.unknown = unknown
+
+    @classmethod
+    def of(cls, plan: LazyPlan, keys: tuple[str, ...]) -> _KeysPlan:
+        name_of = plan.name_of
+        unknown = frozenset(key for key in keys if key not in name_of)
+        derived = cls(frozenset(name_of.get(key, key) for key in keys), unknown)
+        if len(plan.by_keys) < cls.LIMIT:
+            plan.by_keys[keys] = derived
+        return derived
 
 
 class _LazyFieldsSet(set[str]):
@@ -272,20 +331,37 @@ class _Unfit(Exception):
 _reading = threading.RLock()
 
 
-def read_field(model: Any, name: str) -> Any:
+def read_field(model: Any, name: str, field: FieldPlan | None = None) -> Any:
     """The value of field ``name`` of a lazy ``model``, validated now (``ApiModel.__getattr__``);
     raises :class:`~imageapi.errors.ProtocolError` when its raw value does not fit its type, and
-    ``KeyError`` when ``name`` is not a pending or defaulted field of a lazy model."""
+    ``KeyError`` when ``name`` is not a pending or defaulted field of a lazy model. ``field``, when
+    the caller knows it, is the field's plan in ``type(model)``.
+
+    (Runs for every field a listed item or a watch event has read: :func:`pending_of` and the
+    common case, a name or a resourceVersion taken as it came, are written out here.)"""
     with _reading:
         values = model.__dict__
         if name in values:  # read by another thread meanwhile
             return values[name]
-        pending = pending_of(model)
+        if type(model.__pydantic_fields_set__) is not _LazyFieldsSet:
+            raise KeyError(name)
+        try:
+            pending = object.__getattribute__(model, "_pending")
+        except AttributeError:  # a copy made by pydantic keeps the set's type, not the slot
+            raise KeyError(name) from None
         if pending is None:
             raise KeyError(name)
-        field = type(model).__dict__["__lazy_plan__"].by_name.get(name)
         if field is None:
-            raise KeyError(name)
+            field = type(model).__dict__["__lazy_plan__"].by_name.get(name)
+            if field is None:
+                raise KeyError(name)
+        raw = pending.get(field.alias, _ABSENT)
+        if raw is not _ABSENT and type(raw) is field.as_is:
+            values[name] = raw
+            del pending[field.alias]
+            if not pending:
+                _complete(model)
+            return raw
         try:
             return _read_locked(model, field, pending)
         except _Unfit as unfit:

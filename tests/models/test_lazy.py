@@ -230,3 +230,48 @@ def test_lazy_and_eager_agree_on_generated_documents(name: str, seed: int) -> No
     # (a dump records apiVersion and kind as set: compare reads of fresh objects)
     assert _read_everything(cls.from_json(body, lazy=True)) == _read_everything(cls.from_json(body))
     assert cls.from_json(body, lazy=True) == eager
+
+
+def test_documents_of_one_shape_and_of_another_each_keep_their_own_fields_and_extras() -> None:
+    # shell() works out fields_set and unknown keys once per key set: a second document with the
+    # same keys must not share the first one's set, and one with other keys must get its own.
+    plain = {"name": "a", "namespace": "ns"}
+    odd = {"name": "b", "fromTheFuture": 1, "namespace": "ns"}
+    first, second = (models.ObjectMeta.from_dict(dict(plain), lazy=True) for _ in range(2))
+    third = models.ObjectMeta.from_dict(dict(odd), lazy=True)
+    first.labels = {"x": "y"}
+    assert first.model_fields_set == {"name", "namespace", "labels"}
+    assert second.model_fields_set == {"name", "namespace"}
+    assert third.model_fields_set == {"name", "namespace", "fromTheFuture"}
+    assert third.model_extra == {"fromTheFuture": 1} and second.model_extra == {}
+    assert third.to_dict() == odd and second.to_dict() == plain
+
+
+def test_many_key_sets_are_decoded_right_without_growing_the_cache_without_bound() -> None:
+    documents = [{"name": f"n{index}", f"unknown{index}": index} for index in range(_lazy._KeysPlan.LIMIT + 50)]
+    decoded = [models.ObjectMeta.from_dict(dict(document), lazy=True) for document in documents]
+    assert [model.to_dict() for model in decoded] == documents
+    assert len(_lazy.plan_of(models.ObjectMeta).by_keys) <= _lazy._KeysPlan.LIMIT
+
+
+def test_after_lazy_reads_the_classes_still_look_like_pydantic_models() -> None:
+    lazy = models.ImageStream.from_json(json.dumps(SAMPLES["ImageStream"]), lazy=True)
+    assert lazy.metadata.name == SAMPLES["ImageStream"]["metadata"]["name"]  # type: ignore[union-attr]
+    # Fields are no class attributes (pydantic's rule), also once lazy reads installed their readers.
+    assert not hasattr(models.ImageStream, "metadata")
+    with pytest.raises(AttributeError):
+        models.ObjectMeta.name  # noqa: B018
+
+    class Annotated(models.ImageStream):  # a user's subclass made after lazy reads
+        note: str = "none"
+
+    plain = Annotated.from_dict(SAMPLES["ImageStream"])
+    assert plain.note == "none" and plain.metadata == lazy.metadata
+    assert Annotated.model_fields["metadata"].default is None  # not the reader
+    lazy_sub = Annotated.from_json(json.dumps({**SAMPLES["ImageStream"], "note": "set"}), lazy=True)
+    assert lazy_sub.note == "set" and lazy_sub.spec == plain.spec
+    # A field removed from an eager model raises pydantic's AttributeError, not a KeyError.
+    eager = models.ImageStream.from_dict(SAMPLES["ImageStream"])
+    del eager.__dict__["spec"]
+    with pytest.raises(AttributeError, match="spec"):
+        eager.spec  # noqa: B018
