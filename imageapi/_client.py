@@ -177,24 +177,48 @@ def _http_options(
     return options
 
 
+def _own_transport_fits(connection: _Connection, transport: object, http2: bool) -> bool:
+    """Whether the SDK's own transports do all that httpx's would here: plain HTTP/1.1 or TLS, no
+    proxy (given or from the environment), no SNI override, no transport of the caller's."""
+    return (
+        transport is None and connection.proxy is None and not http2 and not connection.extensions
+        and not _environment_proxied(connection.base_url)
+    )
+
+
 def _sync_http_options(
     connection: _Connection, transport: httpx.BaseTransport | None, headers: Mapping[str, str] | None,
     max_connections: int, http2: bool,
 ) -> dict[str, Any]:
-    """The blocking client's options: :class:`~imageapi._http11.HTTP11Transport` wherever it does all
-    that httpx's own transport would (plain HTTP/1.1 or TLS, no proxy, no SNI override), a GET then
-    costing a quarter of the client CPU (see that module)."""
+    """The blocking client's options: :class:`~imageapi._http11.HTTP11Transport` wherever it fits
+    (``_own_transport_fits``), a GET then costing a quarter of the client CPU (see that module)."""
     options = _http_options(connection, transport, headers, max_connections, http2)
-    if (
-        transport is None and connection.proxy is None and not http2 and not connection.extensions
-        and not _environment_proxied(connection.base_url)
-    ):
+    if _own_transport_fits(connection, transport, http2):
         from ._http11 import HTTP11Transport
 
         own = HTTP11Transport(verify=options.pop("verify"), max_connections=max_connections)
         if httpx.URL(connection.base_url).scheme == "https":
             own.tls_context()  # a bad CA file or certificate fails here, as with httpx's transport
         options["transport"] = own
+    return options
+
+
+def _async_http_options(
+    connection: _Connection, transport: httpx.AsyncBaseTransport | None, headers: Mapping[str, str] | None,
+    max_connections: int, http2: bool,
+) -> dict[str, Any]:
+    """The async client's options: :class:`~imageapi._async_pool.AsyncPoolTransport` wherever it
+    fits (``_own_transport_fits``): a burst of concurrent gets then costs three quarters of the CPU
+    (see that module)."""
+    options = _http_options(connection, transport, headers, max_connections, http2)
+    if _own_transport_fits(connection, transport, http2):
+        from ._async_pool import AsyncPoolTransport
+
+        verify = options.pop("verify")
+        # Made now for an https server, so a bad CA file or certificate fails here, as with httpx's
+        # transport; a plain-HTTP one never loads the CA bundle.
+        context = httpx.create_ssl_context(verify=verify) if httpx.URL(connection.base_url).scheme == "https" else None
+        options["transport"] = AsyncPoolTransport(ssl_context=context, max_connections=max_connections)
     return options
 
 
@@ -409,7 +433,7 @@ class AsyncClient(_Accessors, AsyncClientCore):
         )
         super().__init__(
             with_lean_cookie_jar(
-                httpx.AsyncClient(**_http_options(connection, transport, headers, max_connections, http2))
+                httpx.AsyncClient(**_async_http_options(connection, transport, headers, max_connections, http2))
             ),
             namespace=connection.namespace, timeout=timeout, retries=retries, sleep=sleep,
             request_extensions=connection.extensions, deadline=deadline,

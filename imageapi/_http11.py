@@ -46,7 +46,7 @@ class _NetworkStream:
         return None
 
 
-def _closed_by_peer(sock: socket.socket | None) -> bool:
+def closed_by_peer(sock: socket.socket | None) -> bool:
     """Whether an idle connection's socket is readable: an idle HTTP/1.1 peer only sends EOF."""
     if sock is None:
         return True
@@ -124,7 +124,7 @@ class HTTP11Transport(httpx.BaseTransport):
             idle = self._idle.get(origin)
             while idle:
                 connection = idle.pop()
-                if not _closed_by_peer(connection.sock):
+                if not closed_by_peer(connection.sock):
                     return connection
                 connection.close()
         return None
