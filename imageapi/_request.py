@@ -168,10 +168,18 @@ def to_json_object(body: Body) -> JSONDict:
     return result
 
 
+# Values copied as they are, tested by exact type first: a body's leaves are almost all of these, and
+# the abstract Mapping check below costs more than the copy itself (it was a sixth of a create's CPU).
+_JSON_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return value
+    if kind is dict or isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
+    if kind is list or isinstance(value, (list, tuple)):
         return [_plain(item) for item in value]
     to_dict = getattr(value, "to_dict", None)
     if callable(to_dict):
