@@ -50,7 +50,6 @@ about reconnects); :class:`Watcher` and :class:`AsyncWatcher` only move bytes.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import json
@@ -61,7 +60,6 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Annotated, Any, Generic, Literal, TypeAlias, TypeVar, Union, cast
 
-import anyio
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from pydantic_core import from_json as parse_json
@@ -83,6 +81,9 @@ from .errors import (
 from .pagination import ListCursor
 
 if TYPE_CHECKING:
+    import asyncio
+
+    import anyio
     from typing_extensions import Self
 
     from ._base_client import AsyncClientCore, NotGiven, RetriesTypes, SyncClientCore, TimeoutTypes
@@ -450,6 +451,14 @@ def _error_from_status(status: dict[str, Any], info: ResourceInfo) -> ApiError:
     )
 
 
+def _asyncio_cancelled() -> type[BaseException]:
+    """``asyncio.CancelledError``, imported when an exception is being matched against it: importing
+    asyncio with the SDK cost every blocking program 12 ms of its start."""
+    import asyncio
+
+    return asyncio.CancelledError
+
+
 def stream_timeout(client_timeout: TimeoutTypes, inactivity_timeout: float | None) -> httpx.Timeout:
     """The client's timeouts, with the read timeout replaced by the inactivity timeout."""
     base = client_timeout if isinstance(client_timeout, httpx.Timeout) else httpx.Timeout(client_timeout)
@@ -661,6 +670,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
 
     async def __anext__(self) -> Event[ModelT]:
         if self._loop_thread is None:
+            import asyncio
+
             self._loop_thread = threading.get_ident()
             try:
                 self._loop = asyncio.get_running_loop()
@@ -670,9 +681,9 @@ class AsyncWatcher(_WatcherBase[ModelT]):
             return await self._events.__anext__()
         except ImageAPIError as error:
             raise user_facing(error) from None
-        except asyncio.CancelledError as cancelled:
+        except _asyncio_cancelled() as cancelled:
             # Ctrl-C under asyncio.run cancels the task; the connection was closed on the way out.
-            raise asyncio.CancelledError(*cancelled.args) from None
+            raise _asyncio_cancelled()(*cancelled.args) from None
 
     def stop(self) -> None:
         """End the iteration promptly; safe from another task, or another thread under asyncio."""
@@ -728,6 +739,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
         if self._client._sleep is not None:
             await self._client._sleep(seconds)
             return
+        import anyio  # (here, as in _stream: a program that never watches asynchronously never loads it)
+
         with anyio.CancelScope() as scope:
             self._scope = scope
             if not self._stopped.is_set():
@@ -738,6 +751,8 @@ class AsyncWatcher(_WatcherBase[ModelT]):
         self, request: ApiRequest, outcome: list[ImageAPIError | None]
     ) -> AsyncGenerator[Event[ModelT], None]:
         """Yield the events of one stream; append the error that ended it to ``outcome``."""
+        import anyio
+
         client = self._client
         limit = client._start_deadline(self._deadline)
         # The read timeout stays the inactivity timeout: fail_after bounds the wait for the headers.

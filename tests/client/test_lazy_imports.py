@@ -42,3 +42,26 @@ def test_a_failed_request_loads_tenacity_and_is_retried() -> None:
     """)
     assert out.split() == ["2", "True"]  # two waits: three tries in all
 
+
+
+def test_listing_and_watching_from_a_blocking_client_loads_no_async_machinery() -> None:
+    # A blocking program that lists and watches never needs asyncio or anyio (imported by the async
+    # parts themselves) nor the controllers (loaded when an informer is made).
+    from imageapi.testing import FakeCluster
+
+    cluster = FakeCluster(namespaces=["demo"])
+    cluster.store.create("imagestreams", "demo", {"metadata": {"name": "app"}})
+    with cluster.serve() as server:
+        loaded = _run(f"""
+            import sys
+            import imageapi
+            client = imageapi.Client(base_url={server.url!r}, namespace="demo", retries=0)
+            names = [stream.metadata.name for stream in client.image_streams.list()]
+            with client.image_streams.watch(resource_version="0") as watch:
+                event = next(iter(watch))
+            print(names, event.type, event.object.metadata.name)
+            print(sorted(m for m in ("anyio", "asyncio", "imageapi.controllers") if m in sys.modules))
+        """)
+    listed, modules = loaded.strip().splitlines()[-2:]
+    assert listed == "['app'] ADDED app"
+    assert modules == "[]"
