@@ -137,3 +137,22 @@ async def test_exec_plugin_client_certificate_async(tmp_path: Path, tls_server: 
     async with httpx.AsyncClient(**config.client_kwargs()) as client:
         response = await client.get("/version", extensions=config.request_extensions)
     assert response.json() == {"client": "test-user", "sni": "api.internal"}
+
+
+@pytest.mark.anyio
+async def test_the_async_clients_own_transport_speaks_tls_with_the_clients_context(tls_server: str) -> None:
+    from imageapi import AsyncClient
+    from imageapi._async_pool import AsyncPoolTransport
+
+    # The test certificate names api.internal, not 127.0.0.1: trust its CA, skip the name check
+    # (tls-server-name would hand the client to httpx's transport, which is tested above).
+    context = ssl.create_default_context(cafile=str(DATA / "ca.crt"))
+    context.check_hostname = False
+    context.load_cert_chain(str(DATA / "client.crt"), str(DATA / "client.key"))
+    async with AsyncClient(base_url=tls_server, verify=context) as client:
+        assert isinstance(client._http._transport, AsyncPoolTransport)
+        answer = await client._http.get("/version")
+        assert answer.json()["client"] == "test-user"  # the client certificate went out
+    async with AsyncClient(base_url=tls_server) as untrusting:  # the system's CAs: refused
+        with pytest.raises(httpx.ConnectError):
+            await untrusting._http.get("/version")
