@@ -38,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 if TYPE_CHECKING:
     from ._base import ApiModel
@@ -111,10 +111,8 @@ class FieldPlan:
 
     def validate(self, raw: Any) -> Any:
         """The field's value from ``raw``, by the field's own validator (built on first use; a whole
-        model's ``validate_assignment`` would copy its ``__dict__`` for every field read)."""
-        as_is = self.as_is
-        if as_is is not None and type(raw) is as_is:
-            return raw
+        model's ``validate_assignment`` would copy its ``__dict__`` for every field read). A raw
+        value of the ``as_is`` type needs none: :func:`_read_locked` takes it without calling this."""
         validate = self._validate
         if validate is None:
             from pydantic import TypeAdapter
@@ -129,7 +127,6 @@ class LazyPlan:
 
     by_alias: dict[str, FieldPlan]
     by_name: dict[str, FieldPlan]
-    aliases: frozenset[str]
     fields: tuple[FieldPlan, ...]
     """Every field, in the class's order."""
     walked_fields: tuple[FieldPlan, ...]
@@ -190,7 +187,6 @@ def plan_of(cls: type[ApiModel]) -> LazyPlan:
     plan = LazyPlan(
         by_alias={field.alias: field for field in fields},
         by_name={field.name: field for field in fields},
-        aliases=frozenset(field.alias for field in fields),
         fields=fields,
         walked_fields=tuple(field for field in fields if field.holds_models),
         name_of={field.alias: field.name for field in fields},
@@ -228,7 +224,8 @@ class _FieldReader:
             # (a subclass of the class the reader was made for has a plan of its own)
             return read_field(model, name, self.field if type(model) is self.owner else None)
         except KeyError:
-            return _base_class.__mro__[1].__getattr__(model, name)  # pydantic's own error
+            # pydantic's own AttributeError (BaseModel declares __getattr__ only at run time)
+            return getattr(BaseModel, "__getattr__")(model, name)  # noqa: B009
 
 
 # -- making and reading lazy models ---------------------------------------------------------------
@@ -335,33 +332,18 @@ def read_field(model: Any, name: str, field: FieldPlan | None = None) -> Any:
     """The value of field ``name`` of a lazy ``model``, validated now (``ApiModel.__getattr__``);
     raises :class:`~imageapi.errors.ProtocolError` when its raw value does not fit its type, and
     ``KeyError`` when ``name`` is not a pending or defaulted field of a lazy model. ``field``, when
-    the caller knows it, is the field's plan in ``type(model)``.
-
-    (Runs for every field a listed item or a watch event has read: :func:`pending_of` and the
-    common case, a name or a resourceVersion taken as it came, are written out here.)"""
+    the caller knows it, is the field's plan in ``type(model)``."""
     with _reading:
         values = model.__dict__
         if name in values:  # read by another thread meanwhile
             return values[name]
-        if type(model.__pydantic_fields_set__) is not _LazyFieldsSet:
-            raise KeyError(name)
-        try:
-            pending = object.__getattribute__(model, "_pending")
-        except AttributeError:  # a copy made by pydantic keeps the set's type, not the slot
-            raise KeyError(name) from None
+        pending = pending_of(model)
         if pending is None:
             raise KeyError(name)
         if field is None:
             field = type(model).__dict__["__lazy_plan__"].by_name.get(name)
             if field is None:
                 raise KeyError(name)
-        raw = pending.get(field.alias, _ABSENT)
-        if raw is not _ABSENT and type(raw) is field.as_is:
-            values[name] = raw
-            del pending[field.alias]
-            if not pending:
-                _complete(model)
-            return raw
         try:
             return _read_locked(model, field, pending)
         except _Unfit as unfit:
@@ -373,7 +355,9 @@ def _read_locked(model: Any, field: FieldPlan, pending: dict[str, Any]) -> Any:
     if raw is _ABSENT:  # not in the document: the default, as an eager decode gives it
         value = model.__dict__[field.name] = field.default()
         return value
-    if field.model is not None and type(raw) is dict:
+    if type(raw) is field.as_is:  # the common read (a name, a resourceVersion): taken as it came
+        value = raw
+    elif field.model is not None and type(raw) is dict:
         value = shell(field.model, raw, (*object.__getattribute__(model, "_pending_path"), field.alias))
     elif field.item_model is not None and type(raw) is list and all(type(item) is dict for item in raw):
         base = (*object.__getattribute__(model, "_pending_path"), field.alias)
